@@ -1,0 +1,182 @@
+//! The application: the [`Plugin`] trait, installing plugins, mounting routes, and turning the
+//! whole into a plain [`axum::Router`].
+//!
+//! An [`Application`] is what Ktor calls the application module's receiver: plugins are installed
+//! on it (`app.install(..)`), routes are added to it (`app.routing(..)`), and the engine serves it.
+//! Plugins are tower layers applied around the whole router, or engine hooks (see
+//! [`EngineHooks`]); nothing is global.
+//!
+//! # Example
+//! ```
+//! use oxtor_runtime::{app::{Application, Plugin}, Result};
+//! use axum::{middleware::map_response, response::Response, routing::get, Router};
+//!
+//! /// A plugin that adds `X-Powered-By: oxtor` to every response.
+//! struct PoweredBy;
+//!
+//! async fn powered_by(mut res: Response) -> Response {
+//!     res.headers_mut().insert("x-powered-by", http::HeaderValue::from_static("oxtor"));
+//!     res
+//! }
+//!
+//! impl<S: Clone + Send + Sync + 'static> Plugin<S> for PoweredBy {
+//!     const NAME: &'static str = "PoweredBy";
+//!     fn install(self, app: &mut Application<S>) -> Result<()> {
+//!         app.layer(map_response(powered_by));
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let mut app = Application::new(());
+//! app.install(PoweredBy).unwrap();
+//! // Installing a plugin twice is an error naming it.
+//! assert_eq!(app.install(PoweredBy).unwrap_err().to_string(), "plugin `PoweredBy` is already installed");
+//! app.routing(Router::new().route("/", get(|| async { "hi" }))).unwrap();
+//! let _router: Router = app.into_router();
+//! ```
+use std::{convert::Infallible, fmt};
+
+use axum::{extract::Request, response::IntoResponse, routing::Route as AxumRoute, Router};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::{error::Error, server::EngineHooks, Result};
+
+/// A server plugin: a named piece of configuration that installs itself on an [`Application`].
+///
+/// Plugins are usually built with `install!(Name { .. })`, which desugars to
+/// `Name::configure(|cfg| { .. })` returning `Result<Name, ConfigError>`; both that result and
+/// the plugin itself can be passed to [`Application::install`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an oxtor plugin",
+    note = "a plugin implements `oxtor::Plugin<S>`; build one with `install!(Plugin {{ .. }})`"
+)]
+pub trait Plugin<S = ()>: Sized {
+    /// The plugin's name, used in errors (`plugin `Compression` is already installed`).
+    const NAME: &'static str;
+
+    /// Installs the plugin: adds layers ([`Application::layer`]), engine hooks
+    /// ([`Application::engine_hooks`]) or state.
+    fn install(self, app: &mut Application<S>) -> Result<()>;
+}
+
+/// The result of configuring a plugin (what `install!(..)` returns) installs as the plugin, or
+/// fails with the configuration error.
+impl<S, P: Plugin<S>, E: Into<Error>> Plugin<S> for std::result::Result<P, E> {
+    const NAME: &'static str = P::NAME;
+
+    fn install(self, app: &mut Application<S>) -> Result<()> {
+        self.map_err(Into::into)?.install(app)
+    }
+}
+
+type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
+
+/// An application under construction: state, installed plugins, routes and engine hooks.
+///
+/// See the [module docs](crate::app).
+pub struct Application<S = ()> {
+    state: S,
+    router: Router<S>,
+    layers: Vec<RouterLayer>,
+    installed: Vec<&'static str>,
+    hooks: EngineHooks,
+}
+
+impl<S> fmt::Debug for Application<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Application")
+            .field("installed", &self.installed)
+            .field("layers", &self.layers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Application<S> {
+    /// A new application whose handlers see `state` through `State<S>`.
+    pub fn new(state: S) -> Self {
+        Self {
+            state,
+            router: Router::new(),
+            layers: Vec::new(),
+            installed: Vec::new(),
+            hooks: EngineHooks::default(),
+        }
+    }
+
+    /// Installs a plugin, or the result of configuring one (`install!(..)`). Installing the same
+    /// plugin twice is [`Error::DuplicatePlugin`].
+    pub fn install<P: Plugin<S>>(&mut self, plugin: P) -> Result<()> {
+        if self.is_installed(P::NAME) {
+            return Err(Error::DuplicatePlugin(P::NAME));
+        }
+        plugin.install(self)?;
+        self.installed.push(P::NAME);
+        Ok(())
+    }
+
+    /// Whether a plugin of this name is installed.
+    pub fn is_installed(&self, name: &str) -> bool {
+        self.installed.contains(&name)
+    }
+
+    /// Wraps the whole application (routes and fallback) in a tower layer. Layers added first run
+    /// first (outermost), as Ktor runs plugins in install order.
+    pub fn layer<L>(&mut self, layer: L) -> &mut Self
+    where
+        L: Layer<AxumRoute> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.layers
+            .push(Box::new(move |router: Router| router.layer(layer)));
+        self
+    }
+
+    /// The engine hooks plugins register (per-connection and per-request callbacks).
+    pub fn engine_hooks(&mut self) -> &mut EngineHooks {
+        &mut self.hooks
+    }
+
+    /// Adds routes. Routes that overlap routes already added are an error (axum would panic).
+    pub fn routing(&mut self, router: Router<S>) -> Result<()> {
+        let current = std::mem::take(&mut self.router);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| current.merge(router))) {
+            Ok(merged) => {
+                self.router = merged;
+                Ok(())
+            }
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "conflicting routes".to_owned());
+                Err(Error::Other(format!("cannot add routes: {msg}")))
+            }
+        }
+    }
+
+    /// The application as a plain `axum::Router`, with its state applied and every installed
+    /// layer around it.
+    pub fn into_router(self) -> Router {
+        self.into_parts().0
+    }
+
+    /// The router (as [`into_router`](Self::into_router)) and the engine hooks, for an engine.
+    pub fn into_parts(self) -> (Router, EngineHooks) {
+        let mut router = self.router.with_state(self.state);
+        for layer in self.layers.into_iter().rev() {
+            router = layer(router);
+        }
+        (router, self.hooks)
+    }
+}
+
+impl Default for Application<()> {
+    fn default() -> Self {
+        Self::new(())
+    }
+}

@@ -1,0 +1,97 @@
+//! Errors of the runtime: [`Error`] for anything that stops an application from starting or
+//! serving, [`ConfigError`] for a plugin or config value that was rejected.
+//!
+//! # Example
+//! ```
+//! use oxtor_runtime::{ConfigError, Error};
+//!
+//! let err = Error::from(ConfigError::new("Compression.zstd.level", "40 is not in 1..=22"));
+//! assert_eq!(err.to_string(), "Compression.zstd.level: 40 is not in 1..=22");
+//! ```
+use std::fmt;
+
+/// Result alias used across the runtime.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A configuration value that was rejected, with the path of its key
+/// (`Compression.zstd.level: 40 is not in 1..=22`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The dotted path of the key, e.g. `Compression.zstd.level` or `ktor.deployment.port`.
+    pub key: String,
+    /// What is wrong with the value.
+    pub message: String,
+    /// The file the value came from, when it came from a file.
+    pub file: Option<std::path::PathBuf>,
+    /// The line in that file, when the parser reports it.
+    pub line: Option<usize>,
+}
+
+impl ConfigError {
+    /// A rejected value at `key`.
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            message: message.into(),
+            file: None,
+            line: None,
+        }
+    }
+
+    /// Records the file (and line, if known) the value came from.
+    #[must_use]
+    pub fn in_file(mut self, file: impl Into<std::path::PathBuf>, line: Option<usize>) -> Self {
+        self.file = Some(file.into());
+        self.line = line;
+        self
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{}", file.display())?;
+            if let Some(line) = self.line {
+                write!(f, ":{line}")?;
+            }
+            f.write_str(": ")?;
+        }
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Anything that stops an application from being built, started or served.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A plugin or config value was rejected.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The same plugin was installed twice on one application.
+    #[error("plugin `{0}` is already installed")]
+    DuplicatePlugin(&'static str),
+    /// An I/O error, e.g. the port is taken.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Any other error, with a message.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// An I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
