@@ -18,7 +18,7 @@ async fn upload(body: Bytes) -> String {
 }
 
 /// The basic routes.
-pub fn routes() -> Router {
+pub(crate) fn routes() -> Router {
     Router::new()
         .route("/hello", get(hello))
         .route("/books.json", get(books))

@@ -2,11 +2,11 @@
 use oxtor::Application;
 
 /// Installs the compression plugin.
-pub fn install(_app: &mut Application) -> oxtor::Result<()> {
+pub(crate) fn install(_app: &mut Application) -> oxtor::Result<()> {
     Ok(())
 }
 
 /// The compression routes.
-pub fn routes() -> axum::Router {
+pub(crate) fn routes() -> axum::Router {
     axum::Router::new()
 }

@@ -2,11 +2,11 @@
 use oxtor::Application;
 
 /// Installs the lifecycle plugin.
-pub fn install(_app: &mut Application) -> oxtor::Result<()> {
+pub(crate) fn install(_app: &mut Application) -> oxtor::Result<()> {
     Ok(())
 }
 
 /// The lifecycle routes.
-pub fn routes() -> axum::Router {
+pub(crate) fn routes() -> axum::Router {
     axum::Router::new()
 }
