@@ -17,7 +17,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// (`Compression.zstd.level: 40 is not in 1..=22`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// The dotted path of the key, e.g. `Compression.zstd.level` or `ktor.deployment.port`.
+    /// The dotted path of the key, e.g. `Compression.zstd.level` or `ktor.deployment.port`;
+    /// empty when the problem is not about one key (a syntax error, an unknown option).
     pub key: String,
     /// What is wrong with the value.
     pub message: String,
@@ -56,7 +57,11 @@ impl fmt::Display for ConfigError {
             }
             f.write_str(": ")?;
         }
-        write!(f, "{}: {}", self.key, self.message)
+        // A problem with the file as a whole (a syntax error) has no key.
+        if !self.key.is_empty() {
+            write!(f, "{}: ", self.key)?;
+        }
+        f.write_str(&self.message)
     }
 }
 

@@ -1,0 +1,215 @@
+//! [`EngineMain`]: Ktor's `EngineMain.main(args)` — load the configuration from the files and the
+//! command line, check it, build the application with a module, serve it.
+use std::path::{Path, PathBuf};
+
+use super::{cli, Config};
+use crate::{
+    app::Application,
+    server::{RunningServer, Server, ServerConfig},
+    Result,
+};
+
+/// The files looked for in the working directory when no `-config=` is given, in order; the
+/// first one found is loaded.
+pub const DEFAULT_CONFIG_FILES: [&str; 2] = ["application.conf", "application.toml"];
+
+/// Loads the configuration (files, command line, defaults) and runs an application module on the
+/// engine (Ktor's `EngineMain`).
+///
+/// Every configuration error — a file that does not parse, a bad value, an unknown option — is
+/// reported by [`from_args`](Self::from_args)/[`from_iter`](Self::from_iter) or, at the latest,
+/// by [`run`](Self::run) before the module is built and before anything binds.
+///
+/// See the [module docs](crate::config).
+///
+/// # Example
+/// ```
+/// use oxtor_runtime::{config::{Config, EngineMain}, testing::TestApplication};
+/// use axum::{routing::get, Router};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> oxtor_runtime::Result<()> {
+/// let defaults = Config::from_hocon_str("defaults", "ktor.deployment.host = 127.0.0.1")?;
+/// let main = EngineMain::from_iter(["-port=0", "-P:app.greeting=Hi"])?.with_defaults(defaults);
+/// let server = main
+///     .start(|app, config| {
+///         let greeting = config.string("app.greeting")?.unwrap_or_else(|| "Hello".into());
+///         app.routing(Router::new().route("/", get(move || async move { greeting })))
+///     })
+///     .await?;
+/// let body = reqwest::get(format!("http://{}/", server.local_addr())).await.map_err(|e| {
+///     oxtor_runtime::Error::Other(e.to_string())
+/// })?.text().await.map_err(|e| oxtor_runtime::Error::Other(e.to_string()))?;
+/// assert_eq!(body, "Hi");
+/// server.shutdown().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct EngineMain {
+    /// Files, command line and defaults merged, in priority order.
+    config: Config,
+    /// The layers above the defaults, kept to re-merge when defaults are added.
+    layers: Config,
+    files: Vec<PathBuf>,
+}
+
+impl EngineMain {
+    /// Loads the configuration for the command line of this process (`std::env::args`).
+    pub fn from_args() -> Result<Self> {
+        Self::from_iter(std::env::args().skip(1))
+    }
+
+    /// Loads the configuration for these arguments (without the program name), searching the
+    /// working directory for [`DEFAULT_CONFIG_FILES`] when no `-config=` is given.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_iter<I, A>(args: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = A>,
+        A: Into<String>,
+    {
+        Self::from_iter_in(args, Path::new("."))
+    }
+
+    /// As [`from_iter`](Self::from_iter), searching `dir` instead of the working directory
+    /// (relative `-config=` files stay relative to the working directory).
+    pub fn from_iter_in<I, A>(args: I, dir: &Path) -> Result<Self>
+    where
+        I: IntoIterator<Item = A>,
+        A: Into<String>,
+    {
+        let cli = cli::parse(args)?;
+        let files = if cli.config_files.is_empty() {
+            DEFAULT_CONFIG_FILES
+                .iter()
+                .map(|name| dir.join(name))
+                .find(|path| path.is_file())
+                .map(|path| path.strip_prefix(".").map(Path::to_owned).unwrap_or(path))
+                .into_iter()
+                .collect()
+        } else {
+            cli.config_files
+        };
+        let mut layers = Config::new();
+        for file in &files {
+            layers = layers.merge(Config::load(file)?);
+        }
+        let layers = layers.merge(cli.deployment).merge(cli.properties);
+        layers.server_config()?;
+        Ok(Self {
+            config: layers.clone(),
+            layers,
+            files,
+        })
+    }
+
+    /// Puts `defaults` under everything loaded (the program's embedded `application.conf`, say):
+    /// a key set by a file or the command line wins.
+    #[must_use]
+    pub fn with_defaults(mut self, defaults: Config) -> Self {
+        self.config = defaults.merge(self.layers.clone());
+        self
+    }
+
+    /// The merged configuration, for reading the application's own keys.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The config files that were loaded, in order.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// The engine's settings (see [`Config::server_config`]).
+    pub fn server_config(&self) -> Result<ServerConfig> {
+        Ok(self.config.server_config()?)
+    }
+
+    /// Checks the configuration, builds `Application::new(())` with `module`, binds and starts
+    /// serving in the background.
+    pub async fn start<F>(self, module: F) -> Result<RunningServer>
+    where
+        F: FnOnce(&mut Application<()>, &Config) -> Result<()>,
+    {
+        self.start_with_state((), module).await
+    }
+
+    /// As [`start`](Self::start), for an application with state `S`.
+    pub async fn start_with_state<S, F>(self, state: S, module: F) -> Result<RunningServer>
+    where
+        S: Clone + Send + Sync + 'static,
+        F: FnOnce(&mut Application<S>, &Config) -> Result<()>,
+    {
+        self.server(state, module)?.start().await
+    }
+
+    /// Checks the configuration, builds `Application::new(())` with `module`, serves until
+    /// SIGINT/SIGTERM, then shuts down gracefully (Ktor's `EngineMain.main`).
+    pub async fn run<F>(self, module: F) -> Result<()>
+    where
+        F: FnOnce(&mut Application<()>, &Config) -> Result<()>,
+    {
+        self.run_with_state((), module).await
+    }
+
+    /// As [`run`](Self::run), for an application with state `S`.
+    pub async fn run_with_state<S, F>(self, state: S, module: F) -> Result<()>
+    where
+        S: Clone + Send + Sync + 'static,
+        F: FnOnce(&mut Application<S>, &Config) -> Result<()>,
+    {
+        self.server(state, module)?.run().await
+    }
+
+    fn server<S, F>(self, state: S, module: F) -> Result<Server>
+    where
+        S: Clone + Send + Sync + 'static,
+        F: FnOnce(&mut Application<S>, &Config) -> Result<()>,
+    {
+        let server_config = self.server_config()?;
+        let mut app = Application::new(state);
+        module(&mut app, &self.config)?;
+        Ok(Server::new(app, server_config))
+    }
+}
+
+/// Serves the application built by `module` with the configuration of this process's command
+/// line and files on top of `defaults` — `EngineMain::from_args()?.with_defaults(defaults)
+/// .run(module)`, the config-aware sibling of
+/// [`embedded_server`](crate::server::embedded_server).
+pub async fn engine_main<F>(defaults: Config, module: F) -> Result<()>
+where
+    F: FnOnce(&mut Application<()>, &Config) -> Result<()>,
+{
+    EngineMain::from_args()?.with_defaults(defaults).run(module).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::keys;
+
+    #[test]
+    fn no_file_and_no_arguments_gives_the_engine_defaults() {
+        let dir = std::env::temp_dir().join(format!("oxtor-config-empty-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let main = EngineMain::from_iter_in(Vec::<String>::new(), &dir);
+        let server = main.and_then(|m| m.server_config());
+        let server = server.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((server.host.as_str(), server.port), ("0.0.0.0", 8080));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn defaults_sit_under_the_command_line() {
+        let defaults = Config::from_hocon_str("d", "ktor.deployment { host = 127.0.0.1, port = 1 }")
+            .unwrap_or_default();
+        let main = EngineMain::from_iter(["-port=2"])
+            .map(|m| m.with_defaults(defaults))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(main.config().port(keys::PORT).ok(), Some(Some(2)));
+        assert_eq!(
+            main.config().string(keys::HOST).ok().flatten().as_deref(),
+            Some("127.0.0.1")
+        );
+    }
+}
