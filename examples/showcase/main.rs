@@ -1,11 +1,20 @@
 //! The showcase: every oxtor feature, one route each (see DESIGN.md's route table).
 //!
-//! `cargo run --example showcase` serves on 127.0.0.1:8080.
+//! `cargo run --example showcase` serves on 127.0.0.1:8080 (the embedded `application.conf`).
+//! Like Ktor's `EngineMain` it honours `application.conf` / `application.toml` in the working
+//! directory, `-config=FILE`, `-host=H`, `-port=N` and `-P:ktor.deployment.port=N`; a bad
+//! configuration stops it before it binds, with the file, line and key in the message.
 mod basics;
 mod compression;
 mod lifecycle;
 
-use oxtor::Application;
+use oxtor::{
+    config::{Config, EngineMain},
+    Application,
+};
+
+/// The defaults under every other source: 127.0.0.1:8080.
+const DEFAULTS: &str = include_str!("application.conf");
 
 /// The application module: plugins first, then routes.
 fn module(app: &mut Application) -> oxtor::Result<()> {
@@ -24,17 +33,17 @@ async fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let mut app = Application::new(());
-    if let Err(e) = module(&mut app) {
-        eprintln!("error: {e}");
-        return std::process::ExitCode::FAILURE;
-    }
-    let config = oxtor::server::ServerConfig::local(8080);
-    match oxtor::server::Server::new(app, config).run().await {
+    match serve().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+async fn serve() -> oxtor::Result<()> {
+    let defaults = Config::from_hocon_str("examples/showcase/application.conf", DEFAULTS)?;
+    let main = EngineMain::from_args()?.with_defaults(defaults);
+    main.run(|app, _config| module(app)).await
 }
