@@ -67,7 +67,14 @@ fn toml_file_uses_the_same_keys() {
     let server = main.server_config().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((server.host.as_str(), server.port), ("::1", 9002));
     assert_eq!(server.shutdown_grace_period, Duration::from_secs(3));
-    assert_eq!(main.config().string("app.greeting").ok().flatten().as_deref(), Some("hi"));
+    assert_eq!(
+        main.config()
+            .string("app.greeting")
+            .ok()
+            .flatten()
+            .as_deref(),
+        Some("hi")
+    );
 }
 
 #[test]
@@ -85,9 +92,13 @@ fn later_config_file_overrides_earlier_key_by_key() {
 fn dash_port_and_host_override_the_file() {
     let dir = Scratch::new("dash-port");
     let file = dir.file("a.conf", "ktor.deployment { host = \"::1\", port = 1 }");
-    let server = load(&[config_arg(&file), "-port=3".into(), "-host=127.0.0.2".into()])
-        .server_config()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let server = load(&[
+        config_arg(&file),
+        "-port=3".into(),
+        "-host=127.0.0.2".into(),
+    ])
+    .server_config()
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((server.host.as_str(), server.port), ("127.0.0.2", 3));
 }
 
@@ -123,18 +134,27 @@ fn optional_env_substitution_reads_the_process_environment() {
 #[test]
 fn bad_value_names_file_line_and_key() {
     let dir = Scratch::new("bad-value");
-    let file = dir.file("application.conf", "ktor {\n  deployment {\n    port = \"abc\"\n  }\n}\n");
+    let file = dir.file(
+        "application.conf",
+        "ktor {\n  deployment {\n    port = \"abc\"\n  }\n}\n",
+    );
     let err = EngineMain::from_iter([config_arg(&file)]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("{}:3: ktor.deployment.port: \"abc\" is not a port number", file.display())
+        format!(
+            "{}:3: ktor.deployment.port: \"abc\" is not a port number",
+            file.display()
+        )
     );
 }
 
 #[test]
 fn bad_value_in_toml_names_file_line_and_key() {
     let dir = Scratch::new("bad-toml-value");
-    let file = dir.file("a.toml", "[ktor.deployment]\nport = 8080\nshutdownGracePeriod = \"soon\"\n");
+    let file = dir.file(
+        "a.toml",
+        "[ktor.deployment]\nport = 8080\nshutdownGracePeriod = \"soon\"\n",
+    );
     let err = EngineMain::from_iter([config_arg(&file)]).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -149,7 +169,9 @@ fn bad_value_in_toml_names_file_line_and_key() {
 fn hocon_syntax_error_names_file_and_line() {
     let dir = Scratch::new("hocon-syntax");
     let file = dir.file("a.conf", "a = 1\nb = [1, 2\nc = }\n");
-    let err = EngineMain::from_iter([config_arg(&file)]).unwrap_err().to_string();
+    let err = EngineMain::from_iter([config_arg(&file)])
+        .unwrap_err()
+        .to_string();
     let prefix = format!("{}:", file.display());
     assert!(err.starts_with(&prefix), "{err}");
     assert!(err.contains(": syntax error: "), "{err}");
@@ -165,18 +187,28 @@ fn hocon_syntax_error_names_file_and_line() {
 fn toml_syntax_error_names_file_and_line() {
     let dir = Scratch::new("toml-syntax");
     let file = dir.file("a.toml", "[ktor.deployment]\nport = 80 80\n");
-    let err = EngineMain::from_iter([config_arg(&file)]).unwrap_err().to_string();
-    assert!(err.starts_with(&format!("{}:2: syntax error: ", file.display())), "{err}");
+    let err = EngineMain::from_iter([config_arg(&file)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!("{}:2: syntax error: ", file.display())),
+        "{err}"
+    );
 }
 
 #[test]
 fn unknown_extension_is_an_error_naming_the_file() {
     let dir = Scratch::new("yaml");
     let file = dir.file("a.yaml", "ktor: {}\n");
-    let err = EngineMain::from_iter([config_arg(&file)]).unwrap_err().to_string();
+    let err = EngineMain::from_iter([config_arg(&file)])
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
-        format!("{}: unknown config file type: use `.conf` (HOCON) or `.toml`", file.display())
+        format!(
+            "{}: unknown config file type: use `.conf` (HOCON) or `.toml`",
+            file.display()
+        )
     );
 }
 
@@ -185,7 +217,10 @@ fn missing_config_file_is_an_error_naming_it() {
     let err = EngineMain::from_iter(["-config=/nonexistent/oxtor.conf"])
         .unwrap_err()
         .to_string();
-    assert!(err.starts_with("/nonexistent/oxtor.conf: cannot read: "), "{err}");
+    assert!(
+        err.starts_with("/nonexistent/oxtor.conf: cannot read: "),
+        "{err}"
+    );
 }
 
 #[test]
@@ -223,7 +258,10 @@ fn a_bad_defaults_value_is_reported_before_the_module_runs() {
         err.to_string(),
         "defaults.conf:1: ktor.deployment.port: -1 is not a port number"
     );
-    assert!(!ran.load(Ordering::SeqCst), "the module ran with a bad config");
+    assert!(
+        !ran.load(Ordering::SeqCst),
+        "the module ran with a bad config"
+    );
 }
 
 #[tokio::test]

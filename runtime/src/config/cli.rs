@@ -58,7 +58,10 @@ where
         let key = match name {
             "config" => {
                 if value.is_empty() {
-                    return Err(ConfigError::new("", "`-config=` needs a file: -config=FILE"));
+                    return Err(ConfigError::new(
+                        "",
+                        "`-config=` needs a file: -config=FILE",
+                    ));
                 }
                 cli.config_files.push(PathBuf::from(value));
                 continue;
@@ -101,8 +104,8 @@ mod tests {
 
     #[test]
     fn deployment_options_set_ktor_keys() {
-        let cli = parse(["-host=::1", "-port=1", "-sslPort=2", "-sslKeyStore=k.p12"])
-            .unwrap_or_default();
+        let cli =
+            parse(["-host=::1", "-port=1", "-sslPort=2", "-sslKeyStore=k.p12"]).unwrap_or_default();
         let d = &cli.deployment;
         assert_eq!(d.string(keys::HOST).ok().flatten().as_deref(), Some("::1"));
         assert_eq!(d.port(keys::PORT).ok(), Some(Some(1)));

@@ -180,7 +180,10 @@ pub async fn engine_main<F>(defaults: Config, module: F) -> Result<()>
 where
     F: FnOnce(&mut Application<()>, &Config) -> Result<()>,
 {
-    EngineMain::from_args()?.with_defaults(defaults).run(module).await
+    EngineMain::from_args()?
+        .with_defaults(defaults)
+        .run(module)
+        .await
 }
 
 #[cfg(test)]
@@ -201,8 +204,9 @@ mod tests {
 
     #[test]
     fn defaults_sit_under_the_command_line() {
-        let defaults = Config::from_hocon_str("d", "ktor.deployment { host = 127.0.0.1, port = 1 }")
-            .unwrap_or_default();
+        let defaults =
+            Config::from_hocon_str("d", "ktor.deployment { host = 127.0.0.1, port = 1 }")
+                .unwrap_or_default();
         let main = EngineMain::from_iter(["-port=2"])
             .map(|m| m.with_defaults(defaults))
             .unwrap_or_else(|e| panic!("{e}"));

@@ -269,14 +269,19 @@ mod tests {
         let env = HashMap::from([("OXTOR_TEST_PORT".to_owned(), "9191".to_owned())]);
         let with = parse_str(Path::new("a.conf"), text, Some(&env)).unwrap_or_default();
         assert_eq!(with.port("port").ok(), Some(Some(9191)));
-        let without = parse_str(Path::new("a.conf"), text, Some(&HashMap::new())).unwrap_or_default();
+        let without =
+            parse_str(Path::new("a.conf"), text, Some(&HashMap::new())).unwrap_or_default();
         assert_eq!(without.port("port").ok(), Some(Some(8080)));
     }
 
     #[test]
     fn required_substitution_that_is_missing_names_the_file() {
-        let err = parse_str(Path::new("a.conf"), "a = ${NOPE_NOT_SET}", Some(&HashMap::new()))
-            .unwrap_err();
+        let err = parse_str(
+            Path::new("a.conf"),
+            "a = ${NOPE_NOT_SET}",
+            Some(&HashMap::new()),
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("a.conf:1: "), "{text}");
     }

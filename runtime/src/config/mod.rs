@@ -202,7 +202,9 @@ impl Config {
     pub fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
         let message = message.into();
         match self.origin(key) {
-            Some(Origin::File { path, line }) => ConfigError::new(key, message).in_file(path, *line),
+            Some(Origin::File { path, line }) => {
+                ConfigError::new(key, message).in_file(path, *line)
+            }
             Some(Origin::CommandLine(arg)) => {
                 ConfigError::new(key, format!("{message} (command line `{arg}`)"))
             }
@@ -264,11 +266,15 @@ impl Config {
     /// The duration at `key`: a number of milliseconds, or a HOCON duration such as `10s`,
     /// `500 ms`, `2 minutes`.
     pub fn duration(&self, key: &str) -> Result<Option<Duration>, ConfigError> {
-        self.scalar(key, "a duration (milliseconds, or e.g. `10s`)", |v| match v {
-            Value::Int(i) => u64::try_from(*i).ok().map(Duration::from_millis),
-            Value::String(s) => value::parse_duration(s),
-            _ => None,
-        })
+        self.scalar(
+            key,
+            "a duration (milliseconds, or e.g. `10s`)",
+            |v| match v {
+                Value::Int(i) => u64::try_from(*i).ok().map(Duration::from_millis),
+                Value::String(s) => value::parse_duration(s),
+                _ => None,
+            },
+        )
     }
 
     /// The list of strings at `key`; a string reads as its comma-separated items, so
@@ -346,7 +352,10 @@ impl Config {
             .ok_or_else(|| self.error(key, format!("{value} is not {expected}")))
     }
 
-    pub(crate) fn from_parts(root: BTreeMap<String, Value>, origins: BTreeMap<String, Origin>) -> Self {
+    pub(crate) fn from_parts(
+        root: BTreeMap<String, Value>,
+        origins: BTreeMap<String, Origin>,
+    ) -> Self {
         Self { root, origins }
     }
 }

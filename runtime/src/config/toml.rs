@@ -51,7 +51,9 @@ fn convert_table(
                 },
             );
             let value = match value.get_ref() {
-                DeValue::Table(t) => Value::Table(convert_table(file, text, Some(&path), t, origins)),
+                DeValue::Table(t) => {
+                    Value::Table(convert_table(file, text, Some(&path), t, origins))
+                }
                 other => plain_value(other),
             };
             (key, value)
@@ -72,7 +74,9 @@ fn plain_value(value: &DeValue<'_>) -> Value {
             .unwrap_or_else(|_| Value::String(f.to_string())),
         DeValue::Boolean(b) => Value::Bool(*b),
         DeValue::Datetime(d) => Value::String(d.to_string()),
-        DeValue::Array(items) => Value::List(items.iter().map(|v| plain_value(v.get_ref())).collect()),
+        DeValue::Array(items) => {
+            Value::List(items.iter().map(|v| plain_value(v.get_ref())).collect())
+        }
         DeValue::Table(t) => Value::Table(
             t.iter()
                 .map(|(k, v)| (k.get_ref().to_string(), plain_value(v.get_ref())))
@@ -124,6 +128,9 @@ mod tests {
     fn syntax_error_names_file_and_line() {
         let err = parse_str(Path::new("a.toml"), "a = 1\n\nb = = 2\n").unwrap_err();
         assert_eq!(err.line, Some(3), "{err}");
-        assert!(err.to_string().starts_with("a.toml:3: syntax error"), "{err}");
+        assert!(
+            err.to_string().starts_with("a.toml:3: syntax error"),
+            "{err}"
+        );
     }
 }
