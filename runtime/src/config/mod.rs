@@ -57,6 +57,7 @@ use serde::de::DeserializeOwned;
 use crate::{error::ConfigError, server::ServerConfig};
 
 mod cli;
+mod de;
 mod engine_main;
 mod hocon;
 mod toml;
@@ -303,15 +304,16 @@ impl Config {
         }
     }
 
-    /// The value at `key` deserialized into `T` (a table into a struct, say). Values keep the
-    /// type they were written with: a command-line or `${ENV}` value is a string.
+    /// The value at `key` deserialized into `T` (a table into a struct, say). Strings read as
+    /// the numbers and booleans `T` asks for, as the typed getters do, so `-P:` and `${ENV}`
+    /// values fit numeric fields.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ConfigError> {
         let Some(value) = self.value(key) else {
             return Ok(None);
         };
-        serde_json::from_value(value.to_json())
+        T::deserialize(de::ValueDeserializer::new(value, key))
             .map(Some)
-            .map_err(|e| self.error(key, e.to_string()))
+            .map_err(|e| self.error(e.path.as_deref().unwrap_or(key), e.message))
     }
 
     /// The engine's settings from Ktor's keys: host (default `0.0.0.0`), port (default 8080),
@@ -475,6 +477,37 @@ mod tests {
                 host: "localhost".into(),
                 port: 5432
             })
+        );
+    }
+
+    #[test]
+    fn get_reads_command_line_strings_into_numeric_fields() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Pool {
+            size: u16,
+            name: String,
+        }
+        let mut c = hocon("app.pool { size = 4, name = main }");
+        c.set_with_origin(
+            "app.pool.size",
+            Value::String("12".into()),
+            Origin::CommandLine("-P:app.pool.size=12".into()),
+        );
+        assert_eq!(
+            c.get::<Pool>("app.pool").ok().flatten(),
+            Some(Pool {
+                size: 12,
+                name: "main".into()
+            })
+        );
+        c.set_with_origin(
+            "app.pool.size",
+            Value::String("many".into()),
+            Origin::CommandLine("-P:app.pool.size=many".into()),
+        );
+        assert_eq!(
+            c.get::<Pool>("app.pool").unwrap_err().to_string(),
+            "app.pool.size: \"many\" is not an integer (command line `-P:app.pool.size=many`)"
         );
     }
 

@@ -45,25 +45,6 @@ impl Value {
             Value::Null | Value::List(_) | Value::Table(_) => None,
         }
     }
-
-    /// The value as JSON (for `Config::get::<T>`).
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        match self {
-            Value::Null => serde_json::Value::Null,
-            Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Int(i) => serde_json::Value::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
-            Value::String(s) => serde_json::Value::String(s.clone()),
-            Value::List(items) => {
-                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
-            }
-            Value::Table(map) => serde_json::Value::Object(
-                map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
-        }
-    }
 }
 
 /// Shows a value as it would be written: strings quoted, tables and lists by kind.
