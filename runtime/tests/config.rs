@@ -290,3 +290,42 @@ async fn engine_main_serves_the_module_with_the_configured_address() {
     assert_eq!(body, "Hello from the file");
     server.shutdown().await.unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn bad_ssl_port_on_the_command_line_is_reported_with_the_argument() {
+    let err = EngineMain::from_iter(["-sslPort=443x"]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ktor.deployment.sslPort: \"443x\" is not a port number (command line `-sslPort=443x`)"
+    );
+}
+
+#[test]
+fn grace_period_set_with_dash_p_accepts_a_hocon_duration() {
+    let server = load(&["-P:ktor.deployment.shutdownGracePeriod=2 minutes".into()])
+        .server_config()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(server.shutdown_grace_period, Duration::from_secs(120));
+}
+
+#[test]
+fn ssl_keys_are_kept_for_the_tls_connector() {
+    let dir = Scratch::new("ssl");
+    let file = dir.file(
+        "a.conf",
+        "ktor.security.ssl {\n  keyStore = server.p12\n  enabledProtocols = [TLSv1.3]\n}\n",
+    );
+    let main = load(&[config_arg(&file), "-sslKeyStore=other.p12".into()]);
+    let config = main.config();
+    assert_eq!(
+        config.string(keys::SSL_KEY_STORE).ok().flatten().as_deref(),
+        Some("other.p12")
+    );
+    assert_eq!(
+        config
+            .string_list(keys::SSL_ENABLED_PROTOCOLS)
+            .ok()
+            .flatten(),
+        Some(vec!["TLSv1.3".to_owned()])
+    );
+}
