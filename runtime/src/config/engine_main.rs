@@ -166,6 +166,7 @@ impl EngineMain {
         F: FnOnce(&mut Application<S>, &Config) -> Result<()>,
     {
         let server_config = self.server_config()?;
+        tracing::info!(files = ?self.files, host = %server_config.host, port = server_config.port, "configuration loaded");
         let mut app = Application::new(state);
         module(&mut app, &self.config)?;
         Ok(Server::new(app, server_config))
