@@ -69,7 +69,9 @@ fn client() -> reqwest::Client {
 async fn serve(router: axum::Router) -> TestApplication {
     let mut app = Application::new(());
     app.routing(router).expect("routes are distinct");
-    TestApplication::start(app).await.expect("test server starts")
+    TestApplication::start(app)
+        .await
+        .expect("test server starts")
 }
 
 async fn call(server: &TestApplication, method: Method, path: &str) -> reqwest::Response {
@@ -182,7 +184,10 @@ async fn route_reads_the_state_of_a_stateful_application() {
     let mut app = Application::new(Library { name: "city" });
     app.routing(routing! { library }).unwrap();
     let server = TestApplication::start(app).await.unwrap();
-    assert_eq!(server.get_text("/library/4").await.unwrap(), "city shelf 4 GET");
+    assert_eq!(
+        server.get_text("/library/4").await.unwrap(),
+        "city shelf 4 GET"
+    );
 }
 
 /// A tiny plugin configured through builder methods; it records every call so the test can check
@@ -211,7 +216,8 @@ impl GreetingConfig {
     fn header(&mut self, name: &str, f: impl FnOnce(&mut HeaderConfig)) {
         let mut header = HeaderConfig::default();
         f(&mut header);
-        self.calls.push(format!("header({name}, value={})", header.value));
+        self.calls
+            .push(format!("header({name}, value={})", header.value));
     }
     fn shout(&mut self, f: impl FnOnce(&mut HeaderConfig)) {
         let mut header = HeaderConfig::default();

@@ -41,9 +41,13 @@ impl Parse for PluginBlock {
         }
         let path: Path = input.parse()?;
         if !input.peek(token::Brace) {
-            return Err(input.error(
-                "expected `{ .. }` with the plugin's configuration, e.g. `install!(Plugin { key = value })`; use `{}` for the defaults",
-            ));
+            let message = "expected `{ .. }` with the plugin's configuration, e.g. \
+                           `install!(Plugin { key = value })`; use `{}` for the defaults";
+            return Err(if input.is_empty() {
+                syn::Error::new_spanned(&path, message)
+            } else {
+                input.error(message)
+            });
         }
         let entries = parse_body(input)?;
         if !input.is_empty() {
@@ -77,6 +81,11 @@ impl Parse for Entry {
             ));
         }
         let name: Ident = input.parse()?;
+        if input.peek(Token![:]) && !input.peek(Token![::]) {
+            return Err(input.error(format!(
+                "expected `=`: configuration entries are written `{name} = value`"
+            )));
+        }
         let lookahead = input.lookahead1();
         if lookahead.peek(Token![=]) {
             input.parse::<Token![=]>()?;

@@ -15,9 +15,10 @@ pub(crate) fn route(item: &ItemFn, handler: &Handler, route: &Route) -> TokenStr
     let via = Ident::new("__OxtorM", Span::call_site());
     let path = &route.path;
 
-    let mut filters = route.methods.iter().map(|method| {
-        quote_spanned!(method.span()=> #private::MethodFilter::#method)
-    });
+    let mut filters = route
+        .methods
+        .iter()
+        .map(|method| quote_spanned!(method.span()=> #private::MethodFilter::#method));
     let first = filters.next();
     let filter = quote!(#first #(.or(#filters))*);
 

@@ -19,13 +19,16 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         .map_err(|e| errors.push(e))
         .ok();
     let item = parse_fn(item)?;
-    let handler = validate::handler(&item, &mut errors);
     let route = attr.map(|attr| validate::route(attr, &mut errors));
+    let handler = validate::handler(&item, &mut errors);
     errors.finish()?;
     match route {
         Some(route) => Ok(expand::route(&item, &handler, &route)),
         // An attribute that failed to parse has already recorded its error.
-        None => Err(syn::Error::new(proc_macro2::Span::call_site(), "invalid `#[route]`")),
+        None => Err(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "invalid `#[route]`",
+        )),
     }
 }
 
@@ -36,7 +39,10 @@ pub(crate) fn fallback(item: TokenStream, error: syn::Error) -> TokenStream {
     match syn::parse2::<ItemFn>(item.clone()) {
         Ok(item) => {
             item.to_tokens(&mut out);
-            out.extend(expand::stub(&item));
+            // A method (`self` receiver) sits in an `impl` block, where no struct can go.
+            if item.sig.receiver().is_none() {
+                out.extend(expand::stub(&item));
+            }
         }
         Err(_) => out.extend(item),
     }
@@ -44,7 +50,6 @@ pub(crate) fn fallback(item: TokenStream, error: syn::Error) -> TokenStream {
 }
 
 fn parse_fn(item: TokenStream) -> syn::Result<ItemFn> {
-    syn::parse2::<ItemFn>(item.clone()).map_err(|_| {
-        syn::Error::new_spanned(item, "`#[route]` goes on an `async fn` handler")
-    })
+    syn::parse2::<ItemFn>(item.clone())
+        .map_err(|_| syn::Error::new_spanned(item, "`#[route]` goes on an `async fn` handler"))
 }

@@ -22,9 +22,8 @@ impl Parse for RouteAttr {
         let mut methods = Vec::new();
         loop {
             if input.peek(LitStr) && methods.is_empty() {
-                return Err(input.error(
-                    "expected a method before the path, e.g. `#[route(GET, \"/path\")]`",
-                ));
+                return Err(input
+                    .error("expected a method before the path, e.g. `#[route(GET, \"/path\")]`"));
             }
             if !input.peek(Ident) {
                 return Err(input.error("expected a method such as `GET`"));
@@ -33,6 +32,13 @@ impl Parse for RouteAttr {
             if input.parse::<Option<Token![|]>>()?.is_none() {
                 break;
             }
+        }
+        if input.is_empty() {
+            let last = methods.last().map_or_else(|| input.span(), Ident::span);
+            return Err(syn::Error::new(
+                last,
+                "expected `,` and the path after the method, e.g. `#[route(GET, \"/path\")]`",
+            ));
         }
         if !input.peek(Token![,]) {
             return Err(input.error("expected `|` and another method, or `,` and the path"));

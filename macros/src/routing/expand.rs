@@ -40,7 +40,11 @@ fn router(private: &TokenStream, items: &[Item]) -> TokenStream {
 fn block(private: &TokenStream, block: &Block) -> TokenStream {
     let b = Ident::new("__oxtor_block", Span::mixed_site());
     let Block {
-        name, args, keys, items, ..
+        name,
+        args,
+        keys,
+        items,
+        ..
     } = block;
     let mutability = (!keys.is_empty()).then(|| quote!(mut));
     let function = quote_spanned!(name.span()=> #private::blocks::#name);

@@ -70,7 +70,8 @@ fn parse_items(input: ParseStream<'_>) -> syn::Result<Vec<Item>> {
 
 impl Parse for Item {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let is_block = input.peek(Ident) && (input.peek2(token::Paren) || input.peek2(token::Brace));
+        let is_block =
+            input.peek(Ident) && (input.peek2(token::Paren) || input.peek2(token::Brace));
         if is_block {
             let name: Ident = input.parse()?;
             if name == "route" {

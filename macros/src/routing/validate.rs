@@ -8,7 +8,11 @@ pub(crate) fn items(items: &[Item], errors: &mut Errors) {
     for item in items {
         match item {
             Item::Route(_) => {}
-            Item::Nest { prefix, items: nested, .. } => {
+            Item::Nest {
+                prefix,
+                items: nested,
+                ..
+            } => {
                 template::check_prefix(prefix, errors);
                 self::items(nested, errors);
             }

@@ -113,23 +113,23 @@ fn check_segment(path: &str, range: Range<usize>, found: &mut Vec<Param>, out: &
             b'}' => {
                 out.push(problem(
                     at(i..i + 1),
-                    "unmatched `}` in path template; write `}}` for a literal brace",
+                    match &seg[..i] {
+                        "" => "unmatched `}` in path template; write `}}` for a literal brace"
+                            .to_owned(),
+                        before => format!(
+                            "unmatched `}}` after `{before}`; open it with `{{`, or write `}}}}` for a literal brace"
+                        ),
+                    },
                 ));
                 i += 1;
             }
             b'{' => {
                 let Some(close) = seg[i + 1..].find(['{', '}']).map(|j| i + 1 + j) else {
-                    out.push(problem(
-                        at(i..seg.len()),
-                        "unclosed `{` in path template; write `{{` for a literal brace",
-                    ));
+                    out.push(unclosed(&seg[i..], at(i..seg.len())));
                     return;
                 };
                 if bytes[close] == b'{' {
-                    out.push(problem(
-                        at(i..close),
-                        "unclosed `{` in path template; write `{{` for a literal brace",
-                    ));
+                    out.push(unclosed(&seg[i..close], at(i..close)));
                     i = close;
                     continue;
                 }
@@ -140,7 +140,17 @@ fn check_segment(path: &str, range: Range<usize>, found: &mut Vec<Param>, out: &
                     None => (false, inner),
                 };
                 params_here += 1;
-                check_param(path, whole.clone(), catch_all, name, i, close, seg, found, out);
+                check_param(
+                    path,
+                    whole.clone(),
+                    catch_all,
+                    name,
+                    i,
+                    close,
+                    seg,
+                    found,
+                    out,
+                );
                 if params_here == 2 {
                     out.push(problem(
                         whole.clone(),
@@ -152,6 +162,13 @@ fn check_segment(path: &str, range: Range<usize>, found: &mut Vec<Param>, out: &
             _ => i += 1,
         }
     }
+}
+
+fn unclosed(fragment: &str, range: Range<usize>) -> Problem {
+    problem(
+        range,
+        format!("unclosed `{{` in `{fragment}`; close it with `}}`, or write `{{{{` for a literal brace"),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -175,7 +192,9 @@ fn check_param(
     } else if !is_ident(name) {
         out.push(problem(
             whole.clone(),
-            format!("`{name}` is not a valid parameter name; expected an identifier such as `{{id}}`"),
+            format!(
+                "`{name}` is not a valid parameter name; expected an identifier such as `{{id}}`"
+            ),
         ));
     } else if found.iter().any(|p| p.name == name) {
         out.push(problem(
