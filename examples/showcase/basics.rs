@@ -42,7 +42,8 @@ static BOOKS: [Book; 30] = [
         author: "Steve Klabnik, Carol Nichols",
         year: 2019,
         isbn: "9781718500440",
-        summary: "The official book: ownership, borrowing, traits, generics and fearless concurrency.",
+        summary:
+            "The official book: ownership, borrowing, traits, generics and fearless concurrency.",
     },
     Book {
         title: "Programming Rust",

@@ -39,7 +39,7 @@ pub(crate) fn route(attr: RouteAttr, errors: &mut Errors) -> Route {
                 )
             };
             errors.error_at(method.span(), message);
-        } else if methods.iter().any(|m| *m == method) {
+        } else if methods.contains(&method) {
             errors.error_at(
                 method.span(),
                 format!("method `{name}` is listed more than once"),
