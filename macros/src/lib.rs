@@ -78,8 +78,8 @@ mod util;
 /// fn books() {} // `#[route]` handlers must be `async fn`
 /// ```
 /// An argument that is not an extractor for the application's state is reported where the
-/// route is mounted (`books` is not a route for state `()`), with a note pointing at the
-/// argument:
+/// route is mounted (`the trait bound `u32: FromRequestParts<_>` is not satisfied`), with a note
+/// "required for `books` to implement `Route`" pointing at the handler:
 /// ```compile_fail
 /// use oxtor::prelude::*;
 /// #[route(GET, "/books")]
@@ -125,9 +125,11 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// ```
 /// Items are separated by commas (optional after a `{ .. }` group). A route is a path to a
-/// function annotated with `#[route]`. `route("/prefix") { .. }` nests its routes under the
+/// function annotated with `#[route]` (naming a function without it is rustc's "expected struct,
+/// found function" at that name). `route("/prefix") { .. }` nests its routes under the
 /// prefix (`Router::nest`). Any other group `name(args, key = value) { .. }` calls the runtime
-/// function `blocks::name(args)`, then the method `key(value)` on its result for each key, then
+/// function `blocks::name(args)` (`name { .. }` calls `blocks::name()`), then the method
+/// `key(value)` on its result for each key (positional arguments first, keys not repeated), then
 /// `RoutingBlock::wrap` with the router of the group, and merges that in. So a plugin adds a block
 /// (`authenticate("name", optional = true) { .. }`) without touching the macro, and a misspelt
 /// block name is a rustc error at that name:

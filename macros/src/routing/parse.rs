@@ -40,6 +40,10 @@ pub(crate) struct Block {
     pub(crate) misplaced: Vec<Span>,
 }
 
+mod kw {
+    syn::custom_keyword!(route);
+}
+
 const EXPECTED_ITEM: &str =
     "expected a route name, `route(\"/prefix\") { .. }` or a block like `layer(..) { .. }`";
 
