@@ -31,3 +31,53 @@ fn closure(entries: &[Entry]) -> TokenStream {
     });
     quote!(|#cfg| { #(#calls)* })
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    fn expand(input: &str) -> String {
+        let tokens = input.parse().expect("test input lexes");
+        match super::super::expand(tokens) {
+            Ok(out) => out.to_string(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn every_entry_form_desugars_to_a_builder_call() {
+        let out = expand(
+            r#"Plugin { key = value  block { k = 1 }  name("arg") { k = 2 }  call("x", 2) }"#,
+        );
+        let expected = quote!(<Plugin>::configure(|cfg| {
+            cfg.key(value);
+            cfg.block(|cfg| {
+                cfg.k(1);
+            });
+            cfg.name("arg", |cfg| {
+                cfg.k(2);
+            });
+            cfg.call("x", 2);
+        }));
+        assert_eq!(out, expected.to_string());
+    }
+
+    #[test]
+    fn empty_configuration_ignores_the_config() {
+        let expected = quote!(<a::Plugin>::configure(|_| {}));
+        assert_eq!(expand("a::Plugin {}"), expected.to_string());
+    }
+
+    #[test]
+    fn key_set_twice_is_an_error() {
+        assert_eq!(
+            expand("P { level = 1  level = 2 }"),
+            "`level` specified more than once"
+        );
+    }
+
+    #[test]
+    fn same_key_in_different_blocks_is_fine() {
+        assert!(expand("P { level = 1  zstd { level = 2 } }").contains("configure"));
+    }
+}

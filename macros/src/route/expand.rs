@@ -98,3 +98,64 @@ fn proxy_struct(item: &ItemFn) -> TokenStream {
         #vis struct #name {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    fn expand(attr: &str, item: &str) -> String {
+        let attr = attr.parse().expect("attr lexes");
+        let item = item.parse().expect("item lexes");
+        match super::super::expand(attr, item) {
+            Ok(out) => out.to_string(),
+            Err(e) => e
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+
+    #[test]
+    fn handler_without_arguments_is_a_route_for_unit_marker() {
+        let out = expand(r#"GET, "/""#, "async fn index() {}");
+        assert!(
+            out.contains(
+                "impl < __OxtorS > :: oxtor :: __private :: Route < __OxtorS , () > for index"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("struct index { }"), "{out}");
+    }
+
+    #[test]
+    fn last_argument_is_bound_by_from_request_and_the_others_by_parts() {
+        let out = expand(
+            r#"POST | PUT, "/b/{id}""#,
+            "pub async fn b(Path(id): Path<u32>, body: String) {}",
+        );
+        assert!(
+            out.contains("Path < u32 > : :: oxtor :: __private :: FromRequestParts < __OxtorS >"),
+            "{out}"
+        );
+        assert!(
+            out.contains("String : :: oxtor :: __private :: FromRequest < __OxtorS , __OxtorM >"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "MethodFilter :: POST . or (:: oxtor :: __private :: MethodFilter :: PUT)"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("pub struct b { }"), "{out}");
+    }
+
+    #[test]
+    fn errors_are_reported_together() {
+        let out = expand(r#"FETCH, "b""#, "fn b() {}");
+        let messages: Vec<_> = out.lines().collect();
+        assert_eq!(messages.len(), 3, "{out}");
+        assert!(messages[0].starts_with("unknown method `FETCH`"), "{out}");
+        assert_eq!(messages[1], "route paths must start with `/`");
+        assert_eq!(messages[2], "`#[route]` handlers must be `async fn`");
+    }
+}

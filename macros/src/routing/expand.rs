@@ -59,3 +59,53 @@ fn block(private: &TokenStream, block: &Block) -> TokenStream {
         #wrap(#b, #nested)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    fn expand(input: &str) -> String {
+        let tokens = input.parse().expect("test input lexes");
+        match super::super::expand(tokens) {
+            Ok(out) => out.to_string(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn block_desugars_to_function_setters_and_wrap() {
+        let out = expand(r#"a, authenticate("api", optional = true) { b }"#);
+        let p = quote!(::oxtor::__private);
+        let r = quote!(__oxtor_router);
+        let expected = quote!({
+            let #r = #p::Router::new();
+            let #r = #p::mount(#r, a {});
+            let #r = #r.merge({
+                let mut __oxtor_block = #p::blocks::authenticate("api");
+                __oxtor_block.optional(true);
+                #p::RoutingBlock::wrap(__oxtor_block, {
+                    let #r = #p::Router::new();
+                    let #r = #p::mount(#r, b {});
+                    #r
+                })
+            });
+            #r
+        });
+        assert_eq!(out, expected.to_string());
+    }
+
+    #[test]
+    fn route_group_nests() {
+        let out = expand(r#"route("/api") { h::b }"#);
+        assert!(out.contains(r#". nest ("/api" , {"#), "{out}");
+        assert!(out.contains("mount (__oxtor_router , h :: b { })"), "{out}");
+    }
+
+    #[test]
+    fn positional_argument_after_a_key_is_an_error() {
+        assert_eq!(
+            expand(r#"authenticate(optional = true, "api") { b }"#),
+            "positional arguments must come before `key = value` arguments"
+        );
+    }
+}
