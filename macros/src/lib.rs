@@ -88,7 +88,7 @@ mod util;
 /// ```
 #[proc_macro_attribute]
 pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand_attr_with(attr, item, route::expand, route::fallback)
+    expand_attr_with("#[route]", attr, item, route::expand, route::fallback)
 }
 
 /// Builds an `axum::Router<S>` from `#[route]` handlers and groups of them.
@@ -141,7 +141,7 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// The state type `S` is inferred from where the router goes (`app.routing(..)`, a return type).
 #[proc_macro]
 pub fn routing(input: TokenStream) -> TokenStream {
-    expand_with(input, routing::expand, routing::fallback)
+    expand_with("routing!", input, routing::expand, routing::fallback)
 }
 
 /// Configures a plugin with Ktor's block syntax; desugars to the plugin's builder methods.
@@ -204,7 +204,7 @@ pub fn routing(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn install(input: TokenStream) -> TokenStream {
-    expand_with(input, install::expand, install::fallback)
+    expand_with("install!", input, install::expand, install::fallback)
 }
 
 type Expand = fn(proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream>;
@@ -214,25 +214,29 @@ type ExpandAttr =
 type FallbackAttr = fn(proc_macro2::TokenStream, syn::Error) -> proc_macro2::TokenStream;
 
 /// The funnel of function-like macros.
-fn expand_with(input: TokenStream, f: Expand, fallback: Fallback) -> TokenStream {
-    expand(f(input.into()).unwrap_or_else(fallback))
+fn expand_with(name: &str, input: TokenStream, f: Expand, fallback: Fallback) -> TokenStream {
+    expand(name, f(input.into()).unwrap_or_else(fallback))
 }
 
 /// The funnel of attribute macros: on error the item is still emitted, by `fallback`.
 fn expand_attr_with(
+    name: &str,
     attr: TokenStream,
     item: TokenStream,
     f: ExpandAttr,
     fallback: FallbackAttr,
 ) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
-    expand(f(attr.into(), item.clone()).unwrap_or_else(|e| fallback(item, e)))
+    expand(
+        name,
+        f(attr.into(), item.clone()).unwrap_or_else(|e| fallback(item, e)),
+    )
 }
 
 /// Hands the expansion to the compiler, printing it first when `OXTOR_MACROS_DEBUG` is set.
-fn expand(tokens: proc_macro2::TokenStream) -> TokenStream {
+fn expand(name: &str, tokens: proc_macro2::TokenStream) -> TokenStream {
     if std::env::var_os("OXTOR_MACROS_DEBUG").is_some() {
-        eprintln!("{tokens}");
+        eprintln!("// oxtor {name} expands to:\n{tokens}\n");
     }
     tokens.into()
 }
