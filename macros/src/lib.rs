@@ -1,24 +1,242 @@
 //! Procedural macros of [oxtor](https://docs.rs/oxtor): `#[route]`, `routing!`, `install!`.
-//! Use them through the `oxtor` facade; generated code names only `::oxtor::__private`.
+//!
+//! Use them through the `oxtor` facade. They are sugar: each expands to plain calls into the
+//! runtime, through the one hidden path `::oxtor::__private` (or the name the dependency was
+//! renamed to), and each is documented below next to its desugaring.
+//!
+//! One module per macro, each split into `parse` (syntax into a small AST that keeps its tokens),
+//! `validate` (semantic checks, every error collected at the user's token) and `expand` (quote).
+//! Set `OXTOR_MACROS_DEBUG=1` while compiling to print every expansion to stderr.
+//!
+//! # Example
+//! ```
+//! use oxtor::prelude::*;
+//!
+//! #[route(GET, "/hello/{name}")]
+//! async fn hello(Path(name): Path<String>) -> String {
+//!     format!("Hello, {name}!")
+//! }
+//!
+//! let router: oxtor::axum::Router = routing! { hello };
+//! # let _ = router;
+//! assert_eq!(<hello as Route<(), _>>::PATH, "/hello/{name}");
+//! ```
 use proc_macro::TokenStream;
 
-/// `#[route(GET, "/path/{id}")]`: keeps the function and adds a same-named struct implementing
-/// `Route<S, M>`.
+mod install;
+mod route;
+mod routing;
+mod util;
+
+/// Declares an axum handler with its method(s) and path: `#[route(GET, "/books/{id}")]`.
+///
+/// The function is kept as written. Next to it, the macro adds a braced struct of the same name
+/// (it lives in the type namespace only, as in Rocket) that implements
+/// `oxtor::Route<S, M>` for every state `S` the handler's extractors accept; `routing!` mounts it.
+///
+/// ```
+/// use oxtor::prelude::*;
+///
+/// #[route(GET | HEAD, "/books/{id}")]
+/// async fn book(Path(id): Path<u32>) -> String {
+///     format!("book {id}")
+/// }
+/// # let _: oxtor::axum::Router = routing! { book };
+/// ```
+/// adds, in essence,
+/// ```text
+/// #[doc(hidden)] #[allow(nonstandard_style)]
+/// struct book {}
+/// impl<S, M> Route<S, M> for book
+/// where S: Clone + Send + Sync + 'static, M: 'static, Path<u32>: FromRequest<S, M> + Send
+/// {
+///     const PATH: &'static str = "/books/{id}";
+///     fn method_router(self) -> MethodRouter<S> { on(MethodFilter::GET.or(MethodFilter::HEAD), book) }
+/// }
+/// ```
+/// (all but the last argument are bound by `FromRequestParts<S>`, as in axum's `Handler`; a
+/// handler without arguments implements `Route<S, ()>`).
+///
+/// Methods: `GET`, `POST`, `PUT`, `DELETE`, `PATCH`, `HEAD`, `OPTIONS`, `TRACE`, `CONNECT`,
+/// combined with `|`. The path is an axum 0.8 template checked at compile time: it starts with
+/// `/`, braces balance (`{{`/`}}` are literal braces), parameter names are identifiers and
+/// distinct, one parameter per segment and at its end, `{*rest}` only as the last segment.
+///
+/// ```compile_fail
+/// use oxtor::prelude::*;
+/// #[route(GET, "/books/{id")] // unclosed `{` in path template
+/// async fn book() {}
+/// ```
+/// ```compile_fail
+/// use oxtor::prelude::*;
+/// #[route(FETCH, "/books")] // unknown method `FETCH`
+/// async fn books() {}
+/// ```
+/// ```compile_fail
+/// use oxtor::prelude::*;
+/// #[route(GET, "/books")]
+/// fn books() {} // `#[route]` handlers must be `async fn`
+/// ```
+/// An argument that is not an extractor for the application's state is reported where the
+/// route is mounted (`the trait bound `u32: FromRequestParts<_>` is not satisfied`), with a note
+/// "required for `books` to implement `Route`" pointing at the handler:
+/// ```compile_fail
+/// use oxtor::prelude::*;
+/// #[route(GET, "/books")]
+/// async fn books(count: u32) -> String { count.to_string() }
+/// let _: oxtor::axum::Router = routing! { books };
+/// ```
 #[proc_macro_attribute]
-pub fn route(_attr: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand_attr_with("#[route]", attr, item, route::expand, route::fallback)
 }
 
-/// `routing! { a, b, route("/api") { c } }` returns an `axum::Router<S>`.
+/// Builds an `axum::Router<S>` from `#[route]` handlers and groups of them.
+///
+/// ```
+/// use oxtor::prelude::*;
+/// use oxtor::axum::{extract::DefaultBodyLimit, Router};
+///
+/// #[route(GET, "/")] async fn index() -> &'static str { "index" }
+/// mod handlers {
+///     use oxtor::prelude::*;
+///     #[route(GET, "/books")] pub async fn books() -> &'static str { "[]" }
+///     #[route(POST, "/upload")] pub async fn upload(body: String) -> String { body.len().to_string() }
+/// }
+///
+/// let router: Router = routing! {
+///     index,
+///     route("/api") { handlers::books }
+///     layer(DefaultBodyLimit::max(64 << 20)) { handlers::upload }
+/// };
+/// # let _ = router;
+/// ```
+/// desugars to
+/// ```text
+/// {
+///     let r = Router::new();
+///     let r = mount(r, index {});
+///     let r = r.nest("/api", { let r = Router::new(); let r = mount(r, handlers::books {}); r });
+///     let r = r.merge({
+///         let b = blocks::layer(DefaultBodyLimit::max(64 << 20));
+///         RoutingBlock::wrap(b, { let r = Router::new(); let r = mount(r, handlers::upload {}); r })
+///     });
+///     r
+/// }
+/// ```
+/// Items are separated by commas (optional after a `{ .. }` group). A route is a path to a
+/// function annotated with `#[route]` (naming a function without it is rustc's "expected struct,
+/// found function" at that name). `route("/prefix") { .. }` nests its routes under the
+/// prefix (`Router::nest`). Any other group `name(args, key = value) { .. }` calls the runtime
+/// function `blocks::name(args)` (`name { .. }` calls `blocks::name()`), then the method
+/// `key(value)` on its result for each key (positional arguments first, keys not repeated), then
+/// `RoutingBlock::wrap` with the router of the group, and merges that in. So a plugin adds a block
+/// (`authenticate("name", optional = true) { .. }`) without touching the macro, and a misspelt
+/// block name is a rustc error at that name:
+/// ```compile_fail
+/// use oxtor::prelude::*;
+/// #[route(GET, "/")] async fn index() {}
+/// let _: oxtor::axum::Router = routing! { layr(()) { index } }; // no `layr` in `blocks`
+/// ```
+/// The state type `S` is inferred from where the router goes (`app.routing(..)`, a return type).
 #[proc_macro]
-pub fn routing(_input: TokenStream) -> TokenStream {
-    "::oxtor::__private::Router::new()"
-        .parse()
-        .unwrap_or_default()
+pub fn routing(input: TokenStream) -> TokenStream {
+    expand_with("routing!", input, routing::expand, routing::fallback)
 }
 
-/// `install!(Plugin { key = value  block { .. } })` desugars to `Plugin::configure(|cfg| { .. })`.
+/// Configures a plugin with Ktor's block syntax; desugars to the plugin's builder methods.
+///
+/// ```text
+/// install!(Plugin { key = value  block { k = v }  name("arg") { k = v }  call("x", 2) })
+/// ```
+/// is exactly
+/// ```text
+/// <Plugin>::configure(|cfg| {
+///     cfg.key(value);
+///     cfg.block(|cfg| { cfg.k(v); });
+///     cfg.name("arg", |cfg| { cfg.k(v); });
+///     cfg.call("x", 2);
+/// })
+/// ```
+/// so the macro needs no table of plugins: `Plugin` (any path) provides `configure`, each
+/// key is a method of its config. Entries are separated by whitespace, `,` or `;`; a value is
+/// any expression, closures included. A misspelt key is rustc's "no method named …" at the key,
+/// a value of the wrong type is a type error at the value, and setting one key twice in a block
+/// is a macro error.
+///
+/// ```
+/// use oxtor::install;
+///
+/// #[derive(Default, Debug, PartialEq)]
+/// struct Config { level: i32, zstd: Option<i32> }
+/// struct Zstd { level: i32 }
+/// impl Config {
+///     fn level(&mut self, level: i32) { self.level = level; }
+///     fn zstd(&mut self, f: impl FnOnce(&mut Zstd)) {
+///         let mut z = Zstd { level: 3 };
+///         f(&mut z);
+///         self.zstd = Some(z.level);
+///     }
+/// }
+/// impl Zstd { fn level(&mut self, level: i32) { self.level = level; } }
+///
+/// struct Compression;
+/// impl Compression {
+///     fn configure(f: impl FnOnce(&mut Config)) -> Config {
+///         let mut cfg = Config::default();
+///         f(&mut cfg);
+///         cfg
+///     }
+/// }
+///
+/// let cfg = install!(Compression { level = 1  zstd { level = 9 } });
+/// assert_eq!(cfg, Config { level: 1, zstd: Some(9) });
+/// ```
+/// ```compile_fail
+/// # struct Config; impl Config { fn level(&mut self, _: i32) {} }
+/// # struct P; impl P { fn configure(f: impl FnOnce(&mut Config)) { f(&mut Config) } }
+/// oxtor::install!(P { levle = 3 }); // no method named `levle`
+/// ```
+/// ```compile_fail
+/// # struct Config; impl Config { fn level(&mut self, _: i32) {} }
+/// # struct P; impl P { fn configure(f: impl FnOnce(&mut Config)) { f(&mut Config) } }
+/// oxtor::install!(P { level = 3  level = 4 }); // `level` specified more than once
+/// ```
 #[proc_macro]
-pub fn install(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn install(input: TokenStream) -> TokenStream {
+    expand_with("install!", input, install::expand, install::fallback)
+}
+
+type Expand = fn(proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream>;
+type Fallback = fn(syn::Error) -> proc_macro2::TokenStream;
+type ExpandAttr =
+    fn(proc_macro2::TokenStream, proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream>;
+type FallbackAttr = fn(proc_macro2::TokenStream, syn::Error) -> proc_macro2::TokenStream;
+
+/// The funnel of function-like macros.
+fn expand_with(name: &str, input: TokenStream, f: Expand, fallback: Fallback) -> TokenStream {
+    expand(name, f(input.into()).unwrap_or_else(fallback))
+}
+
+/// The funnel of attribute macros: on error the item is still emitted, by `fallback`.
+fn expand_attr_with(
+    name: &str,
+    attr: TokenStream,
+    item: TokenStream,
+    f: ExpandAttr,
+    fallback: FallbackAttr,
+) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    expand(
+        name,
+        f(attr.into(), item.clone()).unwrap_or_else(|e| fallback(item, e)),
+    )
+}
+
+/// Hands the expansion to the compiler, printing it first when `OXTOR_MACROS_DEBUG` is set.
+fn expand(name: &str, tokens: proc_macro2::TokenStream) -> TokenStream {
+    if std::env::var_os("OXTOR_MACROS_DEBUG").is_some() {
+        eprintln!("// oxtor {name} expands to:\n{tokens}\n");
+    }
+    tokens.into()
 }

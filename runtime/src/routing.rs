@@ -37,6 +37,19 @@ use axum::{routing::MethodRouter, Router};
 ///
 /// `M` is inferred, as in axum's `Handler<T, S>`: it records how the handler's last argument is
 /// extracted, so that one generic impl covers handlers whatever their state type.
+///
+/// For `#[route(GET | HEAD, "/books/{id}")] async fn book(a: A, b: B)` the macro generates
+/// ```text
+/// impl<S, M> Route<S, M> for book
+/// where S: Clone + Send + Sync + 'static, M: 'static,
+///       A: FromRequestParts<S> + Send, B: FromRequest<S, M> + Send
+/// {
+///     const PATH: &'static str = "/books/{id}";
+///     fn method_router(self) -> MethodRouter<S> { on(MethodFilter::GET.or(MethodFilter::HEAD), book) }
+/// }
+/// ```
+/// and `impl<S> Route<S, ()>` for a handler without arguments; writing such an impl by hand (see
+/// the [module docs](self)) is equally supported.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a route for state `{S}`",
     label = "not a route",

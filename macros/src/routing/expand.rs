@@ -1,0 +1,111 @@
+//! Code generation for `routing!`: one `let` per item, rebinding a router built from
+//! `__private::Router::new()`.
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::{spanned::Spanned, Ident};
+
+use super::parse::{Block, Item, Routing};
+use crate::util::krate;
+
+/// `{ let r = Router::new(); let r = ..; r }`.
+pub(crate) fn routing(routing: &Routing) -> TokenStream {
+    let private = krate::private();
+    router(&private, &routing.items)
+}
+
+fn router(private: &TokenStream, items: &[Item]) -> TokenStream {
+    let r = Ident::new("__oxtor_router", Span::mixed_site());
+    let steps = items.iter().map(|item| match item {
+        Item::Route(path) => quote_spanned!(path.span()=>
+            let #r = #private::mount(#r, #path {});
+        ),
+        Item::Nest { kw, prefix, items } => {
+            let nested = router(private, items);
+            let nest = quote_spanned!(kw.span()=> nest);
+            quote!(let #r = #r.#nest(#prefix, #nested);)
+        }
+        Item::Block(block) => {
+            let wrapped = self::block(private, block);
+            quote!(let #r = #r.merge(#wrapped);)
+        }
+    });
+    quote!({
+        let #r = #private::Router::new();
+        #(#steps)*
+        #r
+    })
+}
+
+/// `{ let mut b = blocks::name(args); b.key(value); RoutingBlock::wrap(b, nested) }`.
+fn block(private: &TokenStream, block: &Block) -> TokenStream {
+    let b = Ident::new("__oxtor_block", Span::mixed_site());
+    let Block {
+        name,
+        args,
+        keys,
+        items,
+        ..
+    } = block;
+    let mutability = (!keys.is_empty()).then(|| quote!(mut));
+    let function = quote_spanned!(name.span()=> #private::blocks::#name);
+    let setters = keys
+        .iter()
+        .map(|(key, value)| quote_spanned!(key.span()=> #b.#key(#value);));
+    let nested = router(private, items);
+    let wrap = quote_spanned!(name.span()=> #private::RoutingBlock::wrap);
+    quote!({
+        let #mutability #b = #function(#(#args),*);
+        #(#setters)*
+        #wrap(#b, #nested)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    fn expand(input: &str) -> String {
+        let tokens = input.parse().expect("test input lexes");
+        match super::super::expand(tokens) {
+            Ok(out) => out.to_string(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn block_desugars_to_function_setters_and_wrap() {
+        let out = expand(r#"a, authenticate("api", optional = true) { b }"#);
+        let p = quote!(::oxtor::__private);
+        let r = quote!(__oxtor_router);
+        let expected = quote!({
+            let #r = #p::Router::new();
+            let #r = #p::mount(#r, a {});
+            let #r = #r.merge({
+                let mut __oxtor_block = #p::blocks::authenticate("api");
+                __oxtor_block.optional(true);
+                #p::RoutingBlock::wrap(__oxtor_block, {
+                    let #r = #p::Router::new();
+                    let #r = #p::mount(#r, b {});
+                    #r
+                })
+            });
+            #r
+        });
+        assert_eq!(out, expected.to_string());
+    }
+
+    #[test]
+    fn route_group_nests() {
+        let out = expand(r#"route("/api") { h::b }"#);
+        assert!(out.contains(r#". nest ("/api" , {"#), "{out}");
+        assert!(out.contains("mount (__oxtor_router , h :: b { })"), "{out}");
+    }
+
+    #[test]
+    fn positional_argument_after_a_key_is_an_error() {
+        assert_eq!(
+            expand(r#"authenticate(optional = true, "api") { b }"#),
+            "positional arguments must come before `key = value` arguments"
+        );
+    }
+}

@@ -1,0 +1,11 @@
+use oxtor::prelude::*;
+
+// Every problem is reported at once, each at its own token.
+#[route(GET | FETCH, "books/{id")]
+fn books() -> &'static str {
+    "books"
+}
+
+fn main() {
+    let _: oxtor::axum::Router = routing! { books };
+}

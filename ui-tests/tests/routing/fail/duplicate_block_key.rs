@@ -1,0 +1,12 @@
+use oxtor::prelude::*;
+
+#[route(GET, "/secret")]
+async fn secret() -> &'static str {
+    "secret"
+}
+
+fn main() {
+    let _: oxtor::axum::Router = routing! {
+        authenticate("api-key", optional = true, optional = false) { secret }
+    };
+}

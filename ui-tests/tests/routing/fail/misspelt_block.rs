@@ -1,0 +1,12 @@
+use oxtor::prelude::*;
+
+#[route(GET, "/books")]
+async fn books() -> &'static str {
+    "books"
+}
+
+fn main() {
+    let _: oxtor::axum::Router = routing! {
+        layr(oxtor::axum::extract::DefaultBodyLimit::disable()) { books }
+    };
+}

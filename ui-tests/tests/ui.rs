@@ -1,0 +1,27 @@
+//! Compile-pass and compile-fail cases of oxtor's macros, one test per macro. The `.stderr`
+//! snapshots belong to the pinned toolchain; regenerate them with `TRYBUILD=overwrite` and read
+//! the diff.
+
+#[rustversion::attr(not(stable(1.95)), ignore = "stderr pinned to 1.95")]
+#[test]
+fn route() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/route/pass/*.rs");
+    t.compile_fail("tests/route/fail/*.rs");
+}
+
+#[rustversion::attr(not(stable(1.95)), ignore = "stderr pinned to 1.95")]
+#[test]
+fn routing() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/routing/pass/*.rs");
+    t.compile_fail("tests/routing/fail/*.rs");
+}
+
+#[rustversion::attr(not(stable(1.95)), ignore = "stderr pinned to 1.95")]
+#[test]
+fn install() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/install/pass/*.rs");
+    t.compile_fail("tests/install/fail/*.rs");
+}
