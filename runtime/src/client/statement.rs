@@ -33,7 +33,6 @@ use std::{
 };
 
 use bytes::Bytes;
-use http::Method;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::client::legacy::connect::capture_connection;
 use tokio::sync::oneshot;
@@ -103,6 +102,15 @@ impl HttpStatement {
     /// The request as built so far (before plugins run).
     pub fn request(&self) -> &HttpRequestBuilder {
         &self.request
+    }
+
+    /// The request after the plugins' request hooks ran (`DefaultRequest` merged in), without
+    /// sending it.
+    pub fn prepared(mut self) -> Result<HttpRequestBuilder, ClientError> {
+        for hook in &self.client.inner.pipeline.on_request {
+            hook(&mut self.request)?;
+        }
+        Ok(self.request)
     }
 
     /// Sends the request and returns the response once its head arrived (on the caller's task;
@@ -359,20 +367,6 @@ impl HttpClient {
         let (parts, body) = resp.into_parts();
         let body = ResponseBody::new(body, config.socket_timeout, duplex);
         Ok(HttpResponse::new(parts, url, body))
-    }
-
-    /// Runs the plugins' request hooks on a fresh request and returns it, without sending
-    /// (to see what `DefaultRequest` and friends make of a URL).
-    pub fn prepare_request(
-        &self,
-        method: Method,
-        url: &str,
-    ) -> Result<HttpRequestBuilder, ClientError> {
-        let mut request = HttpRequestBuilder::new(method, url);
-        for hook in &self.inner.pipeline.on_request {
-            hook(&mut request)?;
-        }
-        Ok(request)
     }
 }
 

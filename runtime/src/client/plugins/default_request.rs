@@ -28,7 +28,7 @@
 //!         d.headers(|h| { h.append("X-Default", "1"); });
 //!     });
 //! })?;
-//! let req = client.prepare_request(http::Method::GET, "file")?;
+//! let req = client.get("file").prepared()?;
 //! assert_eq!(req.url_ref().to_string(), "http://base.url/path/file");
 //! assert_eq!(req.headers_ref().get("x-default"), Some("1"));
 //! # Ok(()) }

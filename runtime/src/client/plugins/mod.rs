@@ -36,8 +36,8 @@
 //!     cfg.install(UserAgent, |c| c.agent.push('b')); // chained: "ab"
 //! })?;
 //! let child = client.config(|cfg| { cfg.install_or_replace(UserAgent, |c| c.agent = "c".into()); })?;
-//! assert_eq!(client.prepare_request(http::Method::GET, "/")?.headers_ref().get("user-agent"), Some("ab"));
-//! assert_eq!(child.prepare_request(http::Method::GET, "/")?.headers_ref().get("user-agent"), Some("c"));
+//! assert_eq!(client.get("/").prepared()?.headers_ref().get("user-agent"), Some("ab"));
+//! assert_eq!(child.get("/").prepared()?.headers_ref().get("user-agent"), Some("c"));
 //! # Ok(()) }
 //! ```
 pub mod default_request;
