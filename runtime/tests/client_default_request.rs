@@ -11,7 +11,9 @@ use axum::{http::HeaderMap, routing::get, Json, Router};
 use client_support::{serve, TestServer};
 use oxtor_runtime::client::{DefaultRequest, HttpClient};
 
-fn client_with(block: impl Fn(&mut oxtor_runtime::client::DefaultRequestBuilder) + Send + Sync + 'static) -> HttpClient {
+fn client_with(
+    block: impl Fn(&mut oxtor_runtime::client::DefaultRequestBuilder) + Send + Sync + 'static,
+) -> HttpClient {
     HttpClient::configure(|cfg| {
         cfg.default_request(false, block);
     })
@@ -19,7 +21,12 @@ fn client_with(block: impl Fn(&mut oxtor_runtime::client::DefaultRequestBuilder)
 }
 
 fn url_of(client: &HttpClient, url: &str) -> String {
-    client.get(url).prepared().expect("prepared").url_ref().to_string()
+    client
+        .get(url)
+        .prepared()
+        .expect("prepared")
+        .url_ref()
+        .to_string()
 }
 
 #[test]
@@ -74,7 +81,10 @@ fn default_host_and_port_apply_unless_the_request_has_a_host() {
         .prepared()
         .expect("prepared");
     assert_eq!(with_port.url_ref().to_string(), "http://default.host:2345");
-    assert_eq!(url_of(&client, "//other.host:2345/"), "http://other.host:2345/");
+    assert_eq!(
+        url_of(&client, "//other.host:2345/"),
+        "http://other.host:2345/"
+    );
 }
 
 #[test]
@@ -106,7 +116,10 @@ fn request_query_parameters_and_fragment_override_the_defaults() {
     });
     let url = url_of(&client, "path?key=custom#custom");
     assert_eq!(url, "http://base.url/path?key=custom&other=kept#custom");
-    assert_eq!(url_of(&client, "path"), "http://base.url/path?key=default&other=kept#default");
+    assert_eq!(
+        url_of(&client, "path"),
+        "http://base.url/path?key=default&other=kept#default"
+    );
 }
 
 #[test]
@@ -124,7 +137,10 @@ fn default_attributes_apply_unless_the_request_sets_its_own() {
         })
         .prepared()
         .expect("prepared");
-    assert_eq!(defaulted.attributes().get::<Tenant>(), Some(&Tenant("default")));
+    assert_eq!(
+        defaulted.attributes().get::<Tenant>(),
+        Some(&Tenant("default"))
+    );
     assert_eq!(own.attributes().get::<Tenant>(), Some(&Tenant("own")));
 }
 
@@ -145,7 +161,10 @@ async fn header_echo() -> TestServer {
     serve("127.0.0.1", router, vec![]).await
 }
 
-async fn received(client: &HttpClient, f: impl FnOnce(&mut oxtor_runtime::client::HttpRequestBuilder)) -> BTreeMap<String, Vec<String>> {
+async fn received(
+    client: &HttpClient,
+    f: impl FnOnce(&mut oxtor_runtime::client::HttpRequestBuilder),
+) -> BTreeMap<String, Vec<String>> {
     client
         .get("/headers")
         .with(f)
@@ -173,11 +192,16 @@ async fn user_header_values_come_first_then_missing_defaults() {
     });
 
     let headers = received(&client, |r| {
-        r.header("header-1", "value-1").header("header-2", "value-2");
+        r.header("header-1", "value-1")
+            .header("header-2", "value-2");
     })
     .await;
 
-    let all = format!("{}, {}", joined(&headers, "header-1"), joined(&headers, "header-2"));
+    let all = format!(
+        "{}, {}",
+        joined(&headers, "header-1"),
+        joined(&headers, "header-2")
+    );
     assert_eq!(all, "value-1, value-default-1, value-2");
 }
 
@@ -195,7 +219,10 @@ async fn cookies_are_sent_once_user_first() {
     })
     .await;
 
-    assert_eq!(headers["cookie"], vec!["second-cookie=bar; first-cookie=foo"]);
+    assert_eq!(
+        headers["cookie"],
+        vec!["second-cookie=bar; first-cookie=foo"]
+    );
 }
 
 #[tokio::test]

@@ -50,9 +50,10 @@ async fn echo_stream(State(streams): State<Streams>, body: Body) -> Body {
             }
         }
     });
-    Body::from_stream(futures_util::stream::unfold((rx, guard), |(mut rx, guard)| async move {
-        rx.recv().await.map(|item| (item, (rx, guard)))
-    }))
+    Body::from_stream(futures_util::stream::unfold(
+        (rx, guard),
+        |(mut rx, guard)| async move { rx.recv().await.map(|item| (item, (rx, guard))) },
+    ))
 }
 
 async fn echo_server(streams: Streams, counter: Arc<ConnCounter>) -> client_support::TestServer {
@@ -88,7 +89,10 @@ async fn duplex_streaming_writes_each_line_after_reading_the_previous_echo() {
                 for i in 0..3 {
                     writer.write(format!("client: {i}\n")).await?;
                     let mut line = String::new();
-                    reader.read_line(&mut line).await.map_err(|e| ClientError::Body(e.into()))?;
+                    reader
+                        .read_line(&mut line)
+                        .await
+                        .map_err(|e| ClientError::Body(e.into()))?;
                     lines.push(line.trim_end().to_owned());
                 }
                 Ok::<_, ClientError>(lines)
@@ -162,7 +166,10 @@ async fn a_thousand_duplex_calls_leave_no_open_streams_and_reuse_one_connection(
                 .await
                 .expect("execute")
                 .expect("call");
-            assert_eq!(echoed.0.as_deref(), Some(format!("server: {i}\n").as_bytes()));
+            assert_eq!(
+                echoed.0.as_deref(),
+                Some(format!("server: {i}\n").as_bytes())
+            );
             assert!(echoed.1.is_empty());
         }
     })
@@ -188,9 +195,15 @@ async fn duplex_over_http1_is_a_clear_error() {
     .expect("client");
     let (_writer, body) = RequestBody::channel(1);
 
-    let res = client.post(&server.url("/echo/stream")).body_from(body).await;
+    let res = client
+        .post(&server.url("/echo/stream"))
+        .body_from(body)
+        .await;
 
-    assert!(matches!(res, Err(ClientError::DuplexRequiresHttp2)), "{res:?}");
+    assert!(
+        matches!(res, Err(ClientError::DuplexRequiresHttp2)),
+        "{res:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,14 +226,26 @@ async fn without_duplex_the_response_is_visible_only_after_the_body_is_sent() {
         flag.store(true, Ordering::SeqCst);
     });
 
-    let resp = bounded(10, client.post(&server.url("/echo/stream")).body_from(body).send())
-        .await
-        .expect("response");
+    let resp = bounded(
+        10,
+        client
+            .post(&server.url("/echo/stream"))
+            .body_from(body)
+            .send(),
+    )
+    .await
+    .expect("response");
     let seen_after_body = finished.load(Ordering::SeqCst);
     let text = bounded(10, resp.text()).await.expect("text");
 
-    assert!(seen_after_body, "response was visible before the body was sent");
-    assert_eq!(text, "server: client: 0\nserver: client: 1\nserver: client: 2\n");
+    assert!(
+        seen_after_body,
+        "response was visible before the body was sent"
+    );
+    assert_eq!(
+        text,
+        "server: client: 0\nserver: client: 1\nserver: client: 2\n"
+    );
 }
 
 #[tokio::test]
@@ -235,5 +260,8 @@ async fn a_channel_body_is_one_shot() {
     let second = statement.body::<String>().await;
 
     assert_eq!(first.expect("first"), "");
-    assert!(matches!(second, Err(ClientError::BodyConsumed)), "{second:?}");
+    assert!(
+        matches!(second, Err(ClientError::BodyConsumed)),
+        "{second:?}"
+    );
 }

@@ -33,8 +33,18 @@ async fn connections_stay_within_per_route_and_total_caps_over_two_hosts() {
     let total = Arc::new(ConnCounter::default());
     let on_a = Arc::new(ConnCounter::default());
     let on_b = Arc::new(ConnCounter::default());
-    let a = serve("127.0.0.1", slow_router(), vec![total.clone(), on_a.clone()]).await;
-    let b = serve("127.0.0.2", slow_router(), vec![total.clone(), on_b.clone()]).await;
+    let a = serve(
+        "127.0.0.1",
+        slow_router(),
+        vec![total.clone(), on_a.clone()],
+    )
+    .await;
+    let b = serve(
+        "127.0.0.2",
+        slow_router(),
+        vec![total.clone(), on_b.clone()],
+    )
+    .await;
     let client = HttpClient::configure(|cfg| {
         cfg.engine(|e| {
             e.max_conn_total(12).max_conn_per_route(8);
@@ -43,19 +53,34 @@ async fn connections_stay_within_per_route_and_total_caps_over_two_hosts() {
     .expect("client");
 
     let calls = (0..200).map(|i| {
-        let url = if i % 2 == 0 { a.url("/slow") } else { b.url("/slow") };
+        let url = if i % 2 == 0 {
+            a.url("/slow")
+        } else {
+            b.url("/slow")
+        };
         let client = client.clone();
         async move { client.get(&url).body::<String>().await }
     });
     let results = bounded(60, futures_util::future::join_all(calls)).await;
 
-    assert!(results.iter().all(|r| matches!(r, Ok(s) if s == "ok")), "{results:?}");
+    assert!(
+        results.iter().all(|r| matches!(r, Ok(s) if s == "ok")),
+        "{results:?}"
+    );
     assert!(on_a.peak() <= 8, "host a saw {} connections", on_a.peak());
     assert!(on_b.peak() <= 8, "host b saw {} connections", on_b.peak());
-    assert!(total.peak() <= 12, "saw {} connections in total", total.peak());
+    assert!(
+        total.peak() <= 12,
+        "saw {} connections in total",
+        total.peak()
+    );
     assert!(client.open_connections() <= 12);
     // The caps bound real parallelism; they do not serialize everything.
-    assert!(total.peak() >= 4, "only {} connections were used", total.peak());
+    assert!(
+        total.peak() >= 4,
+        "only {} connections were used",
+        total.peak()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,7 +124,10 @@ async fn a_request_waiting_for_a_slot_is_bounded_by_its_timeout() {
         matches!(waiting, Err(ClientError::Timeout(TimeoutKind::Request))),
         "{waiting:?}"
     );
-    assert_eq!(bounded(10, busy).await.expect("join").expect("busy call"), "late");
+    assert_eq!(
+        bounded(10, busy).await.expect("join").expect("busy call"),
+        "late"
+    );
 }
 
 #[tokio::test]
@@ -108,7 +136,8 @@ async fn a_request_waits_for_a_slot_instead_of_failing() {
     let other = serve("127.0.0.1", slow_router(), vec![]).await;
     let client = HttpClient::configure(|cfg| {
         cfg.engine(|e| {
-            e.max_conn_total(1).pool_idle_timeout(Duration::from_millis(100));
+            e.max_conn_total(1)
+                .pool_idle_timeout(Duration::from_millis(100));
         });
     })
     .expect("client");
@@ -149,7 +178,10 @@ async fn socket_timeout_fails_a_silent_body() {
                 if n > 0 {
                     tokio::time::sleep(Duration::from_secs(5)).await;
                 }
-                Some((Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"x")), n + 1))
+                Some((
+                    Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"x")),
+                    n + 1,
+                ))
             });
             axum::body::Body::from_stream(stream)
         }),
@@ -165,7 +197,10 @@ async fn socket_timeout_fails_a_silent_body() {
     let first = resp.body_mut().chunk().await;
     let second = bounded(10, resp.body_mut().chunk()).await;
     assert_eq!(first.expect("first chunk").as_deref(), Some(&b"x"[..]));
-    assert!(matches!(second, Err(ClientError::Timeout(TimeoutKind::Socket))), "{second:?}");
+    assert!(
+        matches!(second, Err(ClientError::Timeout(TimeoutKind::Socket))),
+        "{second:?}"
+    );
 }
 
 fn hello_router() -> Router {
@@ -185,9 +220,11 @@ async fn execute_block_runs_on_the_dedicated_engine_runtime_from_a_current_threa
 
     let (ran_on, text) = bounded(
         10,
-        client.prepare_get(&server.url("/hello")).execute(|resp| async move {
-            (tokio::runtime::Handle::current().id(), resp.text().await)
-        }),
+        client
+            .prepare_get(&server.url("/hello"))
+            .execute(
+                |resp| async move { (tokio::runtime::Handle::current().id(), resp.text().await) },
+            ),
     )
     .await
     .expect("execute");
@@ -217,7 +254,9 @@ async fn body_block_runs_on_a_given_runtime_handle() {
         10,
         client
             .prepare_get(&server.url("/hello"))
-            .body_with(|text: String| async move { (text, tokio::runtime::Handle::current().id()) }),
+            .body_with(
+                |text: String| async move { (text, tokio::runtime::Handle::current().id()) },
+            ),
     )
     .await
     .expect("body");
@@ -279,10 +318,12 @@ async fn dropping_the_callers_future_cancels_the_block_on_the_engine() {
     })
     .expect("client");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let call = client.prepare_get(&server.url("/hello")).execute(|_| async move {
-        let _keep = tx;
-        tokio::time::sleep(Duration::from_secs(30)).await;
-    });
+    let call = client
+        .prepare_get(&server.url("/hello"))
+        .execute(|_| async move {
+            let _keep = tx;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
     let _ = tokio::time::timeout(Duration::from_millis(300), call).await;
     // The block's task was aborted, so its sender is dropped.
     assert!(bounded(5, rx).await.is_err());
@@ -306,9 +347,16 @@ async fn json_bodies_round_trip() {
     let client = HttpClient::new().expect("client");
     let oxtor_runtime::client::Json(book) = client
         .post(&server.url("/book"))
-        .json(&Book { title: "dune".into() })
+        .json(&Book {
+            title: "dune".into(),
+        })
         .body::<oxtor_runtime::client::Json<Book>>()
         .await
         .expect("json");
-    assert_eq!(book, Book { title: "DUNE".into() });
+    assert_eq!(
+        book,
+        Book {
+            title: "DUNE".into()
+        }
+    );
 }

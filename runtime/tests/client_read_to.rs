@@ -23,7 +23,8 @@ async fn server() -> TestServer {
         .route(
             "/chunks",
             get(|| async {
-                let chunks = ["ab", "cd", "ef"].map(|c| Ok::<_, io::Error>(Bytes::from_static(c.as_bytes())));
+                let chunks = ["ab", "cd", "ef"]
+                    .map(|c| Ok::<_, io::Error>(Bytes::from_static(c.as_bytes())));
                 Body::from_stream(ThenDelay::then_delay(futures_util::stream::iter(chunks)))
             }),
         );
@@ -52,7 +53,11 @@ struct RecordingSink {
 }
 
 impl AsyncWrite for RecordingSink {
-    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         if self.fail {
             return Poll::Ready(Err(io::Error::other("disk full")));
         }
@@ -96,13 +101,25 @@ async fn read_to_sink_partial_moves_exactly_the_limit_and_keeps_the_rest() {
 
     for limit in [2, 2, 5, 1] {
         let mut sink = Vec::new();
-        counts.push(body.read_to_limit(&mut sink, limit).await.expect("read_to_limit"));
+        counts.push(
+            body.read_to_limit(&mut sink, limit)
+                .await
+                .expect("read_to_limit"),
+        );
         sinks.push(sink);
     }
     let last = body.read_to(&mut Vec::new()).await.expect("final read_to");
 
     assert_eq!(counts, vec![2, 2, 5, 1]);
-    assert_eq!(sinks, vec![b"01".to_vec(), b"23".to_vec(), b"45678".to_vec(), b"9".to_vec()]);
+    assert_eq!(
+        sinks,
+        vec![
+            b"01".to_vec(),
+            b"23".to_vec(),
+            b"45678".to_vec(),
+            b"9".to_vec()
+        ]
+    );
     assert_eq!(last, 0);
 }
 
@@ -136,7 +153,10 @@ async fn read_to_from_a_broken_body_fails_and_leaves_the_sink_open() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     });
     let client = HttpClient::new().expect("client");
-    let mut resp = client.get(&format!("http://{addr}/")).await.expect("response");
+    let mut resp = client
+        .get(&format!("http://{addr}/"))
+        .await
+        .expect("response");
     let mut sink = RecordingSink::default();
 
     let res = bounded(10, resp.read_to(&mut sink)).await;
@@ -159,7 +179,13 @@ async fn a_failing_sink_is_shut_down_and_the_error_returned() {
 
     let res = resp.read_to(&mut sink).await;
 
-    assert!(matches!(res, Err(ClientError::Sink(ref e)) if e.to_string() == "disk full"), "{res:?}");
+    assert!(
+        matches!(res, Err(ClientError::Sink(ref e)) if e.to_string() == "disk full"),
+        "{res:?}"
+    );
     assert!(sink.shut_down);
-    assert_eq!(resp.read_to(&mut Vec::new()).await.expect("cancelled body"), 0);
+    assert_eq!(
+        resp.read_to(&mut Vec::new()).await.expect("cancelled body"),
+        0
+    );
 }

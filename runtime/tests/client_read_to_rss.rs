@@ -87,6 +87,9 @@ async fn read_to_streams_a_gibibyte_into_a_file_byte_exact_within_32_mib() {
     let _ = std::fs::remove_dir_all(&dir);
 
     assert_eq!(written, CHUNKS * CHUNK as u64);
-    assert!(exact && trailing == 0, "file content differs from what was sent");
+    assert!(
+        exact && trailing == 0,
+        "file content differs from what was sent"
+    );
     assert!(peak <= 32 * 1024, "peak RSS {peak} KiB > 32 MiB");
 }

@@ -119,15 +119,17 @@ impl ResponseBody {
         }
         loop {
             match Pin::new(&mut self.inner).poll_frame(cx) {
-                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
-                    Ok(data) if !data.is_empty() => {
-                        if let Some(idle) = &mut self.idle {
-                            idle.last = Instant::now();
+                Poll::Ready(Some(Ok(frame))) => {
+                    // Trailers and empty frames are skipped.
+                    if let Ok(data) = frame.into_data() {
+                        if !data.is_empty() {
+                            if let Some(idle) = &mut self.idle {
+                                idle.last = Instant::now();
+                            }
+                            return Poll::Ready(Ok(Some(data)));
                         }
-                        return Poll::Ready(Ok(Some(data)));
                     }
-                    _ => continue,
-                },
+                }
                 Poll::Ready(Some(Err(e))) => {
                     self.done = true;
                     return Poll::Ready(Err(self.writer_error().unwrap_or(ClientError::Body(e))));

@@ -169,7 +169,9 @@ impl EngineConfig {
 
     fn validate(&self) -> Result<(), ClientError> {
         if self.max_conn_total == 0 {
-            return Err(crate::ConfigError::new("engine.max_conn_total", "must be at least 1").into());
+            return Err(
+                crate::ConfigError::new("engine.max_conn_total", "must be at least 1").into(),
+            );
         }
         if self.max_conn_per_route == 0 {
             return Err(

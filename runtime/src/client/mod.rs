@@ -92,7 +92,10 @@ impl fmt::Debug for HttpClientConfig {
 impl HttpClientConfig {
     /// Configures the engine (`engine { .. }`); blocks are chained. A client derived with
     /// [`HttpClient::config`] shares its parent's engine, so engine blocks there are ignored.
-    pub fn engine(&mut self, block: impl Fn(&mut EngineConfig) + Send + Sync + 'static) -> &mut Self {
+    pub fn engine(
+        &mut self,
+        block: impl Fn(&mut EngineConfig) + Send + Sync + 'static,
+    ) -> &mut Self {
         self.engine.push(Arc::new(block));
         self
     }

@@ -344,7 +344,8 @@ impl HttpRequestBuilder {
     }
     /// Sets `Authorization: Bearer <token>`.
     pub fn bearer_auth(&mut self, token: &str) -> &mut Self {
-        self.headers.set("authorization", &format!("Bearer {token}"));
+        self.headers
+            .set("authorization", &format!("Bearer {token}"));
         self
     }
     /// Stores a typed attribute.

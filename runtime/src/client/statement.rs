@@ -259,7 +259,10 @@ impl HttpClient {
         self.send_on_engine(request).await
     }
 
-    async fn send_on_engine(&self, request: HttpRequestBuilder) -> Result<HttpResponse, ClientError> {
+    async fn send_on_engine(
+        &self,
+        request: HttpRequestBuilder,
+    ) -> Result<HttpResponse, ClientError> {
         let engine = &self.inner.engine;
         let config = &engine.config;
         if let Some(e) = request.error {
@@ -285,10 +288,7 @@ impl HttpClient {
                     .take()
                     .ok_or(ClientError::BodyConsumed)?;
                 duplex = Some(parts.shared.clone());
-                let mut body = ChannelBody {
-                    parts,
-                    done: None,
-                };
+                let mut body = ChannelBody { parts, done: None };
                 if config.duplex_streaming_enabled {
                     if !config.http2_prior_knowledge && uri.scheme_str() != Some("https") {
                         return Err(ClientError::DuplexRequiresHttp2);
@@ -313,26 +313,25 @@ impl HttpClient {
         *req.headers_mut() = request.headers.map;
 
         // Duplex over ALPN: only an h2 connection may carry it (OkHttp rejects HTTP/1 too).
-        let gate = if duplex.is_some()
-            && config.duplex_streaming_enabled
-            && !config.http2_prior_knowledge
-        {
-            let mut capture = capture_connection(&mut req);
-            Some(Box::pin(async move {
-                let h2 = capture
-                    .wait_for_connection_metadata()
-                    .await
-                    .as_ref()
-                    .is_some_and(|c| c.is_negotiated_h2());
-                if h2 {
-                    Ok(())
-                } else {
-                    Err(ClientError::DuplexRequiresHttp2)
-                }
-            }))
-        } else {
-            None
-        };
+        let gate =
+            if duplex.is_some() && config.duplex_streaming_enabled && !config.http2_prior_knowledge
+            {
+                let mut capture = capture_connection(&mut req);
+                Some(Box::pin(async move {
+                    let h2 = capture
+                        .wait_for_connection_metadata()
+                        .await
+                        .as_ref()
+                        .is_some_and(|c| c.is_negotiated_h2());
+                    if h2 {
+                        Ok(())
+                    } else {
+                        Err(ClientError::DuplexRequiresHttp2)
+                    }
+                }))
+            } else {
+                None
+            };
         if let Some(gate) = gate {
             // Re-box the body with the gate in front of it.
             let (parts, body) = req.into_parts();

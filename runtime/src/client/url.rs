@@ -251,10 +251,11 @@ impl UrlBuilder {
             pq.insert(0, '/');
         }
         let s = format!("{}{pq}", self.origin());
-        s.parse().map_err(|e: http::uri::InvalidUri| super::ClientError::InvalidUrl {
-            url: s.clone(),
-            reason: e.to_string(),
-        })
+        s.parse()
+            .map_err(|e: http::uri::InvalidUri| super::ClientError::InvalidUrl {
+                url: s.clone(),
+                reason: e.to_string(),
+            })
     }
 }
 
@@ -308,7 +309,10 @@ mod tests {
 
     #[test]
     fn relative_path_resolves_against_directory_of_default() {
-        assert_eq!(merged("http://base.url/path/", "file"), "http://base.url/path/file");
+        assert_eq!(
+            merged("http://base.url/path/", "file"),
+            "http://base.url/path/file"
+        );
         assert_eq!(
             merged("http://base.url/path/default_file", "file"),
             "http://base.url/path/file"
@@ -325,7 +329,10 @@ mod tests {
 
     #[test]
     fn default_port_is_omitted() {
-        assert_eq!(UrlBuilder::parse("https://h:443/").to_string(), "https://h/");
+        assert_eq!(
+            UrlBuilder::parse("https://h:443/").to_string(),
+            "https://h/"
+        );
     }
 
     #[test]

@@ -57,8 +57,10 @@ pub trait ClientPlugin: 'static {
     const NAME: &'static str;
     /// Installs the plugin: read the config from `blocks` (once, or per request) and register
     /// hooks on `scope`.
-    fn install(blocks: ConfigBlocks<Self::Config>, scope: &mut PluginScope)
-        -> Result<(), ClientError>;
+    fn install(
+        blocks: ConfigBlocks<Self::Config>,
+        scope: &mut PluginScope,
+    ) -> Result<(), ClientError>;
 }
 
 type Block<C> = Arc<dyn Fn(&mut C) + Send + Sync>;
@@ -166,13 +168,16 @@ impl PluginScope {
     }
 }
 
+type ErasedBlock = Arc<dyn Any + Send + Sync>;
+type Installer = fn(&[ErasedBlock], &mut PluginScope) -> Result<(), ClientError>;
+
 /// One plugin's entry in a client config: its key, its blocks (type-erased) and its installer.
 #[derive(Clone)]
 pub(crate) struct PluginEntry {
     pub(crate) key: TypeId,
     pub(crate) name: &'static str,
-    blocks: Vec<Arc<dyn Any + Send + Sync>>,
-    install: fn(&[Arc<dyn Any + Send + Sync>], &mut PluginScope) -> Result<(), ClientError>,
+    blocks: Vec<ErasedBlock>,
+    install: Installer,
 }
 
 impl fmt::Debug for PluginEntry {
@@ -185,7 +190,7 @@ impl fmt::Debug for PluginEntry {
 }
 
 fn install_erased<P: ClientPlugin>(
-    blocks: &[Arc<dyn Any + Send + Sync>],
+    blocks: &[ErasedBlock],
     scope: &mut PluginScope,
 ) -> Result<(), ClientError> {
     let blocks = blocks
