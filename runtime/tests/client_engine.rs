@@ -360,3 +360,34 @@ async fn json_bodies_round_trip() {
         }
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_blocked_by_the_total_cap_closes_an_idle_connection_of_another_route() {
+    let on_a = Arc::new(ConnCounter::default());
+    let a = serve("127.0.0.1", slow_router(), vec![on_a.clone()]).await;
+    let b = serve("127.0.0.2", slow_router(), vec![]).await;
+    let client = HttpClient::configure(|cfg| {
+        cfg.engine(|e| {
+            e.max_conn_total(2).max_conn_per_route(2);
+        });
+    })
+    .expect("client");
+    let warm = futures_util::future::join(
+        client.get(&a.url("/slow")).body::<String>(),
+        client.get(&a.url("/slow")).body::<String>(),
+    )
+    .await;
+    assert!(warm.0.is_ok() && warm.1.is_ok());
+    assert_eq!(on_a.open(), 2, "both slots idle on host a");
+
+    // Without eviction this waits for the 90 s idle timeout; with it, about a second.
+    let on_b = client
+        .get(&b.url("/slow"))
+        .timeout(Duration::from_secs(5))
+        .body::<String>()
+        .await;
+
+    assert_eq!(on_b.expect("host b gets a slot"), "ok");
+    assert!(client_support::eventually(|| on_a.open() == 1).await);
+    assert_eq!(client.open_connections(), 2);
+}

@@ -39,6 +39,7 @@ use tokio::{
 
 use super::{
     error::{BoxError, ClientError, TimeoutKind},
+    pool::idle::ConnHandle,
     request::DuplexShared,
 };
 
@@ -49,6 +50,7 @@ pub struct ResponseBody {
     done: bool,
     duplex: Option<Arc<DuplexShared>>,
     idle: Option<Idle>,
+    conn: Option<ConnHandle>,
 }
 
 struct Idle {
@@ -86,6 +88,20 @@ impl ResponseBody {
                 last: Instant::now(),
                 sleep: Box::pin(tokio::time::sleep(timeout)),
             }),
+            conn: None,
+        }
+    }
+
+    /// Ties the body to its connection's use state: the connection counts as idle once the body
+    /// ended or was dropped.
+    pub(crate) fn with_connection(mut self, conn: Option<ConnHandle>) -> Self {
+        self.conn = conn;
+        self
+    }
+
+    fn release_connection(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            conn.0.end_use();
         }
     }
 
@@ -136,6 +152,7 @@ impl ResponseBody {
                 }
                 Poll::Ready(None) => {
                     self.done = true;
+                    self.release_connection();
                     return Poll::Ready(match self.writer_error() {
                         Some(e) => Err(e),
                         None => Ok(None),
@@ -252,6 +269,12 @@ impl ResponseBody {
     pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, ClientError> {
         let bytes = self.bytes().await?;
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Serialization(e.to_string()))
+    }
+}
+
+impl Drop for ResponseBody {
+    fn drop(&mut self) {
+        self.release_connection();
     }
 }
 

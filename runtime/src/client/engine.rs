@@ -302,7 +302,12 @@ impl Engine {
             config.max_conn_per_route,
             config.connection_request_timeout,
         ));
-        let connector = CappedConnector::new(https, limits.clone(), config.connect_timeout);
+        let connector = CappedConnector::new(
+            https,
+            limits.clone(),
+            config.connect_timeout,
+            config.http2_prior_knowledge,
+        );
         let mut builder = Client::builder(HandleExecutor(handle.clone()));
         builder
             .timer(TokioTimer::new())

@@ -42,6 +42,7 @@ use super::{
     engine::EngineBody,
     error::{ClientError, TimeoutKind},
     plugins::Next,
+    pool::idle::ConnHandle,
     request::{ChannelBody, HttpRequestBuilder, RequestBody},
     HttpClient,
 };
@@ -363,8 +364,9 @@ impl HttpClient {
                 .map_err(|_| ClientError::Timeout(TimeoutKind::Request))??,
             None => send.await?,
         };
+        let conn = resp.extensions().get::<ConnHandle>().cloned();
         let (parts, body) = resp.into_parts();
-        let body = ResponseBody::new(body, config.socket_timeout, duplex);
+        let body = ResponseBody::new(body, config.socket_timeout, duplex).with_connection(conn);
         Ok(HttpResponse::new(parts, url, body))
     }
 }

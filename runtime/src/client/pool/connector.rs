@@ -14,7 +14,10 @@ use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use tower_service::Service;
 
-use super::{ConnectionLimits, ConnectionPermit};
+use super::{
+    idle::{ConnHandle, ConnState},
+    ConnectionLimits, ConnectionPermit,
+};
 use crate::client::error::{BoxError, ClientError, TimeoutKind};
 
 /// A connector that takes a connection slot before connecting and keeps it in the I/O object.
@@ -23,6 +26,7 @@ pub(crate) struct CappedConnector<C> {
     inner: C,
     limits: Arc<ConnectionLimits>,
     connect_timeout: Option<Duration>,
+    http2_only: bool,
 }
 
 impl<C> CappedConnector<C> {
@@ -30,11 +34,13 @@ impl<C> CappedConnector<C> {
         inner: C,
         limits: Arc<ConnectionLimits>,
         connect_timeout: Option<Duration>,
+        http2_only: bool,
     ) -> Self {
         Self {
             inner,
             limits,
             connect_timeout,
+            http2_only,
         }
     }
 }
@@ -69,8 +75,10 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let limits = self.limits.clone();
         let connect_timeout = self.connect_timeout;
+        let http2_only = self.http2_only;
         Box::pin(async move {
-            let permit = limits.acquire(&route_key(&uri)).await?;
+            let route = route_key(&uri);
+            let permit = limits.acquire(&route).await?;
             let connect = inner.call(uri);
             let io = match connect_timeout {
                 Some(t) => match tokio::time::timeout(t, connect).await {
@@ -79,8 +87,11 @@ where
                 },
                 None => connect.await.map_err(Into::into)?,
             };
+            let multiplexed = http2_only || io.connected().is_negotiated_h2();
+            let state = limits.idle.register(&route, multiplexed);
             Ok(CappedIo {
                 inner: io,
+                state,
                 _permit: permit,
             })
         })
@@ -91,12 +102,13 @@ where
 #[derive(Debug)]
 pub(crate) struct CappedIo<T> {
     inner: T,
+    state: Arc<ConnState>,
     _permit: ConnectionPermit,
 }
 
 impl<T: Connection> Connection for CappedIo<T> {
     fn connected(&self) -> Connected {
-        self.inner.connected()
+        self.inner.connected().extra(ConnHandle(self.state.clone()))
     }
 }
 
@@ -106,7 +118,18 @@ impl<T: Read + Unpin> Read for CappedIo<T> {
         cx: &mut Context<'_>,
         buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        if self.state.is_evicted() {
+            // End of file: hyper closes the idle connection and its slot frees up.
+            return Poll::Ready(Ok(()));
+        }
+        let res = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if res.is_pending() {
+            self.state.reader.register(cx.waker());
+            if self.state.is_evicted() {
+                return Poll::Ready(Ok(()));
+            }
+        }
+        res
     }
 }
 
@@ -116,6 +139,9 @@ impl<T: Write + Unpin> Write for CappedIo<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if !self.state.begin_use() {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
@@ -136,6 +162,9 @@ impl<T: Write + Unpin> Write for CappedIo<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if !self.state.begin_use() {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 }

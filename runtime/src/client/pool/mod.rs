@@ -6,7 +6,10 @@
 //! it (the connection closed). An HTTP/2 connection is one connector call, so it counts once however
 //! many streams it carries. A request that finds no free slot waits for one (bounded by
 //! `connection_request_timeout` and the request timeout) while the pool keeps looking for an idle
-//! connection, so reuse is unchanged.
+//! connection, so reuse is unchanged. While it waits on the total cap, it closes HTTP/1.1
+//! connections of other routes that have been idle for a second or more, least recently used
+//! first (as Apache's pool does), so one host's idle connections cannot starve another host
+//! until the pool's idle timeout.
 //!
 //! # Example
 //! ```
@@ -25,6 +28,7 @@
 //! # }
 //! ```
 pub(crate) mod connector;
+pub(crate) mod idle;
 
 use std::{
     collections::HashMap,
@@ -34,7 +38,11 @@ use std::{
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use self::idle::IdleRegistry;
 use super::error::{ClientError, TimeoutKind};
+
+/// How often a request blocked by the total cap looks for an idle connection to close.
+const EVICT_EVERY: Duration = Duration::from_millis(50);
 
 /// Counts open connections per route and in total; see the [module docs](self).
 #[derive(Debug)]
@@ -44,6 +52,7 @@ pub struct ConnectionLimits {
     max_per_route: usize,
     routes: Mutex<HashMap<String, Arc<Semaphore>>>,
     wait: Duration,
+    pub(crate) idle: IdleRegistry,
 }
 
 /// The two permits one open connection holds; dropping it frees the slot.
@@ -63,6 +72,7 @@ impl ConnectionLimits {
             max_per_route,
             routes: Mutex::new(HashMap::new()),
             wait,
+            idle: IdleRegistry::new(),
         }
     }
 
@@ -89,9 +99,23 @@ impl ConnectionLimits {
         let route_sem = self.route(route);
         let acquire = async {
             // Always route first, then total: one order means no lock cycle.
-            let route = route_sem.acquire_owned().await;
-            let total = self.total.clone().acquire_owned().await;
-            match (route, total) {
+            let route_permit = route_sem.acquire_owned().await;
+            let total = match self.total.clone().try_acquire_owned() {
+                Ok(p) => Ok(p),
+                Err(_) => {
+                    let wait = self.total.clone().acquire_owned();
+                    tokio::pin!(wait);
+                    loop {
+                        tokio::select! {
+                            p = &mut wait => break p,
+                            _ = tokio::time::sleep(EVICT_EVERY) => {
+                                self.idle.evict_one_except(route, idle::MIN_IDLE);
+                            }
+                        }
+                    }
+                }
+            };
+            match (route_permit, total) {
                 (Ok(r), Ok(t)) => Ok(ConnectionPermit {
                     _route: r,
                     _total: t,
