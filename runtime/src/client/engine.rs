@@ -88,7 +88,8 @@ pub struct EngineConfig {
     pub connection_request_timeout: Duration,
     /// How long an idle pooled connection is kept (default 90 s).
     pub pool_idle_timeout: Option<Duration>,
-    /// Custom rustls configuration (default: the platform's roots, ring).
+    /// Custom rustls configuration (default: the platform's roots, ring). Its ALPN list is
+    /// replaced by `h2, http/1.1`.
     pub tls_config: Option<rustls::ClientConfig>,
 }
 
@@ -274,7 +275,12 @@ impl Engine {
         http.enforce_http(false);
         http.set_nodelay(true);
         let tls = match &config.tls_config {
-            Some(tls) => hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls.clone()),
+            Some(tls) => {
+                // The connector sets ALPN itself (h2, http/1.1) and rejects a preset list.
+                let mut tls = tls.clone();
+                tls.alpn_protocols.clear();
+                hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls)
+            }
             None => {
                 let provider = rustls::crypto::ring::default_provider();
                 match hyper_rustls::HttpsConnectorBuilder::new()
