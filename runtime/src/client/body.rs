@@ -51,6 +51,8 @@ pub struct ResponseBody {
     duplex: Option<Arc<DuplexShared>>,
     idle: Option<Idle>,
     conn: Option<ConnHandle>,
+    /// Keeps the engine (and a runtime it owns) alive while the body is read.
+    _engine: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 struct Idle {
@@ -89,7 +91,13 @@ impl ResponseBody {
                 sleep: Box::pin(tokio::time::sleep(timeout)),
             }),
             conn: None,
+            _engine: None,
         }
+    }
+
+    pub(crate) fn keep_alive(mut self, engine: Arc<dyn std::any::Any + Send + Sync>) -> Self {
+        self._engine = Some(engine);
+        self
     }
 
     /// Ties the body to its connection's use state: the connection counts as idle once the body

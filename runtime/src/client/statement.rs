@@ -366,7 +366,9 @@ impl HttpClient {
         };
         let conn = resp.extensions().get::<ConnHandle>().cloned();
         let (parts, body) = resp.into_parts();
-        let body = ResponseBody::new(body, config.socket_timeout, duplex).with_connection(conn);
+        let body = ResponseBody::new(body, config.socket_timeout, duplex)
+            .with_connection(conn)
+            .keep_alive(engine.clone());
         Ok(HttpResponse::new(parts, url, body))
     }
 }
