@@ -151,22 +151,30 @@ async fn a_request_waits_for_a_slot_instead_of_failing() {
 }
 
 #[tokio::test]
-async fn connect_timeout_reports_connect() {
+async fn connect_timeout_covers_the_tls_handshake() {
+    // A peer that accepts TCP but never answers the TLS ClientHello.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let silent = tokio::spawn(async move {
+        let (_socket, _) = listener.accept().await.expect("accept");
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
     let client = HttpClient::configure(|cfg| {
         cfg.engine(|e| {
             e.connect_timeout(Duration::from_millis(200));
         });
     })
     .expect("client");
-    // A non-routable address (TEST-NET-1) never answers the SYN.
-    let res = bounded(10, client.get("http://192.0.2.1:81/").send()).await;
+
+    let res = bounded(10, client.get(&format!("https://{addr}/")).send()).await;
+
     assert!(
-        matches!(
-            res,
-            Err(ClientError::Timeout(TimeoutKind::Connect)) | Err(ClientError::Transport(_))
-        ),
+        matches!(res, Err(ClientError::Timeout(TimeoutKind::Connect))),
         "{res:?}"
     );
+    silent.abort();
 }
 
 #[tokio::test]
