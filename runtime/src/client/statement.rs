@@ -175,7 +175,8 @@ impl HttpStatement {
 
     /// [`execute`](Self::execute) for plain threads (a GUI thread, a CLI): blocks the current
     /// thread until the block finished on the engine's runtime. Fails with
-    /// [`ClientError::Runtime`] when called on an async runtime thread.
+    /// [`ClientError::Runtime`] when called on a thread that is inside a tokio runtime (an async
+    /// worker or a `spawn_blocking` thread): use [`execute`](Self::execute) there.
     pub fn execute_blocking<F, Fut, R>(self, block: F) -> Result<R, ClientError>
     where
         F: FnOnce(HttpResponse) -> Fut + Send + 'static,
