@@ -1,10 +1,290 @@
-//! The HTTP client (feature `client`): [`HttpClient`] on hyper-util's pooled client.
+//! The HTTP client (feature `client`): [`HttpClient`] on hyper-util's pooled client with
+//! hyper-rustls (HTTP/1.1, h2 via ALPN, h2c with prior knowledge).
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`engine`] | [`EngineConfig`] (`engine { .. }`), [`Dispatcher`], the pooled hyper client |
+//! | [`pool`] | connection caps per route and in total, built at the connector |
+//! | [`statement`] | [`HttpStatement`]: `execute`/`body` on the engine's dispatcher, `execute_blocking` |
+//! | [`request`] | [`HttpRequestBuilder`], [`Headers`], [`Attributes`], [`RequestBody`] + [`BodyWriter`] (duplex) |
+//! | [`body`] | [`HttpResponse`], [`ResponseBody`] with `read_to` / `read_to_limit` |
+//! | [`plugins`] | the plugin mechanism (`install`, `install_or_replace`) and `DefaultRequest` |
+//! | [`url`] | [`UrlBuilder`], the possibly-relative URL `DefaultRequest` merges |
+//!
+//! Configuration uses plain `&mut self` builder methods so the client DSL desugars as `install!`
+//! does: `http_client! { engine { max_conn_total = 10_000 } default_request(replace = true) { url("http://api/") } }`
+//! is `HttpClient::configure(|cfg| { cfg.engine(|cfg| { cfg.max_conn_total(10_000); });
+//! cfg.default_request(true, |cfg| { cfg.url("http://api/"); }); })` (a named argument becomes
+//! the positional argument of that name; `default_request { .. }` passes `false`).
 //!
 //! # Example
 //! ```
-//! let _ = oxtor_runtime::client::HttpClient::default();
+//! use oxtor_runtime::{client::HttpClient, testing::TestApplication, Application};
+//! use axum::{routing::{get, post}, Json, Router};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut app = Application::new(());
+//! app.routing(Router::new()
+//!     .route("/hello", get(|| async { "Hello, world!" }))
+//!     .route("/echo", post(|Json(v): Json<serde_json::Value>| async move { Json(v) })))?;
+//! let server = TestApplication::start(app).await?;
+//! let base = server.url("/");
+//!
+//! let client = HttpClient::configure(move |cfg| {
+//!     cfg.engine(|e| { e.max_conn_per_route(8); });
+//!     cfg.default_request(false, move |d| { d.url(&base); });
+//! })?;
+//! assert_eq!(client.get("hello").body::<String>().await?, "Hello, world!");
+//! let echoed: serde_json::Value = client.post("echo").json(&serde_json::json!({"a": 1})).await?.json().await?;
+//! assert_eq!(echoed["a"], 1);
+//! # Ok(()) }
 //! ```
+pub mod body;
+pub mod engine;
+pub mod error;
+pub mod plugins;
+pub mod pool;
+pub mod request;
+pub mod statement;
+pub mod url;
 
-/// An HTTP client.
-#[derive(Debug, Default, Clone)]
-pub struct HttpClient {}
+use std::{any::TypeId, fmt, sync::Arc};
+
+use http::Method;
+
+#[doc(inline)]
+pub use self::{
+    body::{FromResponse, HttpResponse, Json, ResponseBody},
+    engine::{Dispatcher, EngineConfig},
+    error::{BoxError, ClientError, TimeoutKind},
+    plugins::{
+        default_request::{DefaultRequest, DefaultRequestBuilder},
+        ClientPlugin,
+    },
+    request::{Attributes, BodyWriter, Headers, HttpRequestBuilder, RequestBody},
+    statement::HttpStatement,
+    url::UrlBuilder,
+};
+use self::{
+    engine::Engine,
+    plugins::{PluginEntry, PluginScope},
+};
+
+type EngineBlock = Arc<dyn Fn(&mut EngineConfig) + Send + Sync>;
+
+/// The client configuration: engine blocks and installed plugins with their chained blocks.
+/// See the [module docs](self) for how the DSL maps onto it.
+#[derive(Clone, Default)]
+pub struct HttpClientConfig {
+    engine: Vec<EngineBlock>,
+    plugins: Vec<PluginEntry>,
+}
+
+impl fmt::Debug for HttpClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClientConfig")
+            .field("engine_blocks", &self.engine.len())
+            .field("plugins", &self.plugins)
+            .finish()
+    }
+}
+
+impl HttpClientConfig {
+    /// Configures the engine (`engine { .. }`); blocks are chained. A client derived with
+    /// [`HttpClient::config`] shares its parent's engine, so engine blocks there are ignored.
+    pub fn engine(
+        &mut self,
+        block: impl Fn(&mut EngineConfig) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.engine.push(Arc::new(block));
+        self
+    }
+
+    fn entry<P: ClientPlugin>(&mut self) -> &mut PluginEntry {
+        let key = TypeId::of::<P>();
+        let idx = match self.plugins.iter().position(|e| e.key == key) {
+            Some(i) => i,
+            None => {
+                self.plugins.push(PluginEntry::new::<P>());
+                self.plugins.len() - 1
+            }
+        };
+        &mut self.plugins[idx]
+    }
+
+    /// Installs `plugin`, appending `block` to its earlier config blocks (which run first).
+    pub fn install<P: ClientPlugin>(
+        &mut self,
+        plugin: P,
+        block: impl Fn(&mut P::Config) + Send + Sync + 'static,
+    ) -> &mut Self {
+        let _ = plugin;
+        self.entry::<P>().push(block);
+        self
+    }
+
+    /// Installs `plugin`, discarding its earlier config blocks; its install position stays that of
+    /// the first installation, and a later `install` chains onto this block again.
+    pub fn install_or_replace<P: ClientPlugin>(
+        &mut self,
+        plugin: P,
+        block: impl Fn(&mut P::Config) + Send + Sync + 'static,
+    ) -> &mut Self {
+        let _ = plugin;
+        let entry = self.entry::<P>();
+        entry.clear();
+        entry.push(block);
+        self
+    }
+
+    /// Ktor's `defaultRequest(replace) { .. }`: `install(DefaultRequest)` when `replace` is false,
+    /// `install_or_replace(DefaultRequest)` when true. The block runs per request.
+    pub fn default_request(
+        &mut self,
+        replace: bool,
+        block: impl Fn(&mut DefaultRequestBuilder) + Send + Sync + 'static,
+    ) -> &mut Self {
+        if replace {
+            self.install_or_replace(DefaultRequest, block)
+        } else {
+            self.install(DefaultRequest, block)
+        }
+    }
+
+    /// Whether a plugin of type `P` is installed.
+    pub fn is_installed<P: ClientPlugin>(&self) -> bool {
+        self.plugins.iter().any(|e| e.key == TypeId::of::<P>())
+    }
+
+    fn engine_config(&self) -> EngineConfig {
+        let mut config = EngineConfig::default();
+        for b in &self.engine {
+            b(&mut config);
+        }
+        config
+    }
+
+    fn pipeline(&self) -> Result<PluginScope, ClientError> {
+        let mut scope = PluginScope::default();
+        for entry in &self.plugins {
+            entry.install(&mut scope)?;
+        }
+        Ok(scope)
+    }
+}
+
+struct ClientInner {
+    engine: Arc<Engine>,
+    config: HttpClientConfig,
+    pipeline: PluginScope,
+}
+
+/// An HTTP client; cheap to clone (clones share the engine and its pool). See the
+/// [module docs](self).
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<ClientInner>,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("engine", &self.inner.engine)
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+macro_rules! methods {
+    ($($(#[$doc:meta])* $name:ident $prepare:ident $method:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(&self, url: &str) -> HttpStatement {
+            self.request(Method::$method, url)
+        }
+        $(#[$doc])*
+        ///
+        /// The same as the method without `prepare_`, named as Ktor names it.
+        pub fn $prepare(&self, url: &str) -> HttpStatement {
+            self.request(Method::$method, url)
+        }
+    )*};
+}
+
+impl HttpClient {
+    /// A client with the default configuration.
+    pub fn new() -> Result<Self, ClientError> {
+        Self::configure(|_| {})
+    }
+
+    /// A client configured by `block` (what `http_client! { .. }` desugars to).
+    pub fn configure(block: impl FnOnce(&mut HttpClientConfig)) -> Result<Self, ClientError> {
+        let mut config = HttpClientConfig::default();
+        block(&mut config);
+        let engine = Arc::new(Engine::new(config.engine_config())?);
+        let pipeline = config.pipeline()?;
+        Ok(Self {
+            inner: Arc::new(ClientInner {
+                engine,
+                config,
+                pipeline,
+            }),
+        })
+    }
+
+    /// A client sharing this one's engine (pool, caps, runtime) with this one's plugins and config
+    /// blocks, plus what `block` adds (Ktor's `HttpClient.config { .. }`).
+    pub fn config(&self, block: impl FnOnce(&mut HttpClientConfig)) -> Result<Self, ClientError> {
+        let mut config = self.inner.config.clone();
+        block(&mut config);
+        let pipeline = config.pipeline()?;
+        Ok(Self {
+            inner: Arc::new(ClientInner {
+                engine: self.inner.engine.clone(),
+                config,
+                pipeline,
+            }),
+        })
+    }
+
+    /// The engine configuration in effect.
+    pub fn engine_config(&self) -> &EngineConfig {
+        &self.inner.engine.config
+    }
+
+    /// The runtime the engine's I/O and statement blocks run on.
+    pub fn runtime_handle(&self) -> &tokio::runtime::Handle {
+        &self.inner.engine.handle
+    }
+
+    /// Connections currently open (each holds a slot of `max_conn_total`).
+    pub fn open_connections(&self) -> usize {
+        self.inner.engine.limits.open_connections()
+    }
+
+    /// Whether plugin `P` is installed.
+    pub fn is_installed<P: ClientPlugin>(&self) -> bool {
+        self.inner.config.is_installed::<P>()
+    }
+
+    /// A statement for `method` and `url` (absolute, or relative to `DefaultRequest`'s URL).
+    pub fn request(&self, method: Method, url: &str) -> HttpStatement {
+        HttpStatement::new(self.clone(), HttpRequestBuilder::new(method, url))
+    }
+
+    methods! {
+        /// A `GET` statement; await it for the response.
+        get prepare_get GET;
+        /// A `POST` statement.
+        post prepare_post POST;
+        /// A `PUT` statement.
+        put prepare_put PUT;
+        /// A `DELETE` statement.
+        delete prepare_delete DELETE;
+        /// A `PATCH` statement.
+        patch prepare_patch PATCH;
+        /// A `HEAD` statement.
+        head prepare_head HEAD;
+        /// An `OPTIONS` statement.
+        options prepare_options OPTIONS;
+    }
+}

@@ -1,0 +1,195 @@
+//! The client plugin mechanism over real sockets: request hooks in install order, send
+//! interceptors that retry (the shape the Auth plugin uses), and a derived client sharing the
+//! engine.
+#![cfg(feature = "client")]
+
+mod client_support;
+
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
+};
+
+use axum::{http::HeaderMap, http::StatusCode, routing::get, Router};
+use client_support::serve;
+use oxtor_runtime::client::{
+    plugins::{BoxFuture, ClientPlugin, ConfigBlocks, Next, PluginScope, SendInterceptor},
+    ClientError, HttpClient, HttpRequestBuilder, HttpResponse,
+};
+
+/// Retries a 401 once with `Authorization: Bearer <token>`.
+struct RetryWithToken;
+
+#[derive(Default)]
+struct RetryConfig {
+    token: String,
+    sends: Arc<AtomicUsize>,
+}
+
+struct Retry {
+    token: String,
+    sends: Arc<AtomicUsize>,
+}
+
+impl SendInterceptor for Retry {
+    fn intercept(
+        &self,
+        request: HttpRequestBuilder,
+        next: Next,
+    ) -> BoxFuture<Result<HttpResponse, ClientError>> {
+        let token = self.token.clone();
+        let sends = self.sends.clone();
+        Box::pin(async move {
+            sends.fetch_add(1, Ordering::SeqCst);
+            let first = next.clone().run(request.clone()).await?;
+            if first.status() != StatusCode::UNAUTHORIZED {
+                return Ok(first);
+            }
+            drop(first);
+            let mut retry = request;
+            retry.bearer_auth(&token);
+            sends.fetch_add(1, Ordering::SeqCst);
+            next.run(retry).await
+        })
+    }
+}
+
+impl ClientPlugin for RetryWithToken {
+    type Config = RetryConfig;
+    const NAME: &'static str = "RetryWithToken";
+
+    fn install(
+        blocks: ConfigBlocks<RetryConfig>,
+        scope: &mut PluginScope,
+    ) -> Result<(), ClientError> {
+        let config = blocks.build();
+        scope.on_send(Retry {
+            token: config.token,
+            sends: config.sends,
+        });
+        Ok(())
+    }
+}
+
+async fn protected() -> client_support::TestServer {
+    let router = Router::new().route(
+        "/secret",
+        get(|headers: HeaderMap| async move {
+            match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+                Some("Bearer good") => (StatusCode::OK, "secret".to_owned()),
+                _ => (StatusCode::UNAUTHORIZED, String::new()),
+            }
+        }),
+    );
+    serve("127.0.0.1", router, vec![]).await
+}
+
+#[tokio::test]
+async fn a_send_interceptor_can_retry_a_401_with_credentials() {
+    let server = protected().await;
+    let sends = Arc::new(AtomicUsize::new(0));
+    let counter = sends.clone();
+    let client = HttpClient::configure(move |cfg| {
+        let counter = counter.clone();
+        cfg.install(RetryWithToken, move |c| {
+            c.token = "good".into();
+            c.sends = counter.clone();
+        });
+    })
+    .expect("client");
+
+    let body = client.get(&server.url("/secret")).body::<String>().await;
+
+    assert_eq!(body.expect("retried call"), "secret");
+    assert_eq!(sends.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_failing_retry_returns_the_second_response() {
+    let server = protected().await;
+    let client = HttpClient::configure(|cfg| {
+        cfg.install(RetryWithToken, |c| c.token = "bad".into());
+    })
+    .expect("client");
+
+    let resp = client.get(&server.url("/secret")).await.expect("response");
+
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Appends its name to `X-Order` on every request.
+struct Tag;
+
+#[derive(Default)]
+struct TagConfig {
+    name: String,
+}
+
+impl ClientPlugin for Tag {
+    type Config = TagConfig;
+    const NAME: &'static str = "Tag";
+
+    fn install(
+        blocks: ConfigBlocks<TagConfig>,
+        scope: &mut PluginScope,
+    ) -> Result<(), ClientError> {
+        let name = blocks.build().name;
+        scope.on_request(move |req| {
+            req.header("x-order", &name);
+            Ok(())
+        });
+        Ok(())
+    }
+}
+
+/// A second plugin type so the order of two plugins can be observed.
+struct OtherTag;
+
+impl ClientPlugin for OtherTag {
+    type Config = TagConfig;
+    const NAME: &'static str = "OtherTag";
+
+    fn install(
+        blocks: ConfigBlocks<TagConfig>,
+        scope: &mut PluginScope,
+    ) -> Result<(), ClientError> {
+        Tag::install(blocks, scope)
+    }
+}
+
+#[test]
+fn request_hooks_run_in_first_install_order_even_after_a_replace() {
+    let client = HttpClient::configure(|cfg| {
+        cfg.install(Tag, |c| c.name = "tag".into());
+        cfg.install(OtherTag, |c| c.name = "other".into());
+        cfg.install_or_replace(Tag, |c| c.name = "tag-replaced".into());
+    })
+    .expect("client");
+
+    let req = client.get("http://h/").prepared().expect("prepared");
+
+    assert_eq!(
+        req.headers_ref().get_all("x-order"),
+        vec!["tag-replaced", "other"]
+    );
+    assert!(client.is_installed::<Tag>());
+}
+
+#[tokio::test]
+async fn a_derived_client_shares_the_engine_and_its_connections() {
+    let server = protected().await;
+    let parent = HttpClient::new().expect("parent");
+    let child = parent
+        .config(|cfg| {
+            cfg.install(Tag, |c| c.name = "child".into());
+        })
+        .expect("child");
+
+    let _ = parent.get(&server.url("/secret")).body::<String>().await;
+    let _ = child.get(&server.url("/secret")).body::<String>().await;
+
+    assert_eq!(parent.open_connections(), 1);
+    assert_eq!(child.open_connections(), 1);
+    assert!(!parent.is_installed::<Tag>());
+    assert!(child.is_installed::<Tag>());
+}
