@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Foundation load test: oxtor (routes + engine) against hand-written axum 0.8 on `axum::serve`.
+#
+#   bench/foundation.sh            # from anywhere; builds what it needs, installs wrk if missing
+#
+# Handlers (identical bodies on both sides, see examples/bench_oxtor.rs and bench_axum.rs):
+#   GET /hello      plaintext "Hello, world!"
+#   GET /json       a small serde struct as JSON
+#   GET /user/{id}  one path parameter -> "Hello, {id}"
+#
+# Method: both servers are release builds started side by side, each pinned to CPU 1 with
+# `taskset -c 1` (so each runs its tokio runtime with one worker); wrk is pinned to CPU 0 with
+# `taskset -c 0` and runs one thread with 64 connections (keep-alive), --latency. Every handler
+# is measured in ROUNDS alternating rounds of DURATION per server (the order flips each round),
+# after a short warm-up. The table gives the mean requests/s and mean p99 latency over the rounds,
+# and the ratio oxtor/axum of the mean requests/s (>= 1 means oxtor is at least as fast).
+# Only one server is under load at a time; the idle one only waits in epoll.
+#
+# Environment: ROUNDS (3), DURATION (10s), CONNECTIONS (64), WARMUP (2s),
+#              OXTOR_PORT (18081), AXUM_PORT (18082), SERVER_CPU (1), WRK_CPU (0).
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+WARMUP=${WARMUP:-2s}
+OXTOR_PORT=${OXTOR_PORT:-18081}
+AXUM_PORT=${AXUM_PORT:-18082}
+SERVER_CPU=${SERVER_CPU:-1}
+WRK_CPU=${WRK_CPU:-0}
+HANDLERS=(/hello /json /user/42)
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "== installing wrk"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+command -v taskset >/dev/null 2>&1 || as_root apt-get install -y -qq util-linux >/dev/null
+if [ "$(nproc)" -lt 2 ]; then
+    echo "warning: fewer than 2 CPUs; wrk and the server share one" >&2
+fi
+
+echo "== building release servers"
+cargo build --release --quiet --example bench_oxtor --example bench_axum
+bin="$root/target/release/examples"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do
+        kill -INT "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# GET over bash's /dev/tcp; prints the whole response.
+http_get() {
+    local port=$1 path=$2
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&3
+    cat <&3
+    exec 3<&-
+}
+
+start() {
+    local name=$1 port=$2
+    taskset -c "$SERVER_CPU" "$bin/bench_$name" "$port" >"$work/$name.log" 2>&1 &
+    pids+=("$!")
+    for _ in $(seq 100); do
+        if http_get "$port" /hello >/dev/null 2>&1; then return 0; fi
+        sleep 0.1
+    done
+    echo "error: $name did not start on port $port" >&2
+    cat "$work/$name.log" >&2
+    exit 1
+}
+
+start oxtor "$OXTOR_PORT"
+start axum "$AXUM_PORT"
+
+echo "== checking both servers answer the same"
+for path in "${HANDLERS[@]}"; do
+    a=$(http_get "$OXTOR_PORT" "$path" | sed -n '$p')
+    b=$(http_get "$AXUM_PORT" "$path" | sed -n '$p')
+    if [ "$a" != "$b" ] || [ -z "$a" ]; then
+        echo "error: $path differs: oxtor '$a', axum '$b'" >&2
+        exit 1
+    fi
+    echo "   $path -> $a"
+done
+
+# wrk's latency (e.g. 812.00us, 1.20ms, 1.01s) in milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
+        printf "%.3f", n }'
+}
+
+# run NAME PORT PATH DURATION -> appends "name path rps p99ms" to $work/results
+run() {
+    local name=$1 port=$2 path=$3 duration=$4 out
+    out=$(taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"$duration" --latency \
+        "http://127.0.0.1:$port$path")
+    if grep -qE "Non-2xx|Socket errors" <<<"$out"; then
+        echo "error: $name $path: errors during the run" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+    local rps p99
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+    echo "$name $path $rps $p99" >>"$work/results"
+    printf '   %-6s %-9s %12s req/s   p99 %8s ms\n' "$name" "$path" "$rps" "$p99"
+}
+
+echo "== warm-up ($WARMUP per server and handler)"
+for path in "${HANDLERS[@]}"; do
+    taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$OXTOR_PORT$path" >/dev/null
+    taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "http://127.0.0.1:$AXUM_PORT$path" >/dev/null
+done
+: >"$work/results"
+
+for round in $(seq "$ROUNDS"); do
+    echo "== round $round/$ROUNDS ($DURATION each, $CONNECTIONS connections)"
+    for path in "${HANDLERS[@]}"; do
+        if [ $((round % 2)) -eq 1 ]; then
+            run oxtor "$OXTOR_PORT" "$path" "$DURATION"
+            run axum "$AXUM_PORT" "$path" "$DURATION"
+        else
+            run axum "$AXUM_PORT" "$path" "$DURATION"
+            run oxtor "$OXTOR_PORT" "$path" "$DURATION"
+        fi
+    done
+done
+
+echo
+echo "== results (mean of $ROUNDS rounds; servers on CPU $SERVER_CPU, wrk on CPU $WRK_CPU)"
+awk '
+    { n[$1" "$2]++; rps[$1" "$2] += $3; p99[$1" "$2] += $4; if (!seen[$2]++) order[++k] = $2 }
+    END {
+        printf "| handler | oxtor req/s | axum req/s | ratio oxtor/axum | oxtor p99 ms | axum p99 ms |\n"
+        printf "|---|---:|---:|---:|---:|---:|\n"
+        worst = 1e9
+        for (i = 1; i <= k; i++) {
+            h = order[i]; o = "oxtor " h; a = "axum " h
+            ro = rps[o] / n[o]; ra = rps[a] / n[a]
+            r = ro / ra; if (r < worst) worst = r
+            printf "| `%s` | %.0f | %.0f | %.3f | %.2f | %.2f |\n", h, ro, ra, r, p99[o] / n[o], p99[a] / n[a]
+        }
+        printf "\nlowest ratio: %.3f (target >= 0.98)\n", worst
+    }' "$work/results"
