@@ -52,7 +52,9 @@ fuzz_target!(|data: &[u8]| {
         let text = value_text(line);
         let mut remaining: &str = &text;
         for item in split_header_value(&text, separator, inside) {
-            let at = remaining.find(item).expect("item is a substring of its line");
+            let at = remaining
+                .find(item)
+                .expect("item is a substring of its line");
             remaining = &remaining[at + item.len()..];
             expected.push(item.to_owned());
         }

@@ -222,7 +222,10 @@ mod tests {
     fn concatenates_field_lines_in_order_and_leaves_get_all_alone() {
         let map = headers("x-multi", &["1, 2", "3"]);
         assert_eq!(map.get_split_values("x-multi"), owned(&["1", "2", "3"]));
-        assert_eq!(map.get("x-multi").map(HeaderValue::as_bytes), Some(&b"1, 2"[..]));
+        assert_eq!(
+            map.get("x-multi").map(HeaderValue::as_bytes),
+            Some(&b"1, 2"[..])
+        );
         assert_eq!(map.get_all("x-multi").iter().count(), 2);
     }
 
@@ -350,7 +353,10 @@ mod tests {
 
     #[test]
     fn trims_kotlin_whitespace() {
-        assert_eq!(split("\u{a0}a\u{3000}, \t b \u{2028}", ',', false), ["a", "b"]);
+        assert_eq!(
+            split("\u{a0}a\u{3000}, \t b \u{2028}", ',', false),
+            ["a", "b"]
+        );
         assert_eq!(split("\u{1c}a\u{1f}", ',', false), ["a"]);
     }
 
@@ -372,14 +378,20 @@ mod tests {
     #[test]
     fn utf8_values_are_read_as_utf8() {
         let mut map = HeaderMap::new();
-        map.append("x-text", HeaderValue::from_bytes("héllo, wörld".as_bytes()).unwrap());
+        map.append(
+            "x-text",
+            HeaderValue::from_bytes("héllo, wörld".as_bytes()).unwrap(),
+        );
         assert_eq!(map.get_split_values("x-text"), owned(&["héllo", "wörld"]));
     }
 
     #[test]
     fn non_utf8_values_are_read_as_latin1() {
         let mut map = HeaderMap::new();
-        map.append("x-text", HeaderValue::from_bytes(b"caf\xe9, \xa0x\xa0").unwrap());
+        map.append(
+            "x-text",
+            HeaderValue::from_bytes(b"caf\xe9, \xa0x\xa0").unwrap(),
+        );
         // 0xE9 is é; 0xA0 is a no-break space, which Kotlin's trim strips.
         assert_eq!(map.get_split_values("x-text"), owned(&["café", "x"]));
     }
