@@ -17,6 +17,10 @@
 # ratio oxtor/axum of the mean requests/s, and the median over rounds of the paired ratio (oxtor's
 # run divided by axum's adjacent run of the same round): the paired median is the figure to read
 # on a machine with background load, since both runs of a pair see about the same load.
+# It also gives each server's CPU time per request (user+system time of the server process over
+# the run, from /proc/PID/stat, divided by the requests wrk completed) and the ratio
+# axum/oxtor of those (>= 1 means oxtor spends no more CPU per request): CPU time is not counted
+# while the server waits for the CPU, so this figure is the least disturbed by other load.
 # When run as root, servers and wrk run at `nice -n $NICE` (default -20) so that other processes
 # on the machine disturb the measurement less; NICE=0 turns that off.
 #
@@ -56,6 +60,7 @@ bin="$root/target/release/examples"
 
 work=$(mktemp -d)
 pids=()
+declare -A pid_of
 cleanup() {
     for pid in "${pids[@]}"; do
         kill -INT "$pid" 2>/dev/null || true
@@ -81,6 +86,7 @@ start() {
     local name=$1 port=$2
     nice -n "$NICE" taskset -c "$SERVER_CPU" "$bin/bench_$name" "$port" >"$work/$name.log" 2>&1 &
     pids+=("$!")
+    pid_of[$name]=$!
     for _ in $(seq 100); do
         if http_get "$port" /hello >/dev/null 2>&1; then return 0; fi
         sleep 0.1
@@ -112,21 +118,30 @@ to_ms() {
         printf "%.3f", n }'
 }
 
-# run ROUND NAME PORT PATH DURATION -> appends "round name path rps p99ms" to $work/results
+# user+system CPU ticks of a process (all its threads).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# run ROUND NAME PORT PATH DURATION -> appends "round name path rps p99ms cpu_us_per_req" to
+# $work/results
 run() {
-    local round=$1 name=$2 port=$3 path=$4 duration=$5 out
+    local round=$1 name=$2 port=$3 path=$4 duration=$5 out t0 t1
+    t0=$(cpu_ticks "${pid_of[$name]}")
     out=$(nice -n "$NICE" taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"$duration" --latency \
         "http://127.0.0.1:$port$path")
+    t1=$(cpu_ticks "${pid_of[$name]}")
     if grep -qE "Non-2xx|Socket errors" <<<"$out"; then
         echo "error: $name $path: errors during the run" >&2
         echo "$out" >&2
         exit 1
     fi
-    local rps p99
+    local rps p99 requests cpu
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
     p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
-    echo "$round $name $path $rps $p99" >>"$work/results"
-    printf '   %-6s %-9s %12s req/s   p99 %8s ms\n' "$name" "$path" "$rps" "$p99"
+    requests=$(awk '/ requests in / { print $1 }' <<<"$out")
+    cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.3f", d / hz * 1e6 / n }')
+    echo "$round $name $path $rps $p99 $cpu" >>"$work/results"
+    printf '   %-6s %-9s %12s req/s   p99 %8s ms   %7s us CPU/req\n' "$name" "$path" "$rps" "$p99" "$cpu"
 }
 
 echo "== warm-up ($WARMUP per server and handler)"
@@ -160,19 +175,20 @@ awk '
         return m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
     }
     {
-        key = $2 " " $3; n[key]++; rps[key] += $4; p99[key] += $5; run[$1 " " key] = $4
+        key = $2 " " $3; n[key]++; rps[key] += $4; p99[key] += $5; cpu[key] += $6; run[$1 " " key] = $4
         if (!seen[$3]++) order[++k] = $3
         if ($1 > rounds) rounds = $1
     }
     END {
-        printf "| handler | oxtor req/s | axum req/s | ratio of means | median paired ratio | oxtor p99 ms | axum p99 ms |\n"
-        printf "|---|---:|---:|---:|---:|---:|---:|\n"
+        printf "| handler | oxtor req/s | axum req/s | ratio of means | median paired ratio | oxtor p99 ms | axum p99 ms | oxtor CPU us/req | axum CPU us/req | CPU ratio axum/oxtor |\n"
+        printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         worst = 1e9
         for (i = 1; i <= k; i++) {
             h = order[i]; o = "oxtor " h; a = "axum " h; pairs = ""
             for (r = 1; r <= rounds; r++) pairs = pairs " " run[r " " o] / run[r " " a]
             pm = median(pairs); if (pm < worst) worst = pm
-            printf "| `%s` | %.0f | %.0f | %.3f | %.3f | %.2f | %.2f |\n", h, rps[o] / n[o], rps[a] / n[a], (rps[o] / n[o]) / (rps[a] / n[a]), pm, p99[o] / n[o], p99[a] / n[a]
+            co = cpu[o] / n[o]; ca = cpu[a] / n[a]
+            printf "| `%s` | %.0f | %.0f | %.3f | %.3f | %.2f | %.2f | %.2f | %.2f | %.3f |\n", h, rps[o] / n[o], rps[a] / n[a], (rps[o] / n[o]) / (rps[a] / n[a]), pm, p99[o] / n[o], p99[a] / n[a], co, ca, ca / co
         }
         printf "\nlowest median paired ratio: %.3f (target >= 0.98)\n", worst
     }' "$work/results"
