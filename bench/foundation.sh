@@ -133,7 +133,7 @@ run() {
     # Wrong answers or broken connections void the run; wrk's 2 s timeouts only warn (they
     # happen when something else on the machine takes the CPU, and show in p99 anyway).
     local socket_errors
-    socket_errors=$(awk -F'[ ,]+' '/Socket errors:/ { print $4 + $6 + $8 }' <<<"$out")
+    socket_errors=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 }' <<<"$out")
     if grep -q "Non-2xx" <<<"$out" || [ "${socket_errors:-0}" -gt 0 ]; then
         echo "error: $name $path: errors during the run" >&2
         echo "$out" >&2
