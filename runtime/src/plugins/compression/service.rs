@@ -1,0 +1,280 @@
+//! [`CompressionService`]: decodes the request body before the inner service sees it, and plans
+//! how its response will be encoded (negotiation happens on the request's headers).
+use std::{
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use axum::body::Body;
+use bytes::Bytes;
+use http::{
+    header::{
+        ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, VARY,
+    },
+    HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri,
+};
+use http_body::Body as HttpBody;
+use tower_service::Service;
+
+use super::{
+    body::{CompressionBody, DecodingBody},
+    config::Settings,
+    future::ResponseFuture,
+    negotiate,
+    predicate::CompressionCall,
+    AppliedDecoders, CompressEventStream, SuppressCompression, SuppressDecompression,
+};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The service [`CompressionLayer`](super::CompressionLayer) wraps around another.
+///
+/// See the [module docs](crate::plugins::compression).
+#[derive(Debug, Clone)]
+pub struct CompressionService<S> {
+    pub(crate) inner: S,
+    pub(crate) settings: Arc<Settings>,
+}
+
+impl<S> CompressionService<S> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqB, ResB> Service<Request<ReqB>> for CompressionService<S>
+where
+    S: Service<Request<Body>, Response = Response<ResB>>,
+    ReqB: HttpBody<Data = Bytes> + Send + 'static,
+    ReqB::Error: Into<BoxError>,
+    ResB: HttpBody,
+{
+    type Response = Response<CompressionBody<ResB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        let settings = &self.settings;
+        let req = if settings.mode.request()
+            && req.headers().contains_key(CONTENT_ENCODING)
+            && req.extensions().get::<SuppressDecompression>().is_none()
+        {
+            decode_request(req, settings)
+        } else {
+            req.map(Body::new)
+        };
+        let plan = (settings.mode.response()
+            && req.extensions().get::<SuppressCompression>().is_none())
+        .then(|| Plan::new(&req, settings));
+        ResponseFuture {
+            inner: self.inner.call(req),
+            plan,
+            settings: settings.clone(),
+        }
+    }
+}
+
+/// Decodes the codings listed in `Content-Encoding`, outermost (last listed) first, as RFC 9110
+/// defines the order. Decoding stops at the first coding not registered; the header keeps the
+/// codings left. The decoded body is capped at `max_decoded_size`.
+fn decode_request<B>(req: Request<B>, settings: &Settings) -> Request<Body>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let (mut parts, body) = req.into_parts();
+    let mut codings: Vec<String> = parts
+        .headers
+        .get_all(CONTENT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .map(|c| if c == "x-gzip" { "gzip".to_owned() } else { c })
+        .collect();
+    let mut body = Body::new(body);
+    let mut applied = Vec::new();
+    while let Some(coding) = codings.last() {
+        if coding == "identity" {
+            applied.push("identity".to_owned());
+            codings.pop();
+            continue;
+        }
+        let decoder = settings
+            .encoders
+            .iter()
+            .find(|e| e.name == *coding)
+            .and_then(|e| e.encoder.decoder());
+        let Some(decoder) = decoder else { break };
+        body = Body::new(DecodingBody::new(body, decoder));
+        applied.push(coding.clone());
+        codings.pop();
+    }
+    if !applied.is_empty() {
+        parts.headers.remove(CONTENT_ENCODING);
+        if !codings.is_empty() {
+            if let Ok(v) = HeaderValue::from_str(&codings.join(", ")) {
+                parts.headers.insert(CONTENT_ENCODING, v);
+            }
+        }
+        if applied.iter().any(|a| a != "identity") {
+            parts.headers.remove(CONTENT_LENGTH);
+            body = Body::new(http_body_util::Limited::new(
+                body,
+                settings.max_decoded_size,
+            ));
+        }
+    }
+    parts.extensions.insert(AppliedDecoders(applied));
+    Request::from_parts(parts, body)
+}
+
+/// What the request tells about encoding its response: the negotiated candidates and what
+/// conditions may look at.
+pub(crate) struct Plan {
+    candidates: Vec<usize>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+}
+
+impl Plan {
+    fn new(req: &Request<Body>, settings: &Settings) -> Self {
+        let candidates = negotiate::parse(req.headers())
+            .map(|accepted| negotiate::candidates(&accepted, &settings.encoders))
+            .unwrap_or_default();
+        Self {
+            candidates,
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            headers: if settings.needs_request_headers {
+                req.headers().clone()
+            } else {
+                HeaderMap::new()
+            },
+        }
+    }
+
+    /// Encodes `res` with the first candidate whose conditions pass, or sends it as is.
+    pub(crate) fn apply<B: HttpBody>(
+        self,
+        mut res: Response<B>,
+        settings: &Settings,
+    ) -> Response<CompressionBody<B>> {
+        let status = res.status();
+        if self.method == Method::HEAD
+            || status.is_informational()
+            || status == StatusCode::NO_CONTENT
+            || status == StatusCode::NOT_MODIFIED
+            || res.extensions().get::<SuppressCompression>().is_some()
+            || res.headers().contains_key(CONTENT_ENCODING)
+            || res.headers().contains_key(CONTENT_RANGE)
+        {
+            return res.map(CompressionBody::plain);
+        }
+        let is_event_stream = res
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("text/event-stream")
+            });
+        if is_event_stream
+            && !settings.compress_event_streams
+            && res.extensions().get::<CompressEventStream>().is_none()
+        {
+            return res.map(CompressionBody::plain);
+        }
+        let content_length = res
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .or_else(|| res.body().size_hint().exact());
+        let choice = {
+            let call = CompressionCall {
+                method: &self.method,
+                uri: &self.uri,
+                request_headers: &self.headers,
+                status,
+                response_headers: res.headers(),
+                content_length,
+            };
+            if !settings.conditions.check(&call) {
+                return res.map(CompressionBody::plain);
+            }
+            self.candidates.iter().copied().find(|&i| {
+                settings
+                    .encoders
+                    .get(i)
+                    .is_none_or(|e| e.conditions.check(&call))
+            })
+        };
+        add_vary(res.headers_mut());
+        let Some(encoder) = choice.and_then(|i| settings.encoders.get(i)) else {
+            return res.map(CompressionBody::plain);
+        };
+        if encoder.identity {
+            return res.map(CompressionBody::plain);
+        }
+        let headers = res.headers_mut();
+        headers.remove(CONTENT_LENGTH);
+        headers.remove(ACCEPT_RANGES);
+        headers.insert(CONTENT_ENCODING, encoder.header.clone());
+        if let Some(len) = content_length.and_then(|l| encoder.encoder.encoded_length(l)) {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+        }
+        weaken_etag(headers);
+        let stream = encoder.encoder.encoder(encoder.level);
+        res.map(|b| CompressionBody::encoded(b, stream))
+    }
+}
+
+/// Adds `Accept-Encoding` to `Vary` unless it is there already (or `Vary: *`).
+fn add_vary(headers: &mut HeaderMap) {
+    let present = headers
+        .get_all(VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| {
+            let v = v.trim();
+            v == "*" || v.eq_ignore_ascii_case("accept-encoding")
+        });
+    if !present {
+        headers.append(VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+}
+
+/// A compressed body is another representation: a strong `ETag` becomes weak (as nginx does),
+/// so a strong comparison never matches bytes it does not describe.
+fn weaken_etag(headers: &mut HeaderMap) {
+    let weak = headers
+        .get(ETAG)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.starts_with('"'))
+        .and_then(|v| HeaderValue::from_str(&format!("W/{v}")).ok());
+    if let Some(weak) = weak {
+        headers.insert(ETAG, weak);
+    }
+}
