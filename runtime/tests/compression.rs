@@ -861,3 +861,13 @@ async fn suppress_decompression_from_an_outer_layer() {
     let body = res.text();
     assert!(body.ends_with("|gzip|"), "{body}");
 }
+
+#[tokio::test]
+async fn zstd_window_over_8_mib_is_rejected() {
+    let server = serve(|_| {}, Router::new().route("/", post(echo))).await;
+    // RFC 9659: decoders need not support windows over 8 MiB; a 16 MiB one is refused.
+    let res = post_body(&server, "zstd", zstd_zeros_bomb(1024, 24), None).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    let res = post_body(&server, "zstd", zstd_zeros_bomb(1024, 23), None).await;
+    assert_eq!(res.status, StatusCode::OK);
+}
