@@ -1,0 +1,222 @@
+//! Compression benchmarks, every figure against a baseline in the same run:
+//! - `zstd3/{json,html}`: oxtor's zstd-3 response path (the `CompressionLayer` service and body)
+//!   vs raw `zstd::bulk::compress` at level 3 (the codec limit) vs tower-http's
+//!   `CompressionLayer` with zstd at the same level, on 1 MiB payloads;
+//! - `excluded_png`: requests/s through an axum app serving `image/png`, with the layer vs
+//!   without it.
+//!
+//! Output sizes are printed against `zstd -3` of the same bytes (target: within 1 %).
+//! Run: `cargo bench --bench compression`.
+use std::{convert::Infallible, time::Duration};
+
+use axum::{body::Body, routing::get, Router};
+use bytes::Bytes;
+use criterion::{criterion_main, BenchmarkId, Criterion, Throughput};
+use http::{header, Request, Response};
+use http_body_util::{BodyExt, Full};
+use oxtor::plugins::compression::Compression;
+use tower::{Layer, Service, ServiceExt};
+
+const MIB: usize = 1 << 20;
+
+/// A small deterministic PRNG, so payloads vary like real data but are the same every run.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn word(&mut self) -> &'static str {
+        const WORDS: [&str; 16] = [
+            "kotlin", "action", "rust", "tokio", "server", "plugin", "zstd", "stream", "book",
+            "author", "title", "chapter", "async", "layer", "route", "html",
+        ];
+        WORDS[(self.next() % 16) as usize]
+    }
+}
+
+fn json_payload() -> Bytes {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut s = String::from("[");
+    let mut i = 0u64;
+    while s.len() < MIB - 200 {
+        s.push_str(&format!(
+            "{{\"id\":{i},\"title\":\"{} {}\",\"author\":\"{} {}\",\"year\":{},\"price\":{}.{:02},\"isbn\":\"{:013}\"}},",
+            rng.word(), rng.word(), rng.word(), rng.word(),
+            1900 + rng.next() % 125, rng.next() % 100, rng.next() % 100, rng.next() % 10_000_000_000_000,
+        ));
+        i += 1;
+    }
+    s.pop();
+    s.push(']');
+    Bytes::from(s)
+}
+
+fn html_payload() -> Bytes {
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let mut s = String::from("<!doctype html><html><head><title>Books</title></head><body><table>");
+    let mut i = 0u64;
+    while s.len() < MIB - 200 {
+        s.push_str(&format!(
+            "<tr class=\"row-{}\"><td><a href=\"/books/{i}\">{} {} {}</a></td><td>{}</td><td>{}</td></tr>\n",
+            i % 2, rng.word(), rng.word(), rng.word(), rng.word(), rng.next() % 1000,
+        ));
+        i += 1;
+    }
+    s.push_str("</table></body></html>");
+    Bytes::from(s)
+}
+
+type Ready = std::future::Ready<Result<Response<Full<Bytes>>, Infallible>>;
+
+/// The inner service of both layers: the payload with its content type.
+fn payload_service(
+    body: Bytes,
+    content_type: &'static str,
+) -> impl Service<Request<Body>, Response = Response<Full<Bytes>>, Error = Infallible, Future = Ready>
+       + Clone {
+    tower::service_fn(move |_req: Request<Body>| {
+        std::future::ready(Ok(Response::builder()
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Full::new(body.clone()))
+            .unwrap_or_default()))
+    })
+}
+
+fn request(accept: &str) -> Request<Body> {
+    Request::get("/")
+        .header(header::ACCEPT_ENCODING, accept)
+        .body(Body::empty())
+        .unwrap_or_default()
+}
+
+/// Sends one request through `svc` and returns the whole (encoded) body.
+async fn run<S, B>(svc: S, accept: &str) -> Bytes
+where
+    S: Service<Request<Body>, Response = Response<B>>,
+    S::Error: std::fmt::Debug,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let res = svc.oneshot(request(accept)).await.expect("response");
+    res.into_body().collect().await.expect("body").to_bytes()
+}
+
+fn zstd_cli_len(data: &[u8]) -> Option<usize> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("zstd")
+        .args(["-3", "-c", "-q"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(data).ok()?;
+    Some(child.wait_with_output().ok()?.stdout.len())
+}
+
+fn zstd3(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let oxtor_layer = Compression::configure(|cfg| {
+        cfg.zstd(|cfg| {
+            cfg.level(3);
+        });
+    })
+    .expect("config")
+    .into_layer();
+    let tower_layer = tower_http::compression::CompressionLayer::new()
+        .no_gzip()
+        .no_br()
+        .no_deflate()
+        .zstd(true)
+        .quality(tower_http::compression::CompressionLevel::Precise(3));
+
+    let mut group = c.benchmark_group("zstd3");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(4));
+    for (name, payload, ct) in [
+        ("json", json_payload(), "application/json"),
+        ("html", html_payload(), "text/html; charset=utf-8"),
+    ] {
+        let oxtor_svc = oxtor_layer.layer(payload_service(payload.clone(), ct));
+        let tower_svc = tower_layer.layer(payload_service(payload.clone(), ct));
+
+        let ours = rt.block_on(run(oxtor_svc.clone(), "zstd"));
+        let theirs = rt.block_on(run(tower_svc.clone(), "zstd"));
+        let raw = zstd::bulk::compress(&payload, 3).expect("zstd");
+        assert_eq!(zstd::stream::decode_all(&ours[..]).expect("valid"), payload);
+        let cli = zstd_cli_len(&payload).unwrap_or(raw.len());
+        eprintln!(
+            "size {name}: input {} B, oxtor {} B, tower-http {} B, zstd -3 {} B, bulk {} B; oxtor/zstd-3 = {:.4}",
+            payload.len(), ours.len(), theirs.len(), cli, raw.len(), ours.len() as f64 / cli as f64,
+        );
+
+        group.throughput(Throughput::Bytes(payload.len() as u64));
+        group.bench_with_input(BenchmarkId::new("zstd_bulk", name), &payload, |b, p| {
+            b.iter(|| zstd::bulk::compress(p, 3).expect("zstd"))
+        });
+        group.bench_function(BenchmarkId::new("oxtor", name), |b| {
+            b.to_async(&rt).iter(|| run(oxtor_svc.clone(), "zstd"))
+        });
+        group.bench_function(BenchmarkId::new("tower_http", name), |b| {
+            b.to_async(&rt).iter(|| run(tower_svc.clone(), "zstd"))
+        });
+    }
+    group.finish();
+}
+
+fn png_app(with_layer: bool) -> Router {
+    let png = Bytes::from(vec![0x89u8; 16 * 1024]);
+    let mut app = oxtor::Application::new(());
+    if with_layer {
+        app.install(Compression::configure(|cfg| {
+            cfg.zstd(|_| {}).gzip(|_| {}).deflate(|_| {}).brotli(|_| {});
+        }))
+        .expect("install");
+    }
+    app.routing(Router::new().route(
+        "/",
+        get(move || {
+            let png = png.clone();
+            async move { ([(header::CONTENT_TYPE, "image/png")], png) }
+        }),
+    ))
+    .expect("routes");
+    app.into_router()
+}
+
+fn excluded_png(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let mut group = c.benchmark_group("excluded_png");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(4));
+    group.throughput(Throughput::Elements(1));
+    for (name, with_layer) in [("without_layer", false), ("with_layer", true)] {
+        let app = png_app(with_layer);
+        let res = rt
+            .block_on(app.clone().oneshot(request("zstd, br, gzip, deflate")))
+            .expect("ok");
+        assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
+        group.bench_function(name, |b| {
+            b.to_async(&rt)
+                .iter(|| run(app.clone(), "zstd, br, gzip, deflate"))
+        });
+    }
+    group.finish();
+}
+
+/// Every compression benchmark, with criterion's command-line configuration.
+fn benches() {
+    let mut c = Criterion::default().configure_from_args();
+    zstd3(&mut c);
+    excluded_png(&mut c);
+}
+
+criterion_main!(benches);
