@@ -1,6 +1,11 @@
 //! Ktor's `CompressionTest` list (ktor-semantics §2.4), ported one behaviour per test over real
 //! sockets, adapted where oxtor deliberately differs (see the module docs of
 //! `oxtor_runtime::plugins::compression`).
+#![cfg(all(
+    feature = "compression-zstd",
+    feature = "compression-gzip",
+    feature = "compression-br"
+))]
 mod compression_support;
 
 use std::convert::Infallible;

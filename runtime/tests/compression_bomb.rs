@@ -1,5 +1,10 @@
 //! A zstd bomb (1 GiB of zeros in 32 KiB) POSTed to `/upload` gets 413, and the process's peak
 //! RSS stays under 64 MiB. Its own test binary, so nothing else runs in the measured process.
+#![cfg(all(
+    feature = "compression-zstd",
+    feature = "compression-gzip",
+    feature = "compression-br"
+))]
 mod compression_support;
 
 use axum::{body::Bytes, extract::DefaultBodyLimit, routing::post, Router};

@@ -1,4 +1,17 @@
 //! [`ResponseFuture`]: waits for the inner service, then decides how to send its response.
+//!
+//! # Example
+//! ```
+//! use oxtor_runtime::plugins::compression::{future::ResponseFuture, CompressionLayer};
+//! use axum::body::Body;
+//! use tower::{Layer, Service};
+//!
+//! let inner = tower::service_fn(|_req: http::Request<Body>| async {
+//!     Ok::<_, std::convert::Infallible>(http::Response::new(Body::from("hi")))
+//! });
+//! let mut svc = CompressionLayer::default().layer(inner);
+//! let _future: ResponseFuture<_> = svc.call(http::Request::new(Body::empty()));
+//! ```
 use std::{
     future::Future,
     pin::Pin,

@@ -226,5 +226,10 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AppliedDecoders {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(
+    test,
+    feature = "compression-zstd",
+    feature = "compression-gzip",
+    feature = "compression-br"
+))]
 mod tests;
