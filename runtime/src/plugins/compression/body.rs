@@ -18,47 +18,34 @@ use super::codec::{DecodeStream, EncodeStream};
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pin_project! {
-    /// A response body, compressed or passed through. See the
-    /// [module docs](crate::plugins::compression).
-    pub struct CompressionBody<B> {
+    /// A response body being encoded: each frame the inner body yields is encoded and flushed.
+    pub(crate) struct CompressionBody<B> {
         #[pin]
         inner: B,
-        state: Option<Encoding>,
+        encoder: Box<dyn EncodeStream>,
+        out: BytesMut,
+        trailers: Option<HeaderMap>,
+        finished: bool,
     }
-}
-
-/// The encoder of a compressed body and what it still has to emit.
-struct Encoding {
-    encoder: Box<dyn EncodeStream>,
-    out: BytesMut,
-    trailers: Option<HeaderMap>,
-    finished: bool,
 }
 
 impl<B> std::fmt::Debug for CompressionBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CompressionBody")
-            .field("compressed", &self.state.is_some())
+            .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
 }
 
 impl<B> CompressionBody<B> {
-    /// The body sent as is.
-    pub(crate) fn plain(inner: B) -> Self {
-        Self { inner, state: None }
-    }
-
-    /// The body encoded by `encoder`.
-    pub(crate) fn encoded(inner: B, encoder: Box<dyn EncodeStream>) -> Self {
+    /// `inner` encoded by `encoder`.
+    pub(crate) fn new(inner: B, encoder: Box<dyn EncodeStream>) -> Self {
         Self {
             inner,
-            state: Some(Encoding {
-                encoder,
-                out: BytesMut::new(),
-                trailers: None,
-                finished: false,
-            }),
+            encoder,
+            out: BytesMut::new(),
+            trailers: None,
+            finished: false,
         }
     }
 }
@@ -75,48 +62,38 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = self.project();
-        let Some(enc) = this.state.as_mut() else {
-            return match ready!(this.inner.poll_frame(cx)) {
-                Some(Ok(frame)) => Poll::Ready(Some(Ok(
-                    frame.map_data(|mut d| d.copy_to_bytes(d.remaining()))
-                ))),
-                Some(Err(e)) => Poll::Ready(Some(Err(e.into()))),
-                None => Poll::Ready(None),
-            };
-        };
-        let mut inner = this.inner;
+        let mut this = self.project();
         loop {
-            if enc.finished {
-                return Poll::Ready(enc.trailers.take().map(|t| Ok(Frame::trailers(t))));
+            if *this.finished {
+                return Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t))));
             }
-            match ready!(inner.as_mut().poll_frame(cx)) {
+            match ready!(this.inner.as_mut().poll_frame(cx)) {
                 Some(Ok(frame)) => match frame.into_data() {
                     Ok(mut data) => {
                         // Encode the chunk and flush it, so the client can decode it now.
                         while data.has_remaining() {
                             let chunk = data.chunk();
                             let n = chunk.len();
-                            enc.encoder.encode(chunk, &mut enc.out)?;
+                            this.encoder.encode(chunk, this.out)?;
                             data.advance(n);
                         }
-                        enc.encoder.flush(&mut enc.out)?;
-                        if !enc.out.is_empty() {
-                            return Poll::Ready(Some(Ok(Frame::data(enc.out.split().freeze()))));
+                        this.encoder.flush(this.out)?;
+                        if !this.out.is_empty() {
+                            return Poll::Ready(Some(Ok(Frame::data(this.out.split().freeze()))));
                         }
                     }
                     Err(frame) => {
                         if let Ok(trailers) = frame.into_trailers() {
-                            enc.trailers = Some(trailers);
+                            *this.trailers = Some(trailers);
                         }
                     }
                 },
                 Some(Err(e)) => return Poll::Ready(Some(Err(e.into()))),
                 None => {
-                    enc.encoder.finish(&mut enc.out)?;
-                    enc.finished = true;
-                    if !enc.out.is_empty() {
-                        return Poll::Ready(Some(Ok(Frame::data(enc.out.split().freeze()))));
+                    this.encoder.finish(this.out)?;
+                    *this.finished = true;
+                    if !this.out.is_empty() {
+                        return Poll::Ready(Some(Ok(Frame::data(this.out.split().freeze()))));
                     }
                 }
             }
@@ -124,17 +101,11 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        match &self.state {
-            None => self.inner.is_end_stream(),
-            Some(enc) => enc.finished && enc.trailers.is_none(),
-        }
+        self.finished && self.trailers.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
-        match &self.state {
-            None => self.inner.size_hint(),
-            Some(_) => SizeHint::default(),
-        }
+        SizeHint::default()
     }
 }
 

@@ -324,8 +324,8 @@ pub(crate) struct Settings {
     pub(crate) mode: CompressionMode,
     pub(crate) max_decoded_size: usize,
     pub(crate) compress_event_streams: bool,
-    /// Whether a user condition may read the request headers (then they are kept).
-    pub(crate) needs_request_headers: bool,
+    /// Whether a user condition may read the request URI and headers (then they are kept).
+    pub(crate) needs_request: bool,
 }
 
 impl fmt::Debug for Settings {
@@ -355,12 +355,12 @@ impl Settings {
         }
         cfg.validate()?;
         let global_empty = cfg.conditions.is_empty();
-        let mut needs_request_headers = !cfg.conditions.custom.is_empty();
+        let mut needs_request = !cfg.conditions.custom.is_empty();
         let encoders = cfg
             .encoders
             .into_iter()
             .map(|e| {
-                needs_request_headers |= !e.conditions.custom.is_empty();
+                needs_request |= !e.conditions.custom.is_empty();
                 let conditions = if global_empty && e.conditions.is_empty() {
                     Conditions::defaults()
                 } else {
@@ -386,7 +386,7 @@ impl Settings {
             mode: cfg.mode,
             max_decoded_size: cfg.max_decoded_size,
             compress_event_streams: cfg.compress_event_streams,
-            needs_request_headers,
+            needs_request,
         })
     }
 }

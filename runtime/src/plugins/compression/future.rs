@@ -19,10 +19,12 @@ use std::{
     task::{ready, Context, Poll},
 };
 
+use axum::body::Body;
+use bytes::Bytes;
 use http::Response;
 use pin_project_lite::pin_project;
 
-use super::{body::CompressionBody, config::Settings, service::Plan};
+use super::{config::Settings, service::Plan};
 
 pin_project! {
     /// The response future of [`CompressionService`](super::CompressionService).
@@ -43,16 +45,17 @@ impl<F> std::fmt::Debug for ResponseFuture<F> {
 impl<F, B, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<B>, E>>,
-    B: http_body::Body,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    type Output = Result<Response<CompressionBody<B>>, E>;
+    type Output = Result<Response<Body>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let res = ready!(this.inner.poll(cx))?;
         Poll::Ready(Ok(match this.plan.take() {
             Some(plan) => plan.apply(res, this.settings),
-            None => res.map(CompressionBody::plain),
+            None => res.map(Body::new),
         }))
     }
 }

@@ -107,7 +107,6 @@ pub mod future;
 
 #[doc(inline)]
 pub use self::{
-    body::CompressionBody,
     codec::{ContentEncoder, DecodeProgress, DecodeStream, EncodeStream, Identity},
     config::{CompressionConfig, CompressionMode, EncoderConfig, DEFAULT_MAX_DECODED_SIZE},
     layer::CompressionLayer,

@@ -9,7 +9,8 @@ use axum::body::Body;
 use bytes::Bytes;
 use http::{
     header::{
-        ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, VARY,
+        ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
+        CONTENT_TYPE, ETAG, VARY,
     },
     HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri,
 };
@@ -58,9 +59,10 @@ where
     S: Service<Request<Body>, Response = Response<ResB>>,
     ReqB: HttpBody<Data = Bytes> + Send + 'static,
     ReqB::Error: Into<BoxError>,
-    ResB: HttpBody,
+    ResB: HttpBody<Data = Bytes> + Send + 'static,
+    ResB::Error: Into<BoxError>,
 {
-    type Response = Response<CompressionBody<ResB>>;
+    type Response = Response<Body>;
     type Error = S::Error;
     type Future = ResponseFuture<S::Future>;
 
@@ -145,10 +147,11 @@ where
     Request::from_parts(parts, body)
 }
 
-/// What the request tells about encoding its response: the negotiated candidates and what
-/// conditions may look at.
+/// What the request tells about encoding its response: its `Accept-Encoding` (negotiated only
+/// once the response turns out to be compressible) and what user conditions may look at.
 pub(crate) struct Plan {
-    candidates: Vec<usize>,
+    accept: HeaderMap,
+    is_head: bool,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -156,29 +159,36 @@ pub(crate) struct Plan {
 
 impl Plan {
     fn new(req: &Request<Body>, settings: &Settings) -> Self {
-        let candidates = negotiate::parse(req.headers())
-            .map(|accepted| negotiate::candidates(&accepted, &settings.encoders))
-            .unwrap_or_default();
+        let mut accept = HeaderMap::new();
+        for value in req.headers().get_all(ACCEPT_ENCODING) {
+            accept.append(ACCEPT_ENCODING, value.clone());
+        }
+        let (method, uri, headers) = if settings.needs_request {
+            (
+                req.method().clone(),
+                req.uri().clone(),
+                req.headers().clone(),
+            )
+        } else {
+            (Method::GET, Uri::default(), HeaderMap::new())
+        };
         Self {
-            candidates,
-            method: req.method().clone(),
-            uri: req.uri().clone(),
-            headers: if settings.needs_request_headers {
-                req.headers().clone()
-            } else {
-                HeaderMap::new()
-            },
+            accept,
+            is_head: req.method() == Method::HEAD,
+            method,
+            uri,
+            headers,
         }
     }
 
     /// Encodes `res` with the first candidate whose conditions pass, or sends it as is.
-    pub(crate) fn apply<B: HttpBody>(
-        self,
-        mut res: Response<B>,
-        settings: &Settings,
-    ) -> Response<CompressionBody<B>> {
+    pub(crate) fn apply<B>(self, mut res: Response<B>, settings: &Settings) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
         let status = res.status();
-        if self.method == Method::HEAD
+        if self.is_head
             || status.is_informational()
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
@@ -186,7 +196,7 @@ impl Plan {
             || res.headers().contains_key(CONTENT_ENCODING)
             || res.headers().contains_key(CONTENT_RANGE)
         {
-            return res.map(CompressionBody::plain);
+            return res.map(Body::new);
         }
         let is_event_stream = res
             .headers()
@@ -203,7 +213,7 @@ impl Plan {
             && !settings.compress_event_streams
             && res.extensions().get::<CompressEventStream>().is_none()
         {
-            return res.map(CompressionBody::plain);
+            return res.map(Body::new);
         }
         let content_length = res
             .headers()
@@ -221,21 +231,25 @@ impl Plan {
                 content_length,
             };
             if !settings.conditions.check(&call) {
-                return res.map(CompressionBody::plain);
+                return res.map(Body::new);
             }
-            self.candidates.iter().copied().find(|&i| {
-                settings
-                    .encoders
-                    .get(i)
-                    .is_none_or(|e| e.conditions.check(&call))
-            })
+            negotiate::parse(&self.accept)
+                .map(|accepted| negotiate::candidates(&accepted, &settings.encoders))
+                .unwrap_or_default()
+                .into_iter()
+                .find(|&i| {
+                    settings
+                        .encoders
+                        .get(i)
+                        .is_none_or(|e| e.conditions.check(&call))
+                })
         };
         add_vary(res.headers_mut());
         let Some(encoder) = choice.and_then(|i| settings.encoders.get(i)) else {
-            return res.map(CompressionBody::plain);
+            return res.map(Body::new);
         };
         if encoder.identity {
-            return res.map(CompressionBody::plain);
+            return res.map(Body::new);
         }
         let headers = res.headers_mut();
         headers.remove(CONTENT_LENGTH);
@@ -246,7 +260,7 @@ impl Plan {
         }
         weaken_etag(headers);
         let stream = encoder.encoder.encoder(encoder.level);
-        res.map(|b| CompressionBody::encoded(b, stream))
+        res.map(|b| Body::new(CompressionBody::new(b, stream)))
     }
 }
 
