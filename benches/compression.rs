@@ -3,7 +3,8 @@
 //!   vs raw `zstd::bulk::compress` at level 3 (the codec limit) vs tower-http's
 //!   `CompressionLayer` with zstd at the same level, on 1 MiB payloads;
 //! - `excluded_png`: requests/s through an axum app serving `image/png`, with the layer vs
-//!   without it.
+//!   without it, in process (`oneshot`, the layer's whole cost exposed) and over a socket to the
+//!   engine (`excluded_png_socket`, what a client sees).
 //!
 //! Output sizes are printed against `zstd -3` of the same bytes (target: within 1 %).
 //! Run: `cargo bench --bench compression`.
@@ -217,6 +218,73 @@ fn benches() {
     let mut c = Criterion::default().configure_from_args();
     zstd3(&mut c);
     excluded_png(&mut c);
+    excluded_png_socket(&mut c);
+}
+
+/// Requests/s over a real socket (hyper client, one keep-alive connection) to the engine.
+fn excluded_png_socket(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut group = c.benchmark_group("excluded_png_socket");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(1));
+    for (name, with_layer) in [("without_layer", false), ("with_layer", true)] {
+        let (server, mut sender) = rt.block_on(async {
+            let mut app = oxtor::Application::new(());
+            if with_layer {
+                app.install(Compression::configure(|cfg| {
+                    cfg.zstd(|_| {}).gzip(|_| {}).deflate(|_| {}).brotli(|_| {});
+                }))
+                .expect("install");
+            }
+            let png = Bytes::from(vec![0x89u8; 16 * 1024]);
+            app.routing(Router::new().route(
+                "/",
+                get(move || {
+                    let png = png.clone();
+                    async move { ([(header::CONTENT_TYPE, "image/png")], png) }
+                }),
+            ))
+            .expect("routes");
+            let server = oxtor::testing::TestApplication::start(app)
+                .await
+                .expect("start");
+            let stream = tokio::net::TcpStream::connect(server.addr())
+                .await
+                .expect("connect");
+            let (sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .expect("handshake");
+            tokio::spawn(conn);
+            (server, sender)
+        });
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let start = std::time::Instant::now();
+                    for _ in 0..iters {
+                        let req = Request::get("/")
+                            .header(header::HOST, "localhost")
+                            .header(header::ACCEPT_ENCODING, "zstd, br, gzip, deflate")
+                            .body(http_body_util::Empty::<Bytes>::new())
+                            .expect("request");
+                        let res = sender.send_request(req).await.expect("response");
+                        assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
+                        res.into_body().collect().await.expect("body");
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        drop(server);
+    }
+    group.finish();
 }
 
 criterion_main!(benches);
