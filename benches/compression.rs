@@ -274,6 +274,7 @@ fn excluded_png_socket(c: &mut Criterion) {
                             .header(header::ACCEPT_ENCODING, "zstd, br, gzip, deflate")
                             .body(http_body_util::Empty::<Bytes>::new())
                             .expect("request");
+                        sender.ready().await.expect("connection ready");
                         let res = sender.send_request(req).await.expect("response");
                         assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
                         res.into_body().collect().await.expect("body");

@@ -21,8 +21,9 @@
 //!   first candidate whose conditions pass is used; `identity` (or none) sends the body as is.
 //! - **Headers**: a compressed response loses `Content-Length` and `Accept-Ranges`, gets
 //!   `Content-Encoding`, and a strong `ETag` becomes weak. Every response that could have been
-//!   compressed (it passed the gates and global conditions below) gets `Vary: Accept-Encoding`,
-//!   whether or not the client sent `Accept-Encoding`.
+//!   compressed (it passed the gates below, the global conditions and one coding's conditions)
+//!   gets `Vary: Accept-Encoding`, whether or not the client sent `Accept-Encoding`; others
+//!   (an excluded `image/png`, say) do not, since `Accept-Encoding` does not change them.
 //! - **Left alone**: `HEAD`, 1xx (101), 204, 304, responses with `Content-Encoding` or
 //!   `Content-Range`, `text/event-stream` unless opted in ([`CompressEventStream`] on the
 //!   response, or `compress_event_streams = true`), and calls marked with

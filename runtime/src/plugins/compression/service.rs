@@ -150,7 +150,8 @@ where
 /// What the request tells about encoding its response: its `Accept-Encoding` (negotiated only
 /// once the response turns out to be compressible) and what user conditions may look at.
 pub(crate) struct Plan {
-    accept: HeaderMap,
+    accept: Option<HeaderValue>,
+    accept_more: Vec<HeaderValue>,
     is_head: bool,
     method: Method,
     uri: Uri,
@@ -159,10 +160,9 @@ pub(crate) struct Plan {
 
 impl Plan {
     fn new(req: &Request<Body>, settings: &Settings) -> Self {
-        let mut accept = HeaderMap::new();
-        for value in req.headers().get_all(ACCEPT_ENCODING) {
-            accept.append(ACCEPT_ENCODING, value.clone());
-        }
+        let mut values = req.headers().get_all(ACCEPT_ENCODING).iter().cloned();
+        let accept = values.next();
+        let accept_more = values.collect();
         let (method, uri, headers) = if settings.needs_request {
             (
                 req.method().clone(),
@@ -174,6 +174,7 @@ impl Plan {
         };
         Self {
             accept,
+            accept_more,
             is_head: req.method() == Method::HEAD,
             method,
             uri,
@@ -230,10 +231,13 @@ impl Plan {
                 response_headers: res.headers(),
                 content_length,
             };
-            if !settings.conditions.check(&call) {
+            // Only a response some coding could be chosen for depends on Accept-Encoding.
+            if !settings.conditions.check(&call)
+                || !settings.encoders.iter().any(|e| e.conditions.check(&call))
+            {
                 return res.map(Body::new);
             }
-            negotiate::parse(&self.accept)
+            negotiate::parse(self.accept.iter().chain(&self.accept_more))
                 .map(|accepted| negotiate::candidates(&accepted, &settings.encoders))
                 .unwrap_or_default()
                 .into_iter()

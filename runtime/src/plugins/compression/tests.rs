@@ -4,9 +4,7 @@ use bytes::BytesMut;
 use super::*;
 
 fn names(c: &Compression, accept: &str) -> Vec<String> {
-    let mut h = http::HeaderMap::new();
-    h.insert(http::header::ACCEPT_ENCODING, accept.parse().unwrap());
-    let accepted = negotiate::parse(&h).unwrap();
+    let accepted = negotiate::parse(&[accept.parse().unwrap()]).unwrap();
     negotiate::candidates(&accepted, &c.settings.encoders)
         .into_iter()
         .map(|i| {
