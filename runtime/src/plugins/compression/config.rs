@@ -314,6 +314,8 @@ pub(crate) struct Registered {
     pub(crate) level: Option<i32>,
     pub(crate) priority: f64,
     pub(crate) conditions: Conditions,
+    /// Whether `conditions` are the defaults (evaluated once per response for all such codings).
+    pub(crate) default_conditions: bool,
     pub(crate) identity: bool,
 }
 
@@ -321,6 +323,8 @@ pub(crate) struct Registered {
 pub(crate) struct Settings {
     pub(crate) encoders: Vec<Registered>,
     pub(crate) conditions: Conditions,
+    /// Ktor's default conditions, for the codings that have no conditions of their own.
+    pub(crate) defaults: Conditions,
     pub(crate) mode: CompressionMode,
     pub(crate) max_decoded_size: usize,
     pub(crate) compress_event_streams: bool,
@@ -361,8 +365,9 @@ impl Settings {
             .into_iter()
             .map(|e| {
                 needs_request |= !e.conditions.custom.is_empty();
-                let conditions = if global_empty && e.conditions.is_empty() {
-                    Conditions::defaults()
+                let default_conditions = global_empty && e.conditions.is_empty();
+                let conditions = if default_conditions {
+                    Conditions::default()
                 } else {
                     e.conditions
                 };
@@ -377,12 +382,14 @@ impl Settings {
                     level: e.level,
                     priority: e.priority,
                     conditions,
+                    default_conditions,
                 })
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
         Ok(Self {
             encoders,
             conditions: cfg.conditions,
+            defaults: Conditions::defaults(),
             mode: cfg.mode,
             max_decoded_size: cfg.max_decoded_size,
             compress_event_streams: cfg.compress_event_streams,

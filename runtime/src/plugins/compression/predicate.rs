@@ -19,6 +19,15 @@ pub struct CompressionCall<'a> {
     pub(crate) status: StatusCode,
     pub(crate) response_headers: &'a HeaderMap,
     pub(crate) content_length: Option<u64>,
+    /// `type/subtype` of the response `Content-Type`, split once.
+    pub(crate) essence: Option<(&'a str, &'a str)>,
+}
+
+/// The `type` and `subtype` of a `Content-Type` value, without parameters.
+pub(crate) fn essence(content_type: &str) -> Option<(&str, &str)> {
+    let end = content_type.find(';').unwrap_or(content_type.len());
+    let (kind, subtype) = content_type[..end].split_once('/')?;
+    Some((kind.trim(), subtype.trim()))
 }
 
 impl<'a> CompressionCall<'a> {
@@ -115,12 +124,8 @@ impl MediaRange {
         })
     }
 
-    /// Whether a `Content-Type` value falls in this range.
-    pub(crate) fn matches(&self, content_type: &str) -> bool {
-        let essence = content_type.split(';').next().unwrap_or("").trim();
-        let Some((kind, subtype)) = essence.split_once('/') else {
-            return false;
-        };
+    /// Whether a `Content-Type` (split by [`essence`]) falls in this range.
+    pub(crate) fn matches(&self, (kind, subtype): (&str, &str)) -> bool {
         (self.kind == "*" || self.kind.eq_ignore_ascii_case(kind))
             && (self.subtype == "*" || self.subtype.eq_ignore_ascii_case(subtype))
     }
@@ -187,14 +192,13 @@ impl Conditions {
                 return false;
             }
         }
-        let content_type = call.content_type();
         if !self.match_types.is_empty() {
-            match content_type {
+            match call.essence {
                 Some(ct) if self.match_types.iter().any(|r| r.matches(ct)) => {}
                 _ => return false,
             }
         }
-        if let Some(ct) = content_type {
+        if let Some(ct) = call.essence {
             if self.exclude_types.iter().any(|r| r.matches(ct)) {
                 return false;
             }
@@ -215,16 +219,21 @@ mod tests {
             status: StatusCode::OK,
             response_headers: headers,
             content_length: len,
+            essence: None,
         }
     }
 
     #[test]
     fn media_range_matches_wildcards_and_ignores_parameters() {
         let text = MediaRange::parse("k", "text/*").unwrap();
-        assert!(text.matches("text/plain; charset=utf-8"));
-        assert!(text.matches("TEXT/HTML"));
-        assert!(!text.matches("application/json"));
-        assert!(MediaRange::parse("k", "*/*").unwrap().matches("image/png"));
+        let m = |ct: &str| text.matches(essence(ct).unwrap());
+        assert!(m("text/plain; charset=utf-8"));
+        assert!(m("TEXT/HTML"));
+        assert!(!m("application/json"));
+        assert!(MediaRange::parse("k", "*/*")
+            .unwrap()
+            .matches(essence("image/png").unwrap()));
+        assert_eq!(essence("text"), None);
     }
 
     #[test]

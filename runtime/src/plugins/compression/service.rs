@@ -19,10 +19,10 @@ use tower_service::Service;
 
 use super::{
     body::{CompressionBody, DecodingBody},
-    config::Settings,
+    config::{Registered, Settings},
     future::ResponseFuture,
     negotiate,
-    predicate::CompressionCall,
+    predicate::{self, CompressionCall},
     AppliedDecoders, CompressEventStream, SuppressCompression, SuppressDecompression,
 };
 
@@ -153,9 +153,8 @@ pub(crate) struct Plan {
     accept: Option<HeaderValue>,
     accept_more: Vec<HeaderValue>,
     is_head: bool,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    /// Method, URI and headers, kept only when a user condition may read them.
+    request: Option<Box<(Method, Uri, HeaderMap)>>,
 }
 
 impl Plan {
@@ -163,22 +162,17 @@ impl Plan {
         let mut values = req.headers().get_all(ACCEPT_ENCODING).iter().cloned();
         let accept = values.next();
         let accept_more = values.collect();
-        let (method, uri, headers) = if settings.needs_request {
-            (
-                req.method().clone(),
-                req.uri().clone(),
-                req.headers().clone(),
-            )
-        } else {
-            (Method::GET, Uri::default(), HeaderMap::new())
-        };
         Self {
             accept,
             accept_more,
             is_head: req.method() == Method::HEAD,
-            method,
-            uri,
-            headers,
+            request: settings.needs_request.then(|| {
+                Box::new((
+                    req.method().clone(),
+                    req.uri().clone(),
+                    req.headers().clone(),
+                ))
+            }),
         }
     }
 
@@ -199,17 +193,17 @@ impl Plan {
         {
             return res.map(Body::new);
         }
-        let is_event_stream = res
+        let content_type = res
             .headers()
             .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .eq_ignore_ascii_case("text/event-stream")
-            });
+            .and_then(|v| v.to_str().ok());
+        let is_event_stream =
+            content_type
+                .and_then(predicate::essence)
+                .is_some_and(|(kind, subtype)| {
+                    kind.eq_ignore_ascii_case("text")
+                        && subtype.eq_ignore_ascii_case("event-stream")
+                });
         if is_event_stream
             && !settings.compress_event_streams
             && res.extensions().get::<CompressEventStream>().is_none()
@@ -223,30 +217,41 @@ impl Plan {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .or_else(|| res.body().size_hint().exact());
         let choice = {
+            let no_request;
+            let (method, uri, request_headers) = match &self.request {
+                Some(r) => (&r.0, &r.1, &r.2),
+                None => {
+                    no_request = (Uri::default(), HeaderMap::new());
+                    (&Method::GET, &no_request.0, &no_request.1)
+                }
+            };
             let call = CompressionCall {
-                method: &self.method,
-                uri: &self.uri,
-                request_headers: &self.headers,
+                method,
+                uri,
+                request_headers,
                 status,
                 response_headers: res.headers(),
                 content_length,
+                essence: content_type.and_then(predicate::essence),
+            };
+            // The default conditions are shared: evaluate them at most once.
+            let defaults = std::cell::OnceCell::new();
+            let passes = |e: &Registered| {
+                if e.default_conditions {
+                    *defaults.get_or_init(|| settings.defaults.check(&call))
+                } else {
+                    e.conditions.check(&call)
+                }
             };
             // Only a response some coding could be chosen for depends on Accept-Encoding.
-            if !settings.conditions.check(&call)
-                || !settings.encoders.iter().any(|e| e.conditions.check(&call))
-            {
+            if !settings.conditions.check(&call) || !settings.encoders.iter().any(passes) {
                 return res.map(Body::new);
             }
             negotiate::parse(self.accept.iter().chain(&self.accept_more))
                 .map(|accepted| negotiate::candidates(&accepted, &settings.encoders))
                 .unwrap_or_default()
                 .into_iter()
-                .find(|&i| {
-                    settings
-                        .encoders
-                        .get(i)
-                        .is_none_or(|e| e.conditions.check(&call))
-                })
+                .find(|&i| settings.encoders.get(i).is_none_or(passes))
         };
         add_vary(res.headers_mut());
         let Some(encoder) = choice.and_then(|i| settings.encoders.get(i)) else {
