@@ -139,9 +139,11 @@ fn zstd3(c: &mut Criterion) {
     group
         .sample_size(20)
         .measurement_time(Duration::from_secs(4));
+    let small = json_payload().slice(..2048);
     for (name, payload, ct) in [
         ("json", json_payload(), "application/json"),
         ("html", html_payload(), "text/html; charset=utf-8"),
+        ("json_2k", small, "application/json"),
     ] {
         let oxtor_svc = oxtor_layer.layer(payload_service(payload.clone(), ct));
         let tower_svc = tower_layer.layer(payload_service(payload.clone(), ct));

@@ -268,7 +268,9 @@ impl Plan {
             headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
         }
         weaken_etag(headers);
-        let stream = encoder.encoder.encoder(encoder.level);
+        let stream = encoder
+            .encoder
+            .encoder_for_length(encoder.level, content_length);
         res.map(|b| Body::new(CompressionBody::new(b, stream)))
     }
 }

@@ -206,3 +206,35 @@ fn deflate_is_zlib_wrapped() {
     assert_eq!(wire[0] & 0x0f, 8);
     assert_eq!((u16::from(wire[0]) << 8 | u16::from(wire[1])) % 31, 0);
 }
+
+#[test]
+fn zstd_contexts_are_reused_across_bodies_of_any_length() {
+    let text = "text to be compressed\n".repeat(100);
+    for len in [Some(text.len() as u64), None, Some(text.len() as u64), None] {
+        // A stream abandoned mid-frame must not leak into the next one that reuses its context.
+        let mut abandoned = Zstd.encoder_for_length(Some(3), len);
+        abandoned
+            .encode(b"half a body", &mut BytesMut::new())
+            .unwrap();
+        drop(abandoned);
+        let mut enc = Zstd.encoder_for_length(Some(3), len);
+        let mut wire = BytesMut::new();
+        enc.encode(text.as_bytes(), &mut wire).unwrap();
+        enc.flush(&mut wire).unwrap();
+        enc.finish(&mut wire).unwrap();
+        assert_eq!(
+            zstd::stream::decode_all(&wire[..]).unwrap(),
+            text.as_bytes()
+        );
+    }
+}
+
+#[test]
+fn zstd_body_longer_than_declared_is_an_error() {
+    let mut enc = Zstd.encoder_for_length(Some(3), Some(4));
+    let mut wire = BytesMut::new();
+    let res = enc
+        .encode(b"more than four bytes", &mut wire)
+        .and_then(|()| enc.finish(&mut wire));
+    assert!(res.is_err());
+}
