@@ -235,8 +235,184 @@ fn excluded_png(c: &mut Criterion) {
     group.finish();
 }
 
+/// Median of `samples`.
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Runs the contenders in turn, `rounds` times, rotating who goes first, so that a machine whose
+/// load changes during the run slows all of them alike; returns each one's median time.
+fn interleaved(rounds: usize, contenders: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
+    let n = contenders.len();
+    let mut samples = vec![Vec::with_capacity(rounds); n];
+    for round in 0..rounds {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let start = std::time::Instant::now();
+            (contenders[i])();
+            samples[i].push(start.elapsed());
+        }
+    }
+    samples.iter_mut().map(|s| median(s)).collect()
+}
+
+/// The figures the issue asks for, as ratios of interleaved medians (robust on a shared machine).
+fn ratios() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let oxtor_layer = Compression::configure(|cfg| {
+        cfg.zstd(|cfg| {
+            cfg.level(3);
+        });
+    })
+    .expect("config")
+    .into_layer();
+    let tower_layer = tower_http::compression::CompressionLayer::new()
+        .no_gzip()
+        .no_br()
+        .no_deflate()
+        .zstd(true)
+        .quality(tower_http::compression::CompressionLevel::Precise(3));
+    for (name, payload, ct) in [
+        ("json", json_payload(), "application/json"),
+        ("html", html_payload(), "text/html; charset=utf-8"),
+        ("json_2k", json_payload().slice(..2048), "application/json"),
+    ] {
+        let oxtor_svc = oxtor_layer.layer(payload_service(payload.clone(), ct));
+        let tower_svc = tower_layer.layer(payload_service(payload.clone(), ct));
+        let reps = if payload.len() > 4096 { 1 } else { 200 };
+        let m = interleaved(
+            60,
+            &mut [
+                &mut || {
+                    for _ in 0..reps {
+                        criterion::black_box(zstd::bulk::compress(&payload, 3).expect("zstd"));
+                    }
+                },
+                &mut || {
+                    for _ in 0..reps {
+                        criterion::black_box(rt.block_on(run(oxtor_svc.clone(), "zstd")));
+                    }
+                },
+                &mut || {
+                    for _ in 0..reps {
+                        criterion::black_box(rt.block_on(run(tower_svc.clone(), "zstd")));
+                    }
+                },
+            ],
+        );
+        let mbps = |d: Duration| (payload.len() * reps) as f64 / d.as_secs_f64() / 1e6;
+        eprintln!(
+            "ratio {name}: oxtor {:.0} MB/s, zstd::bulk {:.0} MB/s, tower-http {:.0} MB/s; oxtor/bulk = {:.3}x, oxtor/tower-http = {:.3}x",
+            mbps(m[1]), mbps(m[0]), mbps(m[2]), m[0].as_secs_f64() / m[1].as_secs_f64(), m[2].as_secs_f64() / m[1].as_secs_f64(),
+        );
+    }
+    let apps = [
+        png_app(Wrap::None),
+        png_app(Wrap::Noop),
+        png_app(Wrap::Compression),
+    ];
+    let batch = |app: &Router| {
+        for _ in 0..200 {
+            criterion::black_box(rt.block_on(run(app.clone(), "zstd, br, gzip, deflate")));
+        }
+    };
+    let m = interleaved(
+        200,
+        &mut [
+            &mut || batch(&apps[0]),
+            &mut || batch(&apps[1]),
+            &mut || batch(&apps[2]),
+        ],
+    );
+    eprintln!(
+        "ratio excluded_png (in process): req/s with layer / without = {:.3}x, with / no-op layer = {:.3}x",
+        m[0].as_secs_f64() / m[2].as_secs_f64(),
+        m[1].as_secs_f64() / m[2].as_secs_f64(),
+    );
+}
+
+/// Requests/s over a socket to the engine, with vs without the layer, interleaved.
+fn socket_ratio() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut clients = Vec::new();
+    let mut servers = Vec::new();
+    for with_layer in [false, true] {
+        let (server, sender) = rt.block_on(async {
+            let mut app = oxtor::Application::new(());
+            if with_layer {
+                app.install(Compression::configure(|cfg| {
+                    cfg.zstd(|_| {}).gzip(|_| {}).deflate(|_| {}).brotli(|_| {});
+                }))
+                .expect("install");
+            }
+            let png = Bytes::from(vec![0x89u8; 16 * 1024]);
+            app.routing(Router::new().route(
+                "/",
+                get(move || {
+                    let png = png.clone();
+                    async move { ([(header::CONTENT_TYPE, "image/png")], png) }
+                }),
+            ))
+            .expect("routes");
+            let server = oxtor::testing::TestApplication::start(app)
+                .await
+                .expect("start");
+            let stream = tokio::net::TcpStream::connect(server.addr())
+                .await
+                .expect("connect");
+            let (sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .expect("handshake");
+            tokio::spawn(conn);
+            (server, sender)
+        });
+        servers.push(server);
+        clients.push(std::cell::RefCell::new(sender));
+    }
+    let batch = |sender: &std::cell::RefCell<
+        hyper::client::conn::http1::SendRequest<http_body_util::Empty<Bytes>>,
+    >| {
+        let mut sender = sender.borrow_mut();
+        rt.block_on(async {
+            for _ in 0..100 {
+                sender.ready().await.expect("ready");
+                let req = Request::get("/")
+                    .header(header::HOST, "localhost")
+                    .header(header::ACCEPT_ENCODING, "zstd, br, gzip, deflate")
+                    .body(http_body_util::Empty::<Bytes>::new())
+                    .expect("request");
+                let res = sender.send_request(req).await.expect("response");
+                res.into_body().collect().await.expect("body");
+            }
+        })
+    };
+    let m = interleaved(
+        100,
+        &mut [&mut || batch(&clients[0]), &mut || batch(&clients[1])],
+    );
+    eprintln!(
+        "ratio excluded_png (socket): req/s with layer / without = {:.3}x ({:.0} vs {:.0} req/s)",
+        m[0].as_secs_f64() / m[1].as_secs_f64(),
+        100.0 / m[1].as_secs_f64(),
+        100.0 / m[0].as_secs_f64(),
+    );
+    drop(servers);
+}
+
 /// Every compression benchmark, with criterion's command-line configuration.
 fn benches() {
+    if std::env::args().all(|a| a != "--list") {
+        ratios();
+        socket_ratio();
+    }
     let mut c = Criterion::default().configure_from_args();
     zstd3(&mut c);
     excluded_png(&mut c);
