@@ -70,14 +70,16 @@ where
             match ready!(this.inner.as_mut().poll_frame(cx)) {
                 Some(Ok(frame)) => match frame.into_data() {
                     Ok(mut data) => {
-                        // Encode the chunk and flush it, so the client can decode it now.
-                        while data.has_remaining() {
-                            let chunk = data.chunk();
-                            let n = chunk.len();
-                            this.encoder.encode(chunk, this.out)?;
-                            data.advance(n);
+                        let data = data.copy_to_bytes(data.remaining());
+                        if this.inner.is_end_stream() {
+                            // The last chunk (often the whole body): encode and end in one go.
+                            this.encoder.encode_last(&data, this.out)?;
+                            *this.finished = true;
+                        } else {
+                            // Encode the chunk and flush it, so the client can decode it now.
+                            this.encoder.encode(&data, this.out)?;
+                            this.encoder.flush(this.out)?;
                         }
-                        this.encoder.flush(this.out)?;
                         if !this.out.is_empty() {
                             return Poll::Ready(Some(Ok(Frame::data(this.out.split().freeze()))));
                         }

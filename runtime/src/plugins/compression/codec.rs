@@ -80,6 +80,13 @@ pub trait EncodeStream: Send {
     fn flush(&mut self, output: &mut BytesMut) -> io::Result<()>;
     /// Ends the stream (trailers, checksums).
     fn finish(&mut self, output: &mut BytesMut) -> io::Result<()>;
+
+    /// Encodes the body's last chunk and ends the stream: [`encode`](Self::encode) then
+    /// [`finish`](Self::finish), which a coding may do in one pass (zstd does, for a whole body).
+    fn encode_last(&mut self, input: &[u8], output: &mut BytesMut) -> io::Result<()> {
+        self.encode(input, output)?;
+        self.finish(output)
+    }
 }
 
 /// How far one [`DecodeStream`] call got.
@@ -362,6 +369,11 @@ mod zstd_stream {
         }
         fn finish(&mut self, output: &mut BytesMut) -> io::Result<()> {
             self.run(&[], output, ZSTD_EndDirective::ZSTD_e_end)
+        }
+        fn encode_last(&mut self, input: &[u8], output: &mut BytesMut) -> io::Result<()> {
+            // With room for the whole frame, zstd compresses the input in one pass, unbuffered.
+            output.reserve(zstd_safe::compress_bound(input.len()));
+            self.run(input, output, ZSTD_EndDirective::ZSTD_e_end)
         }
     }
 
