@@ -34,7 +34,11 @@
 //!   unknown length passes) and no `video/*`, `image/jpeg`, `image/png`, `audio/*`,
 //!   `multipart/*`.
 //! - **Streaming**: bodies are encoded as they are produced, and the coding is flushed after
-//!   every frame the handler yields, so NDJSON and server-sent events stay live.
+//!   every frame the handler yields, so NDJSON and server-sent events stay live. The last frame
+//!   is encoded and ended in one pass (for a whole body known up front, zstd compresses it in one
+//!   shot, like `zstd::bulk`). zstd contexts are reused per thread (a few per thread), and a
+//!   known body length is pledged to zstd, which sizes its tables to it and records it in the
+//!   frame.
 //!
 //! # Requests
 //! With [`CompressionMode::DecompressRequest`] or [`CompressionMode::All`] (the default), a
