@@ -22,8 +22,8 @@ use compression_support::*;
 use http_body_util::Full;
 use oxtor_runtime::{
     plugins::compression::{
-        AppliedDecoders, Compression, CompressionMode, ContentEncoder, EncodeStream,
-        SuppressCompression, SuppressDecompression,
+        AppliedDecoders, Compression, CompressionMode, ContentEncoder, DecodeProgress,
+        DecodeStream, EncodeStream, SuppressCompression, SuppressDecompression,
     },
     routing::{blocks, RoutingBlock},
     testing::TestApplication,
@@ -201,6 +201,33 @@ impl ContentEncoder for Special {
     fn encoder(&self, _level: Option<i32>) -> Box<dyn EncodeStream> {
         Box::new(SpecialStream)
     }
+    fn decoder(&self) -> Option<Box<dyn DecodeStream>> {
+        Some(Box::new(SpecialStream))
+    }
+}
+
+/// Decoding `special` lowercases ASCII.
+impl DecodeStream for SpecialStream {
+    fn decode(&mut self, input: &[u8], output: &mut [u8]) -> std::io::Result<DecodeProgress> {
+        let n = input.len().min(output.len());
+        for (o, i) in output.iter_mut().zip(&input[..n]) {
+            *o = i.to_ascii_lowercase();
+        }
+        Ok(DecodeProgress {
+            read: n,
+            written: n,
+            ended: false,
+        })
+    }
+    fn finish(&mut self, _: &mut [u8]) -> std::io::Result<DecodeProgress> {
+        Ok(DecodeProgress {
+            ended: true,
+            ..DecodeProgress::default()
+        })
+    }
+    fn reinit(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[tokio::test]
@@ -215,6 +242,19 @@ async fn custom_coding_is_used_by_name() {
     let res = call(&server, "/", Some("special")).await;
     assert_eq!(res.header("content-encoding"), Some("special"));
     assert_eq!(res.body, text().to_uppercase());
+}
+
+#[tokio::test]
+async fn custom_coding_decodes_request_bodies() {
+    let server = serve(
+        |cfg| {
+            cfg.encoder("special", Special, |_| {});
+        },
+        Router::new().route("/", post(echo)),
+    )
+    .await;
+    let res = post_body(&server, "special", b"HELLO".to_vec(), None).await;
+    assert_eq!(res.text(), "hello|-|special");
 }
 
 #[tokio::test]

@@ -38,6 +38,18 @@ pub struct CompressionService<S> {
 }
 
 impl<S> CompressionService<S> {
+    /// Wraps `inner` with the default configuration (see [`Compression::default`]).
+    ///
+    /// [`Compression::default`]: super::Compression
+    pub fn new(inner: S) -> Self {
+        tower_layer::Layer::layer(&super::CompressionLayer::default(), inner)
+    }
+
+    /// A [`CompressionLayer`](super::CompressionLayer) with the default configuration.
+    pub fn layer() -> super::CompressionLayer {
+        super::CompressionLayer::default()
+    }
+
     /// The wrapped service.
     pub fn get_ref(&self) -> &S {
         &self.inner
