@@ -3,10 +3,11 @@
 
 use std::{io::Read, time::Duration};
 
-use axum::Router;
+use axum::{body::Bytes as AxumBytes, Router};
 use bytes::Bytes;
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
+use oxtor_runtime::plugins::compression::AppliedDecoders;
 use oxtor_runtime::{
     plugins::compression::{Compression, CompressionConfig},
     testing::TestApplication,
@@ -166,4 +167,31 @@ pub fn zstd_zeros_bomb(len: u64, window_log: u8) -> Vec<u8> {
         out.push(0);
     }
     out
+}
+
+/// Echoes what the handler saw: body, `Content-Encoding`, applied decoders.
+pub async fn echo(applied: AppliedDecoders, headers: HeaderMap, body: AxumBytes) -> String {
+    let ce = headers
+        .get(http::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    format!(
+        "{}|{}|{}",
+        String::from_utf8_lossy(&body),
+        ce,
+        applied.0.join(",")
+    )
+}
+
+pub async fn post_body(
+    server: &TestApplication,
+    coding: &str,
+    body: Vec<u8>,
+    accept: Option<&str>,
+) -> Raw {
+    let mut req = request("POST", "/").header("content-encoding", coding);
+    if let Some(a) = accept {
+        req = req.header("accept-encoding", a);
+    }
+    send(server, req.body(Full::new(Bytes::from(body))).unwrap()).await
 }

@@ -107,6 +107,8 @@ mod layer;
 mod negotiate;
 mod predicate;
 mod service;
+#[cfg(feature = "compression-zstd")]
+mod zstd_stream;
 
 pub mod future;
 
