@@ -11,3 +11,18 @@
 //! let app = oxtor_runtime::Application::new(());
 //! # let _ = app;
 //! ```
+
+#[cfg(any(
+    feature = "compression-zstd",
+    feature = "compression-gzip",
+    feature = "compression-br"
+))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(
+        feature = "compression-zstd",
+        feature = "compression-gzip",
+        feature = "compression-br"
+    )))
+)]
+pub mod compression;
