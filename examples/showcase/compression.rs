@@ -10,33 +10,25 @@ use axum::{
         sse::{Event, Sse},
         IntoResponse,
     },
-    routing::get,
     Router,
 };
 use oxtor::{
     plugins::compression::{CompressEventStream, Compression},
-    Application,
+    prelude::*,
 };
 
 /// Installs the compression plugin on the whole application.
 pub(crate) fn install(app: &mut Application) -> oxtor::Result<()> {
-    app.install(Compression::configure(|cfg| {
-        cfg.zstd(|cfg| {
-            cfg.level(3);
-        });
-        cfg.brotli(|cfg| {
-            cfg.priority(0.95);
-        });
-        cfg.gzip(|cfg| {
-            cfg.priority(0.9);
-        });
-        cfg.deflate(|cfg| {
-            cfg.priority(0.8);
-        });
+    app.install(install!(Compression {
+        zstd { level = 3 }
+        brotli { priority = 0.95 }
+        gzip { priority = 0.9 }
+        deflate { priority = 0.8 }
     }))
 }
 
 /// `GET /events`: `data: tick N` once a second, N from 1, compressed and flushed per event.
+#[route(GET, "/events")]
 async fn events() -> impl IntoResponse {
     let ticks = futures_util::stream::unfold(1u64, |n| async move {
         if n > 1 {
@@ -50,5 +42,5 @@ async fn events() -> impl IntoResponse {
 
 /// The compression routes.
 pub(crate) fn routes() -> Router {
-    Router::new().route("/events", get(events))
+    routing! { events }
 }

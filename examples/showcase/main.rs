@@ -6,6 +6,7 @@
 //! configuration stops it before it binds, with the file, line and key in the message.
 mod basics;
 mod compression;
+mod echo;
 mod lifecycle;
 
 use oxtor::{
@@ -22,6 +23,7 @@ fn module(app: &mut Application) -> oxtor::Result<()> {
     lifecycle::install(app)?;
     app.routing(basics::routes())?;
     app.routing(compression::routes())?;
+    app.routing(echo::routes())?;
     app.routing(lifecycle::routes())?;
     Ok(())
 }
