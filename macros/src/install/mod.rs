@@ -2,9 +2,9 @@
 //! block tree ([`parse`]), reject keys set twice ([`validate`]), then desugar to the plugin's
 //! builder calls ([`expand`]). The macro knows no plugin: every key is a method call that rustc
 //! checks at the user's token.
-mod expand;
-mod parse;
-mod validate;
+pub(crate) mod expand;
+pub(crate) mod parse;
+pub(crate) mod validate;
 
 use proc_macro2::TokenStream;
 
