@@ -233,25 +233,28 @@ pub fn install(input: TokenStream) -> TokenStream {
 ///     install(Plugin { key = value })
 /// }
 /// ```
-/// is exactly `install!(::oxtor::client::HttpClient { .. })` (with the name the `oxtor`
-/// dependency has), i.e.
+/// is `install!(::oxtor::client::HttpClient { .. })` (with the name the `oxtor` dependency
+/// has) with `move` closures, i.e.
 /// ```text
-/// <::oxtor::client::HttpClient>::configure(|cfg| {
-///     cfg.engine(|cfg| { cfg.max_conn_total(10_000); cfg.max_conn_per_route(1_000); });
-///     { let mut e = cfg.default_request(|cfg| { cfg.url("http://api/"); }); e.replace(true); }
-///     cfg.install(Plugin, |cfg| { cfg.key(value); });
+/// <::oxtor::client::HttpClient>::configure(move |cfg| {
+///     cfg.engine(move |cfg| { cfg.max_conn_total(10_000); cfg.max_conn_per_route(1_000); });
+///     { let mut e = cfg.default_request(move |cfg| { cfg.url("http://api/"); }); e.replace(true); }
+///     cfg.install(Plugin, move |cfg| { cfg.key(value); });
 /// })
 /// ```
 /// Every entry is a method of `HttpClientConfig` or of the block's config, checked by rustc at
-/// the user's token.
+/// the user's token. The client keeps its blocks and reruns them (`DefaultRequest` per request),
+/// so they own what they capture: a variable named in a block is moved into it; clone it first to
+/// use it in two blocks or after the macro.
 ///
 /// ```
 /// use oxtor::http_client;
 ///
 /// # fn main() -> Result<(), oxtor::client::ClientError> {
+/// let base = String::from("http://api.example/v1/");
 /// let client = http_client! {
 ///     engine { max_conn_total = 100  max_conn_per_route = 10 }
-///     default_request { url("http://api.example/v1/") }
+///     default_request { url(&base) }
 /// }?;
 /// assert_eq!(client.engine_config().max_conn_total, 100);
 /// let req = client.get("books").prepared()?;

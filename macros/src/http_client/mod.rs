@@ -1,6 +1,7 @@
-//! `http_client! { entries }`: exactly `install!(::oxtor::client::HttpClient { entries })`, with
-//! the crate path resolved as the other macros resolve it. Parsing, validation and expansion are
-//! `install!`'s.
+//! `http_client! { entries }`: `install!(::oxtor::client::HttpClient { entries })`, with the
+//! crate path resolved as the other macros resolve it, and `move` closures: a client keeps its
+//! configuration blocks (`'static`) and reruns them, so they own what they capture. Parsing,
+//! validation and expansion are `install!`'s.
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::parse::Parser;
@@ -18,7 +19,11 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     errors.finish()?;
     let krate = krate::oxtor();
     let path = syn::parse2(quote!(#krate::client::HttpClient))?;
-    Ok(install::expand::configure(&path, &entries))
+    Ok(install::expand::configure(
+        &path,
+        &entries,
+        install::expand::Capture::Move,
+    ))
 }
 
 #[cfg(test)]
@@ -34,13 +39,23 @@ mod tests {
     }
 
     #[test]
-    fn entries_configure_the_http_client() {
-        let out = expand("engine { max_conn_total = 10 }  install(DefaultRequest {})");
-        let expected = quote!(<::oxtor::client::HttpClient>::configure(|cfg| {
-            cfg.engine(|cfg| {
+    fn entries_configure_the_http_client_with_move_closures() {
+        let out = expand(
+            "engine { max_conn_total = 10 }  install(DefaultRequest { url(&base) })  \
+             default_request(replace = true) {}",
+        );
+        let expected = quote!(<::oxtor::client::HttpClient>::configure(move |cfg| {
+            cfg.engine(move |cfg| {
                 cfg.max_conn_total(10);
             });
-            cfg.install(DefaultRequest, |_| {});
+            cfg.install(DefaultRequest, move |cfg| {
+                cfg.url(&base);
+            });
+            {
+                #[allow(unused_mut)]
+                let mut __oxtor_entry = cfg.default_request(|_| {});
+                __oxtor_entry.replace(true);
+            }
         }));
         assert_eq!(out, expected.to_string());
     }

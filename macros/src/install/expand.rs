@@ -6,35 +6,58 @@ use syn::{spanned::Spanned, Ident, Path};
 
 use super::parse::{Arg, Args, Entry, PluginBlock};
 
+/// How the generated closures capture what their values name.
+#[derive(Clone, Copy)]
+pub(crate) enum Capture {
+    /// `|cfg| ..`: borrow, for plugins that run their blocks inside `configure` (`install!`).
+    Borrow,
+    /// `move |cfg| ..`: own, for configurations that keep their blocks (`'static`) and rerun
+    /// them, as the HTTP client does (`http_client!`).
+    Move,
+}
+
 /// The whole desugaring.
 pub(crate) fn plugin(plugin: &PluginBlock) -> TokenStream {
-    configure(&plugin.path, &plugin.entries)
+    configure(&plugin.path, &plugin.entries, Capture::Borrow)
 }
 
 /// `<path>::configure(|cfg| { entries })`.
-pub(crate) fn configure(path: &Path, entries: &[Entry]) -> TokenStream {
+pub(crate) fn configure(path: &Path, entries: &[Entry], capture: Capture) -> TokenStream {
     let configure = quote_spanned!(path.span()=> configure);
-    let closure = closure(entries);
+    let closure = closure(entries, capture);
     quote!(<#path>::#configure(#closure))
 }
 
 /// `|cfg| { entries }`, or `|_| {}` when there are none (so no unused-variable lint).
-fn closure(entries: &[Entry]) -> TokenStream {
+fn closure(entries: &[Entry], capture: Capture) -> TokenStream {
     if entries.is_empty() {
         return quote!(|_| {});
     }
     let cfg = Ident::new("cfg", Span::mixed_site());
     let calls = entries.iter().map(|entry| match entry {
         Entry::Assign { key, value } => quote_spanned!(key.span()=> #cfg.#key(#value);),
-        Entry::Call { name, args } => call(&cfg, name, args, None),
-        Entry::Block { name, args, body } => call(&cfg, name, args, Some(closure(body))),
+        Entry::Call { name, args } => call(&cfg, name, args, None, capture),
+        Entry::Block { name, args, body } => {
+            let nested = closure(body, capture);
+            call(&cfg, name, args, Some(nested), capture)
+        }
     });
-    quote!(|#cfg| { #(#calls)* })
+    let capture = match capture {
+        Capture::Borrow => None,
+        Capture::Move => Some(quote!(move)),
+    };
+    quote!(#capture |#cfg| { #(#calls)* })
 }
 
 /// `cfg.name(args, nested);`, or with keyed arguments
 /// `{ let mut e = cfg.name(args, nested); e.key(value); }`.
-fn call(cfg: &Ident, name: &Ident, args: &Args, nested: Option<TokenStream>) -> TokenStream {
+fn call(
+    cfg: &Ident,
+    name: &Ident,
+    args: &Args,
+    nested: Option<TokenStream>,
+    capture: Capture,
+) -> TokenStream {
     let arguments = args
         .positional
         .iter()
@@ -42,7 +65,7 @@ fn call(cfg: &Ident, name: &Ident, args: &Args, nested: Option<TokenStream>) -> 
             Arg::Expr(expr) => quote!(#expr),
             Arg::Plugin(plugin) => {
                 let path = &plugin.path;
-                let nested = closure(&plugin.entries);
+                let nested = closure(&plugin.entries, capture);
                 quote!(#path, #nested)
             }
         })
@@ -134,17 +157,13 @@ mod tests {
 
     #[test]
     fn plugin_argument_becomes_the_plugin_and_its_closure() {
-        let out = expand(r#"P { install(a::Auth { bearer { load = f } }, x) }"#);
+        let out = expand(r#"P { install(x, a::Auth { bearer { load = f } }) }"#);
         let expected = quote!(<P>::configure(|cfg| {
-            cfg.install(
-                a::Auth,
-                |cfg| {
-                    cfg.bearer(|cfg| {
-                        cfg.load(f);
-                    });
-                },
-                x,
-            );
+            cfg.install(x, a::Auth, |cfg| {
+                cfg.bearer(|cfg| {
+                    cfg.load(f);
+                });
+            });
         }));
         assert_eq!(out, expected.to_string());
     }
