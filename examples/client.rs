@@ -42,7 +42,7 @@ async fn run(base: &str) -> Result<(), ClientError> {
                 .request_timeout(Duration::from_secs(10));
         });
         let base = default_base.clone();
-        cfg.default_request(false, move |d| {
+        cfg.default_request(move |d| {
             d.url(&base);
             d.header("X-Client", "oxtor-example");
         });

@@ -18,7 +18,7 @@
 extern crate self as oxtor;
 
 #[doc(inline)]
-pub use oxtor_macros::{install, route, routing};
+pub use oxtor_macros::{http_client, install, route, routing};
 #[doc(inline)]
 pub use oxtor_runtime::*;
 
@@ -27,7 +27,7 @@ pub mod prelude {
     #[doc(no_inline)]
     pub use crate::axum::extract::{Path, Query, State};
     #[doc(no_inline)]
-    pub use crate::{install, route, routing};
+    pub use crate::{http_client, install, route, routing};
     #[doc(no_inline)]
     pub use oxtor_runtime::{Application, Plugin, Route};
 }

@@ -1,4 +1,5 @@
-//! Procedural macros of [oxtor](https://docs.rs/oxtor): `#[route]`, `routing!`, `install!`.
+//! Procedural macros of [oxtor](https://docs.rs/oxtor): `#[route]`, `routing!`, `install!`,
+//! `http_client!`.
 //!
 //! Use them through the `oxtor` facade. They are sugar: each expands to plain calls into the
 //! runtime, through the one hidden path `::oxtor::__private` (or the name the dependency was
@@ -23,6 +24,7 @@
 //! ```
 use proc_macro::TokenStream;
 
+mod http_client;
 mod install;
 mod route;
 mod routing;
@@ -164,6 +166,20 @@ pub fn routing(input: TokenStream) -> TokenStream {
 /// a value of the wrong type is a type error at the value, and setting one key twice in a block
 /// is a macro error.
 ///
+/// Arguments of `name(..)` may end with `key = value` pairs; each becomes a setter called on
+/// what the method returns, after the call (so a misspelt key is again rustc's error at it):
+/// ```text
+/// default_request(replace = true) { url("x") }
+///   => { let mut e = cfg.default_request(|cfg| { cfg.url("x"); }); e.replace(true); }
+/// ```
+/// and an argument written as a plugin block, `Path { entries }`, becomes two arguments, the
+/// plugin and its configuration closure (an argument that does not parse as entries, such as
+/// the struct literal `Point { x: 1 }`, stays an expression; `Path {}` is a plugin block):
+/// ```text
+/// install(DefaultRequest { url("x") })  =>  cfg.install(DefaultRequest, |cfg| { cfg.url("x"); });
+/// ```
+/// A keyed argument given twice, or a positional one after a keyed one, is a macro error.
+///
 /// ```
 /// use oxtor::install;
 ///
@@ -205,6 +221,58 @@ pub fn routing(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn install(input: TokenStream) -> TokenStream {
     expand_with("install!", input, install::expand, install::fallback)
+}
+
+/// Builds an `oxtor::client::HttpClient` with the block grammar of [`install!`]; yields
+/// `Result<HttpClient, ClientError>`.
+///
+/// ```text
+/// http_client! {
+///     engine { max_conn_total = 10_000  max_conn_per_route = 1_000 }
+///     default_request(replace = true) { url("http://api/") }
+///     install(Plugin { key = value })
+/// }
+/// ```
+/// is `install!(::oxtor::client::HttpClient { .. })` (with the name the `oxtor` dependency
+/// has) with `move` closures, i.e.
+/// ```text
+/// <::oxtor::client::HttpClient>::configure(move |cfg| {
+///     cfg.engine(move |cfg| { cfg.max_conn_total(10_000); cfg.max_conn_per_route(1_000); });
+///     { let mut e = cfg.default_request(move |cfg| { cfg.url("http://api/"); }); e.replace(true); }
+///     cfg.install(Plugin, move |cfg| { cfg.key(value); });
+/// })
+/// ```
+/// Every entry is a method of `HttpClientConfig` or of the block's config, checked by rustc at
+/// the user's token. The client keeps its blocks and reruns them (`DefaultRequest` per request),
+/// so they own what they capture: a variable named in a block is moved into it; clone it first to
+/// use it in two blocks or after the macro.
+///
+/// ```
+/// use oxtor::http_client;
+///
+/// # fn main() -> Result<(), oxtor::client::ClientError> {
+/// let base = String::from("http://api.example/v1/");
+/// let client = http_client! {
+///     engine { max_conn_total = 100  max_conn_per_route = 10 }
+///     default_request { url(&base) }
+/// }?;
+/// assert_eq!(client.engine_config().max_conn_total, 100);
+/// let req = client.get("books").prepared()?;
+/// assert_eq!(req.url_ref().to_string(), "http://api.example/v1/books");
+/// # Ok(()) }
+/// ```
+/// ```compile_fail
+/// // no method named `max_conn_totl` found for mutable reference `&mut EngineConfig`
+/// let client = oxtor::http_client! { engine { max_conn_totl = 100 } };
+/// ```
+#[proc_macro]
+pub fn http_client(input: TokenStream) -> TokenStream {
+    expand_with(
+        "http_client!",
+        input,
+        http_client::expand,
+        install::fallback,
+    )
 }
 
 type Expand = fn(proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream>;

@@ -15,7 +15,7 @@ fn client_with(
     block: impl Fn(&mut oxtor_runtime::client::DefaultRequestBuilder) + Send + Sync + 'static,
 ) -> HttpClient {
     HttpClient::configure(|cfg| {
-        cfg.default_request(false, block);
+        cfg.default_request(block);
     })
     .expect("client")
 }
@@ -253,10 +253,11 @@ async fn default_request_with_replace_discards_the_parents_defaults() {
     let base = server.url("/");
     let child = parent
         .config(|cfg| {
-            cfg.default_request(true, move |d| {
+            cfg.default_request(move |d| {
                 d.url(&base);
                 d.header("authorization", "Bearer secondAuth");
-            });
+            })
+            .replace(true);
         })
         .expect("child");
 
@@ -271,14 +272,14 @@ async fn headers_blocks_take_effect_and_chain() {
     let server = header_echo().await;
     let base = server.url("/");
     let client = HttpClient::configure(|cfg| {
-        cfg.default_request(false, move |d| {
+        cfg.default_request(move |d| {
             d.url(&base);
             d.headers(|h| {
                 h.append("X-Multi", "value1");
                 h.append("X-Multi", "value2");
             });
         });
-        cfg.default_request(false, |d| {
+        cfg.default_request(|d| {
             d.headers(|h| {
                 h.append("X-Chained", "yes");
             });

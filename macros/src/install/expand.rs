@@ -2,34 +2,88 @@
 //! method name spanned at the user's key so rustc reports a misspelt key there.
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::{spanned::Spanned, Ident};
+use syn::{spanned::Spanned, Ident, Path};
 
-use super::parse::{Entry, PluginBlock};
+use super::parse::{Arg, Args, Entry, PluginBlock};
+
+/// How the generated closures capture what their values name.
+#[derive(Clone, Copy)]
+pub(crate) enum Capture {
+    /// `|cfg| ..`: borrow, for plugins that run their blocks inside `configure` (`install!`).
+    Borrow,
+    /// `move |cfg| ..`: own, for configurations that keep their blocks (`'static`) and rerun
+    /// them, as the HTTP client does (`http_client!`).
+    Move,
+}
 
 /// The whole desugaring.
 pub(crate) fn plugin(plugin: &PluginBlock) -> TokenStream {
-    let path = &plugin.path;
+    configure(&plugin.path, &plugin.entries, Capture::Borrow)
+}
+
+/// `<path>::configure(|cfg| { entries })`.
+pub(crate) fn configure(path: &Path, entries: &[Entry], capture: Capture) -> TokenStream {
     let configure = quote_spanned!(path.span()=> configure);
-    let closure = closure(&plugin.entries);
+    let closure = closure(entries, capture);
     quote!(<#path>::#configure(#closure))
 }
 
 /// `|cfg| { entries }`, or `|_| {}` when there are none (so no unused-variable lint).
-fn closure(entries: &[Entry]) -> TokenStream {
+fn closure(entries: &[Entry], capture: Capture) -> TokenStream {
     if entries.is_empty() {
         return quote!(|_| {});
     }
     let cfg = Ident::new("cfg", Span::mixed_site());
     let calls = entries.iter().map(|entry| match entry {
         Entry::Assign { key, value } => quote_spanned!(key.span()=> #cfg.#key(#value);),
-        Entry::Call { name, args } => quote_spanned!(name.span()=> #cfg.#name(#args);),
+        Entry::Call { name, args } => call(&cfg, name, args, None, capture),
         Entry::Block { name, args, body } => {
-            let nested = closure(body);
-            let args = args.iter();
-            quote_spanned!(name.span()=> #cfg.#name(#(#args,)* #nested);)
+            let nested = closure(body, capture);
+            call(&cfg, name, args, Some(nested), capture)
         }
     });
-    quote!(|#cfg| { #(#calls)* })
+    let capture = match capture {
+        Capture::Borrow => None,
+        Capture::Move => Some(quote!(move)),
+    };
+    quote!(#capture |#cfg| { #(#calls)* })
+}
+
+/// `cfg.name(args, nested);`, or with keyed arguments
+/// `{ let mut e = cfg.name(args, nested); e.key(value); }`.
+fn call(
+    cfg: &Ident,
+    name: &Ident,
+    args: &Args,
+    nested: Option<TokenStream>,
+    capture: Capture,
+) -> TokenStream {
+    let arguments = args
+        .positional
+        .iter()
+        .map(|arg| match arg {
+            Arg::Expr(expr) => quote!(#expr),
+            Arg::Plugin(plugin) => {
+                let path = &plugin.path;
+                let nested = closure(&plugin.entries, capture);
+                quote!(#path, #nested)
+            }
+        })
+        .chain(nested);
+    let call = quote_spanned!(name.span()=> #cfg.#name(#(#arguments),*));
+    if args.keyed.is_empty() {
+        return quote!(#call;);
+    }
+    let entry = Ident::new("__oxtor_entry", Span::mixed_site());
+    let setters = args
+        .keyed
+        .iter()
+        .map(|(key, value)| quote_spanned!(key.span()=> #entry.#key(#value);));
+    quote!({
+        #[allow(unused_mut)]
+        let mut #entry = #call;
+        #(#setters)*
+    })
 }
 
 #[cfg(test)]
@@ -79,5 +133,79 @@ mod tests {
     #[test]
     fn same_key_in_different_blocks_is_fine() {
         assert!(expand("P { level = 1  zstd { level = 2 } }").contains("configure"));
+    }
+
+    #[test]
+    fn keyed_arguments_become_setters_on_what_the_call_returns() {
+        let out = expand(r#"P { default_request(replace = true) { url("x") }  call(1, k = 2) }"#);
+        let expected = quote!(<P>::configure(|cfg| {
+            {
+                #[allow(unused_mut)]
+                let mut __oxtor_entry = cfg.default_request(|cfg| {
+                    cfg.url("x");
+                });
+                __oxtor_entry.replace(true);
+            }
+            {
+                #[allow(unused_mut)]
+                let mut __oxtor_entry = cfg.call(1);
+                __oxtor_entry.k(2);
+            }
+        }));
+        assert_eq!(out, expected.to_string());
+    }
+
+    #[test]
+    fn plugin_argument_becomes_the_plugin_and_its_closure() {
+        let out = expand(r#"P { install(x, a::Auth { bearer { load = f } }) }"#);
+        let expected = quote!(<P>::configure(|cfg| {
+            cfg.install(x, a::Auth, |cfg| {
+                cfg.bearer(|cfg| {
+                    cfg.load(f);
+                });
+            });
+        }));
+        assert_eq!(out, expected.to_string());
+    }
+
+    #[test]
+    fn struct_literal_argument_stays_an_expression() {
+        let out = expand(r#"P { call(Point { x: 1 }, Q {}.build()) }"#);
+        let expected = quote!(<P>::configure(|cfg| {
+            cfg.call(Point { x: 1 }, Q {}.build());
+        }));
+        assert_eq!(out, expected.to_string());
+    }
+
+    #[test]
+    fn invalid_plugin_argument_reports_the_plugin_block_error() {
+        assert_eq!(
+            expand("P { install(Auth { bearer { load: 1 } }) }"),
+            "expected `=`: configuration entries are written `load = value`"
+        );
+    }
+
+    #[test]
+    fn keyed_argument_twice_is_an_error() {
+        assert_eq!(
+            expand("P { default_request(replace = true, replace = false) {} }"),
+            "`replace` specified more than once"
+        );
+    }
+
+    #[test]
+    fn positional_argument_after_a_keyed_one_is_an_error() {
+        assert_eq!(
+            expand(r#"P { name(k = 1, "x") }"#),
+            "positional arguments must come before `key = value` arguments"
+        );
+    }
+
+    #[test]
+    fn key_set_twice_inside_a_plugin_argument_is_an_error() {
+        assert_eq!(
+            expand("P { install(Q { level = 1  level = 2 }) }"),
+            "`level` specified more than once"
+        );
     }
 }

@@ -1,10 +1,10 @@
-//! `install!(Plugin { key = value  block { .. }  name("arg") { .. }  call(args) })`: parse the
-//! block tree ([`parse`]), reject keys set twice ([`validate`]), then desugar to the plugin's
-//! builder calls ([`expand`]). The macro knows no plugin: every key is a method call that rustc
-//! checks at the user's token.
-mod expand;
-mod parse;
-mod validate;
+//! `install!(Plugin { key = value  block { .. }  name("arg", key = v) { .. }  call(Other { .. }) })`:
+//! parse the block tree ([`parse`]), reject keys set twice ([`validate`]), then desugar to the
+//! plugin's builder calls ([`expand`]). The macro knows no plugin: every key is a method call that
+//! rustc checks at the user's token. `http_client!` reuses all three.
+pub(crate) mod expand;
+pub(crate) mod parse;
+pub(crate) mod validate;
 
 use proc_macro2::TokenStream;
 

@@ -1,10 +1,12 @@
 //! The syntax of `install!`: a plugin path and a braced list of entries, each `key = value`,
 //! `name { .. }`, `name(args) { .. }` or `name(args)`. Entries may be separated by whitespace,
-//! `,` or `;`.
+//! `,` or `;`. Arguments are expressions, then `key = value` pairs; an argument written
+//! `Plugin { entries }` is a nested plugin block.
+use proc_macro2::Span;
 use syn::{
     braced, parenthesized,
-    parse::{Parse, ParseStream},
-    punctuated::Punctuated,
+    parse::{discouraged::Speculative, Parse, ParseStream},
+    spanned::Spanned,
     token, Expr, Ident, Path, Token,
 };
 
@@ -22,14 +24,29 @@ pub(crate) enum Entry {
     /// `cfg.name(args, |cfg| { .. });`
     Block {
         name: Ident,
-        args: Punctuated<Expr, Token![,]>,
+        args: Args,
         body: Vec<Entry>,
     },
     /// `name(args)` → `cfg.name(args);`
-    Call {
-        name: Ident,
-        args: Punctuated<Expr, Token![,]>,
-    },
+    Call { name: Ident, args: Args },
+}
+
+/// The parenthesised arguments of a block or call: positional ones, then `key = value` ones.
+#[derive(Default)]
+pub(crate) struct Args {
+    pub(crate) positional: Vec<Arg>,
+    /// `key = value`: a setter called on what the entry's method returns.
+    pub(crate) keyed: Vec<(Ident, Expr)>,
+    /// Where a positional argument follows a keyed one; reported by validation.
+    pub(crate) misplaced: Vec<Span>,
+}
+
+/// A positional argument.
+pub(crate) enum Arg {
+    /// Any expression.
+    Expr(Expr),
+    /// `Plugin { entries }` → the two arguments `Plugin, |cfg| { entries }`.
+    Plugin(PluginBlock),
 }
 
 impl Parse for PluginBlock {
@@ -61,12 +78,17 @@ impl Parse for PluginBlock {
 fn parse_body(input: ParseStream<'_>) -> syn::Result<Vec<Entry>> {
     let content;
     braced!(content in input);
+    parse_entries(&content)
+}
+
+/// `entries` up to the end of `input` (the inside of a block, or all of `http_client!`).
+pub(crate) fn parse_entries(input: ParseStream<'_>) -> syn::Result<Vec<Entry>> {
     let mut entries = Vec::new();
-    while !content.is_empty() {
-        entries.push(content.parse()?);
-        while content.peek(Token![,]) || content.peek(Token![;]) {
-            if content.parse::<Option<Token![,]>>()?.is_none() {
-                content.parse::<Token![;]>()?;
+    while !input.is_empty() {
+        entries.push(input.parse()?);
+        while input.peek(Token![,]) || input.peek(Token![;]) {
+            if input.parse::<Option<Token![,]>>()?.is_none() {
+                input.parse::<Token![;]>()?;
             }
         }
     }
@@ -95,13 +117,13 @@ impl Parse for Entry {
             let body = parse_body(input)?;
             Ok(Entry::Block {
                 name,
-                args: Punctuated::new(),
+                args: Args::default(),
                 body,
             })
         } else if lookahead.peek(token::Paren) {
             let content;
             parenthesized!(content in input);
-            let args = Punctuated::parse_terminated(&content)?;
+            let args = content.parse()?;
             if input.peek(token::Brace) {
                 let body = parse_body(input)?;
                 Ok(Entry::Block { name, args, body })
@@ -112,4 +134,78 @@ impl Parse for Entry {
             Err(lookahead.error())
         }
     }
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut args = Args::default();
+        while !input.is_empty() {
+            if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
+                let key: Ident = input.parse()?;
+                input.parse::<Token![=]>()?;
+                args.keyed.push((key, input.parse()?));
+            } else {
+                let arg = parse_arg(input)?;
+                if !args.keyed.is_empty() {
+                    args.misplaced.push(arg.span());
+                }
+                args.positional.push(arg);
+            }
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(args)
+    }
+}
+
+impl Arg {
+    fn span(&self) -> Span {
+        match self {
+            Arg::Expr(expr) => expr.span(),
+            Arg::Plugin(plugin) => plugin.path.span(),
+        }
+    }
+}
+
+/// One positional argument. `Path { .. }` followed by `,` or the end is a plugin block when its
+/// body parses as entries; otherwise (a struct literal such as `Point { x: 1 }`) an expression.
+/// If neither parses, the plugin block's error is the more helpful one.
+fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
+    let plugin = input.fork();
+    let plugin_error = match parse_plugin_arg(&plugin) {
+        Ok(Some(block)) => {
+            input.advance_to(&plugin);
+            return Ok(Arg::Plugin(block));
+        }
+        Ok(None) => None,
+        Err(e) => Some(e),
+    };
+    let expr = input.fork();
+    match (expr.parse::<Expr>(), plugin_error) {
+        (Ok(value), _) => {
+            input.advance_to(&expr);
+            Ok(Arg::Expr(value))
+        }
+        (Err(_), Some(e)) | (Err(e), None) => Err(e),
+    }
+}
+
+/// `Ok(None)` when `input` does not start with `Path {`.
+fn parse_plugin_arg(input: ParseStream<'_>) -> syn::Result<Option<PluginBlock>> {
+    if !(input.peek(Ident) || input.peek(Token![::])) {
+        return Ok(None);
+    }
+    let Ok(path) = input.parse::<Path>() else {
+        return Ok(None);
+    };
+    if !input.peek(token::Brace) {
+        return Ok(None);
+    }
+    let entries = parse_body(input)?;
+    if !(input.is_empty() || input.peek(Token![,])) {
+        return Err(input.error("expected `,` or `)` after the plugin's configuration"));
+    }
+    Ok(Some(PluginBlock { path, entries }))
 }

@@ -1,6 +1,7 @@
 //! Semantic checks of `install!`: a key is set at most once per block (the second `key = value`
-//! would silently win otherwise). Blocks and calls may repeat: a plugin decides what that means.
-use super::parse::Entry;
+//! would silently win otherwise), and likewise a keyed argument once per entry, after every
+//! positional argument. Blocks and calls may repeat: a plugin decides what that means.
+use super::parse::{Arg, Args, Entry};
 use crate::util::errors::Errors;
 
 /// Checks one level of entries and every nested block.
@@ -15,8 +16,31 @@ pub(crate) fn entries(entries: &[Entry], errors: &mut Errors) {
                     seen.push(key);
                 }
             }
-            Entry::Block { body, .. } => self::entries(body, errors),
-            Entry::Call { .. } => {}
+            Entry::Block { args, body, .. } => {
+                self::args(args, errors);
+                self::entries(body, errors);
+            }
+            Entry::Call { args, .. } => self::args(args, errors),
+        }
+    }
+}
+
+/// Positional arguments first, each key once, nested plugin blocks checked as blocks.
+fn args(args: &Args, errors: &mut Errors) {
+    for span in &args.misplaced {
+        errors.error_at(
+            *span,
+            "positional arguments must come before `key = value` arguments",
+        );
+    }
+    for (i, (key, _)) in args.keyed.iter().enumerate() {
+        if args.keyed[..i].iter().any(|(k, _)| k == key) {
+            errors.error_at(key.span(), format!("`{key}` specified more than once"));
+        }
+    }
+    for arg in &args.positional {
+        if let Arg::Plugin(plugin) = arg {
+            self::entries(&plugin.entries, errors);
         }
     }
 }

@@ -11,11 +11,14 @@
 //! | [`plugins`] | the plugin mechanism (`install`, `install_or_replace`) and `DefaultRequest` |
 //! | [`url`] | [`UrlBuilder`], the possibly-relative URL `DefaultRequest` merges |
 //!
-//! Configuration uses plain `&mut self` builder methods so the client DSL desugars as `install!`
-//! does: `http_client! { engine { max_conn_total = 10_000 } default_request(replace = true) { url("http://api/") } }`
+//! Configuration uses plain `&mut self` builder methods, so the client DSL (`http_client!`) is
+//! `install!`'s grammar desugared to them:
+//! `http_client! { engine { max_conn_total = 10_000 } default_request(replace = true) { url("http://api/") } }`
 //! is `HttpClient::configure(|cfg| { cfg.engine(|cfg| { cfg.max_conn_total(10_000); });
-//! cfg.default_request(true, |cfg| { cfg.url("http://api/"); }); })` (a named argument becomes
-//! the positional argument of that name; `default_request { .. }` passes `false`).
+//! cfg.default_request(|cfg| { cfg.url("http://api/"); }).replace(true); })` (a keyed argument is
+//! a setter on what the method returns: [`DefaultRequestInstall::replace`]), and
+//! `install(DefaultRequest { url("http://api/") })` is
+//! `cfg.install(DefaultRequest, |cfg| { cfg.url("http://api/"); })`.
 //!
 //! # Example
 //! ```
@@ -32,7 +35,7 @@
 //!
 //! let client = HttpClient::configure(move |cfg| {
 //!     cfg.engine(|e| { e.max_conn_per_route(8); });
-//!     cfg.default_request(false, move |d| { d.url(&base); });
+//!     cfg.default_request(move |d| { d.url(&base); });
 //! })?;
 //! assert_eq!(client.get("hello").body::<String>().await?, "Hello, world!");
 //! let echoed: serde_json::Value = client.post("echo").json(&serde_json::json!({"a": 1})).await?.json().await?;
@@ -137,17 +140,19 @@ impl HttpClientConfig {
         self
     }
 
-    /// Ktor's `defaultRequest(replace) { .. }`: `install(DefaultRequest)` when `replace` is false,
-    /// `install_or_replace(DefaultRequest)` when true. The block runs per request.
+    /// Ktor's `defaultRequest { .. }`: `install(DefaultRequest, block)`. The block runs per
+    /// request. Call [`replace(true)`](DefaultRequestInstall::replace) on the result for
+    /// `defaultRequest(replace = true) { .. }` (the DSL's `default_request(replace = true) { .. }`).
     pub fn default_request(
         &mut self,
-        replace: bool,
         block: impl Fn(&mut DefaultRequestBuilder) + Send + Sync + 'static,
-    ) -> &mut Self {
-        if replace {
-            self.install_or_replace(DefaultRequest, block)
-        } else {
-            self.install(DefaultRequest, block)
+    ) -> DefaultRequestInstall<'_> {
+        let block: DefaultRequestBlock = Arc::new(block);
+        let installed = block.clone();
+        self.install(DefaultRequest, move |d| installed(d));
+        DefaultRequestInstall {
+            config: self,
+            block,
         }
     }
 
@@ -170,6 +175,35 @@ impl HttpClientConfig {
             entry.install(&mut scope)?;
         }
         Ok(scope)
+    }
+}
+
+type DefaultRequestBlock = Arc<dyn Fn(&mut DefaultRequestBuilder) + Send + Sync>;
+
+/// What [`HttpClientConfig::default_request`] returns: the block is already installed (chained
+/// onto earlier `DefaultRequest` blocks); [`replace`](Self::replace) can make it the only one.
+pub struct DefaultRequestInstall<'a> {
+    config: &'a mut HttpClientConfig,
+    block: DefaultRequestBlock,
+}
+
+impl fmt::Debug for DefaultRequestInstall<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DefaultRequestInstall")
+            .finish_non_exhaustive()
+    }
+}
+
+impl DefaultRequestInstall<'_> {
+    /// With `true`, discards the `DefaultRequest` blocks installed before this one (the parent's
+    /// too, in a client derived with [`HttpClient::config`]), as
+    /// [`install_or_replace`](HttpClientConfig::install_or_replace) does; `false` keeps them.
+    pub fn replace(self, replace: bool) {
+        if replace {
+            let block = self.block;
+            self.config
+                .install_or_replace(DefaultRequest, move |d| block(d));
+        }
     }
 }
 

@@ -23,7 +23,7 @@
 //!
 //! # fn main() -> Result<(), oxtor_runtime::client::ClientError> {
 //! let client = HttpClient::configure(|cfg| {
-//!     cfg.default_request(false, |d| {
+//!     cfg.default_request(|d| {
 //!         d.url("http://base.url/path/");
 //!         d.headers(|h| { h.append("X-Default", "1"); });
 //!     });
