@@ -1,142 +1,98 @@
 //! Hostile or extreme input from a peer or a user gets a clear error, never a panic, a crash or an
 //! unbounded allocation: one test per finding of the wire-input audit.
+#[cfg(all(
+    feature = "compression-zstd",
+    feature = "compression-gzip",
+    feature = "compression-br"
+))]
 mod compression_support;
 
-use std::time::Duration;
+/// `Content-Encoding` stacks on requests (the `Compression` plugin).
+#[cfg(all(
+    feature = "compression-zstd",
+    feature = "compression-gzip",
+    feature = "compression-br"
+))]
+mod request_codings {
+    use axum::{routing::post, Router};
+    use bytes::Bytes;
+    use http::StatusCode;
+    use http_body_util::Full;
 
-use axum::{
-    routing::{get, post},
-    Router,
-};
-use bytes::Bytes;
-use compression_support::*;
-use http::StatusCode;
-use http_body_util::Full;
+    use super::compression_support::*;
 
-/// A peer stacking `gzip` thousands of times in `Content-Encoding` (each layer would cost a
-/// decoder and its 32 KiB buffer, and a nested poll) is refused before any decoder is built.
-#[cfg(feature = "compression-gzip")]
-#[tokio::test]
-async fn thousands_of_stacked_request_codings_are_a_client_error() {
-    let server = serve(|_| {}, Router::new().route("/", post(echo))).await;
-    let codings = ["gzip"; 50_000].join(",");
-    let req = request("POST", "/").header("content-encoding", codings);
-    let res = send(
-        &server,
-        req.body(Full::new(Bytes::from_static(b"x")))
-            .expect("request"),
-    )
-    .await;
-    assert_eq!(res.status, StatusCode::BAD_REQUEST);
-    let body = res.text();
-    assert!(body.contains("too many content codings"), "{body}");
-}
+    /// A peer stacking `gzip` thousands of times in `Content-Encoding` (each layer would cost a
+    /// decoder and its 32 KiB buffer, and a nested poll) is refused before any decoder is built.
+    #[tokio::test]
+    async fn thousands_of_stacked_request_codings_are_a_client_error() {
+        let server = serve(|_| {}, Router::new().route("/", post(echo))).await;
+        let codings = ["gzip"; 50_000].join(",");
+        let req = request("POST", "/").header("content-encoding", codings);
+        let res = send(
+            &server,
+            req.body(Full::new(Bytes::from_static(b"x")))
+                .expect("request"),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+        let body = res.text();
+        assert!(body.contains("too many content codings"), "{body}");
+    }
 
-/// The limit leaves room for real stacks: four layers are still undone.
-#[cfg(feature = "compression-gzip")]
-#[tokio::test]
-async fn four_stacked_request_codings_are_decoded() {
-    let server = serve(|_| {}, Router::new().route("/", post(echo))).await;
-    let body = gzip(&gzip(&gzip(&gzip(b"deep"))));
-    let res = post_body(&server, "gzip, gzip, gzip, gzip", body, None).await;
-    assert_eq!(res.text(), "deep|-|gzip,gzip,gzip,gzip");
-}
-
-/// A body of two chunks 50 ms apart, so the client waits (and checks its socket timeout).
-#[cfg(feature = "client")]
-async fn slow_body_server() -> oxtor_runtime::testing::TestApplication {
-    let route = get(|| async {
-        let chunks = futures_util::stream::unfold(0, |i| async move {
-            if i == 1 {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            (i < 2).then(|| {
-                (
-                    Ok::<_, std::io::Error>(Bytes::from(format!("chunk{i} "))),
-                    i + 1,
-                )
-            })
-        });
-        axum::body::Body::from_stream(chunks)
-    });
-    let mut app = oxtor_runtime::Application::new(());
-    app.routing(Router::new().route("/slow", route))
-        .expect("routes");
-    oxtor_runtime::testing::TestApplication::start(app)
-        .await
-        .expect("server starts")
-}
-
-/// `socket_timeout = Duration::MAX` means "wait as long as it takes", not an `Instant` overflow
-/// panic while the body is read.
-#[cfg(feature = "client")]
-#[tokio::test]
-async fn longest_socket_timeout_reads_a_slow_body() {
-    use oxtor_runtime::client::HttpClient;
-    let server = slow_body_server().await;
-    let client = HttpClient::configure(|cfg| {
-        cfg.engine(|e| {
-            e.socket_timeout(Duration::MAX);
-        });
-    })
-    .expect("client");
-    let text = tokio::time::timeout(Duration::from_secs(10), async {
-        client.get(&server.url("/slow")).await?.text().await
-    })
-    .await
-    .expect("bounded");
-    assert_eq!(text.expect("body"), "chunk0 chunk1 ");
-}
-
-/// A connection cap beyond what a semaphore holds is a configuration error naming the key, not a
-/// panic inside tokio.
-#[cfg(feature = "client")]
-#[test]
-fn connection_cap_beyond_the_maximum_is_a_config_error() {
-    use oxtor_runtime::client::HttpClient;
-    for key in ["max_conn_total", "max_conn_per_route"] {
-        let err = HttpClient::configure(|cfg| {
-            cfg.engine(move |e| {
-                if key == "max_conn_total" {
-                    e.max_conn_total(usize::MAX);
-                } else {
-                    e.max_conn_per_route(usize::MAX);
-                }
-            });
-        })
-        .expect_err("rejected");
-        let message = err.to_string();
-        assert!(
-            message.starts_with(&format!("engine.{key}: {} is more than", usize::MAX)),
-            "{message}"
-        );
+    /// The limit leaves room for real stacks: four layers are still undone.
+    #[tokio::test]
+    async fn four_stacked_request_codings_are_decoded() {
+        let server = serve(|_| {}, Router::new().route("/", post(echo))).await;
+        let body = gzip(&gzip(&gzip(&gzip(b"deep"))));
+        let res = post_body(&server, "gzip, gzip, gzip, gzip", body, None).await;
+        assert_eq!(res.text(), "deep|-|gzip,gzip,gzip,gzip");
     }
 }
 
-/// `pool_idle_timeout = Duration::MAX` keeps idle connections; hyper-util's idle reaper, which
-/// computes `now + timeout`, must not panic on the engine runtime when a connection goes idle.
+/// Extreme engine settings of the HTTP client.
 #[cfg(feature = "client")]
-#[tokio::test]
-async fn longest_pool_idle_timeout_does_not_panic_the_idle_reaper() {
+mod client {
+    use std::time::Duration;
+
+    use axum::{routing::get, Router};
+    use bytes::Bytes;
     use oxtor_runtime::client::HttpClient;
-    use std::sync::{Arc, Mutex};
-    let panics = Arc::new(Mutex::new(Vec::<String>::new()));
-    let seen = panics.clone();
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        seen.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(info.to_string());
-        previous(info);
-    }));
-    let server = slow_body_server().await;
-    let client = HttpClient::configure(|cfg| {
-        cfg.engine(|e| {
-            e.pool_idle_timeout(Duration::MAX);
+
+    /// A body of two chunks 50 ms apart, so the client waits (and checks its socket timeout).
+    async fn slow_body_server() -> oxtor_runtime::testing::TestApplication {
+        let route = get(|| async {
+            let chunks = futures_util::stream::unfold(0, |i| async move {
+                if i == 1 {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                (i < 2).then(|| {
+                    (
+                        Ok::<_, std::io::Error>(Bytes::from(format!("chunk{i} "))),
+                        i + 1,
+                    )
+                })
+            });
+            axum::body::Body::from_stream(chunks)
         });
-    })
-    .expect("client");
-    for _ in 0..2 {
+        let mut app = oxtor_runtime::Application::new(());
+        app.routing(Router::new().route("/slow", route))
+            .expect("routes");
+        oxtor_runtime::testing::TestApplication::start(app)
+            .await
+            .expect("server starts")
+    }
+
+    /// `socket_timeout = Duration::MAX` means "wait as long as it takes", not an `Instant` overflow
+    /// panic while the body is read.
+    #[tokio::test]
+    async fn longest_socket_timeout_reads_a_slow_body() {
+        let server = slow_body_server().await;
+        let client = HttpClient::configure(|cfg| {
+            cfg.engine(|e| {
+                e.socket_timeout(Duration::MAX);
+            });
+        })
+        .expect("client");
         let text = tokio::time::timeout(Duration::from_secs(10), async {
             client.get(&server.url("/slow")).await?.text().await
         })
@@ -144,11 +100,65 @@ async fn longest_pool_idle_timeout_does_not_panic_the_idle_reaper() {
         .expect("bounded");
         assert_eq!(text.expect("body"), "chunk0 chunk1 ");
     }
-    // The reaper is spawned when the first connection goes idle; give it a moment to run.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let panics = panics.lock().unwrap_or_else(|e| e.into_inner());
-    assert!(
-        !panics.iter().any(|p| p.contains("duration to instant")),
-        "{panics:?}"
-    );
+
+    /// A connection cap beyond what a semaphore holds is a configuration error naming the key, not a
+    /// panic inside tokio.
+    #[test]
+    fn connection_cap_beyond_the_maximum_is_a_config_error() {
+        for key in ["max_conn_total", "max_conn_per_route"] {
+            let err = HttpClient::configure(|cfg| {
+                cfg.engine(move |e| {
+                    if key == "max_conn_total" {
+                        e.max_conn_total(usize::MAX);
+                    } else {
+                        e.max_conn_per_route(usize::MAX);
+                    }
+                });
+            })
+            .expect_err("rejected");
+            let message = err.to_string();
+            assert!(
+                message.starts_with(&format!("engine.{key}: {} is more than", usize::MAX)),
+                "{message}"
+            );
+        }
+    }
+
+    /// `pool_idle_timeout = Duration::MAX` keeps idle connections; hyper-util's idle reaper, which
+    /// computes `now + timeout`, must not panic on the engine runtime when a connection goes idle.
+    #[tokio::test]
+    async fn longest_pool_idle_timeout_does_not_panic_the_idle_reaper() {
+        use std::sync::{Arc, Mutex};
+        let panics = Arc::new(Mutex::new(Vec::<String>::new()));
+        let seen = panics.clone();
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            seen.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(info.to_string());
+            previous(info);
+        }));
+        let server = slow_body_server().await;
+        let client = HttpClient::configure(|cfg| {
+            cfg.engine(|e| {
+                e.pool_idle_timeout(Duration::MAX);
+            });
+        })
+        .expect("client");
+        for _ in 0..2 {
+            let text = tokio::time::timeout(Duration::from_secs(10), async {
+                client.get(&server.url("/slow")).await?.text().await
+            })
+            .await
+            .expect("bounded");
+            assert_eq!(text.expect("body"), "chunk0 chunk1 ");
+        }
+        // The reaper is spawned when the first connection goes idle; give it a moment to run.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let panics = panics.lock().unwrap_or_else(|e| e.into_inner());
+        assert!(
+            !panics.iter().any(|p| p.contains("duration to instant")),
+            "{panics:?}"
+        );
+    }
 }
