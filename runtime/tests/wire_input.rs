@@ -39,6 +39,58 @@ mod request_codings {
         assert!(body.contains("too many content codings"), "{body}");
     }
 
+    /// A user's decoder claiming to have written more than its buffer holds fails the body
+    /// with a clear error (a 400 from the extractor), not a slice-index panic.
+    #[tokio::test]
+    async fn a_decoder_overstating_its_output_is_a_client_error() {
+        use oxtor_runtime::plugins::compression::{
+            ContentEncoder, DecodeProgress, DecodeStream, EncodeStream, Identity,
+        };
+        struct Liar;
+        struct LiarStream;
+        impl DecodeStream for LiarStream {
+            fn decode(
+                &mut self,
+                input: &[u8],
+                output: &mut [u8],
+            ) -> std::io::Result<DecodeProgress> {
+                Ok(DecodeProgress {
+                    read: input.len(),
+                    written: output.len() + 1,
+                    ended: false,
+                })
+            }
+            fn finish(&mut self, _output: &mut [u8]) -> std::io::Result<DecodeProgress> {
+                Ok(DecodeProgress::default())
+            }
+            fn reinit(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        impl ContentEncoder for Liar {
+            fn encoder(&self, level: Option<i32>) -> Box<dyn EncodeStream> {
+                Identity.encoder(level)
+            }
+            fn decoder(&self) -> Option<Box<dyn DecodeStream>> {
+                Some(Box::new(LiarStream))
+            }
+        }
+        let server = serve(
+            |cfg| {
+                cfg.encoder("liar", Liar, |_| {});
+            },
+            Router::new().route("/", post(echo)),
+        )
+        .await;
+        let res = post_body(&server, "liar", b"anything".to_vec(), None).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+        let body = res.text();
+        assert!(
+            body.contains("decoder reported more bytes than it was given"),
+            "{body}"
+        );
+    }
+
     /// The limit leaves room for real stacks: four layers are still undone.
     #[tokio::test]
     async fn four_stacked_request_codings_are_decoded() {
@@ -56,7 +108,7 @@ mod client {
 
     use axum::{routing::get, Router};
     use bytes::Bytes;
-    use oxtor_runtime::client::HttpClient;
+    use oxtor_runtime::client::{ClientError, HttpClient};
 
     /// A body of two chunks 50 ms apart, so the client waits (and checks its socket timeout).
     async fn slow_body_server() -> oxtor_runtime::testing::TestApplication {
@@ -99,6 +151,26 @@ mod client {
         .await
         .expect("bounded");
         assert_eq!(text.expect("body"), "chunk0 chunk1 ");
+    }
+
+    /// Tens of thousands of request headers (more than a `HeaderMap` holds) make the request
+    /// fail with `InvalidHeader` when sent, not a capacity panic while they are added.
+    #[tokio::test]
+    async fn more_headers_than_a_header_map_holds_is_an_invalid_header_error() {
+        let server = slow_body_server().await;
+        let client = HttpClient::new().expect("client");
+        let statement = client.get(&server.url("/slow")).with(|req| {
+            req.headers(|h| {
+                for i in 0..40_000 {
+                    h.append(&format!("x-h{i}"), "1");
+                }
+            });
+        });
+        let err = statement.send().await.expect_err("rejected");
+        assert!(
+            matches!(&err, ClientError::InvalidHeader(h) if h.ends_with(": too many headers")),
+            "{err}"
+        );
     }
 
     /// A connection cap beyond what a semaphore holds is a configuration error naming the key, not a
