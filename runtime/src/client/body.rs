@@ -86,7 +86,8 @@ impl ResponseBody {
             done: false,
             duplex,
             idle: socket_timeout.map(|timeout| Idle {
-                timeout,
+                // `last + timeout` is computed on every poll; it must not overflow.
+                timeout: timeout.min(super::engine::FOREVER),
                 last: Instant::now(),
                 sleep: Box::pin(tokio::time::sleep(timeout)),
             }),

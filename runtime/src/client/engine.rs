@@ -169,15 +169,19 @@ impl EngineConfig {
     }
 
     fn validate(&self) -> Result<(), ClientError> {
-        if self.max_conn_total == 0 {
-            return Err(
-                crate::ConfigError::new("engine.max_conn_total", "must be at least 1").into(),
-            );
-        }
-        if self.max_conn_per_route == 0 {
-            return Err(
-                crate::ConfigError::new("engine.max_conn_per_route", "must be at least 1").into(),
-            );
+        // A cap is a semaphore, which cannot hold more than `MAX_PERMITS` (2^61 - 1) permits.
+        let caps = [
+            ("engine.max_conn_total", self.max_conn_total),
+            ("engine.max_conn_per_route", self.max_conn_per_route),
+        ];
+        for (key, n) in caps {
+            if n == 0 {
+                return Err(crate::ConfigError::new(key, "must be at least 1").into());
+            }
+            if n > MAX_CONNECTIONS {
+                let message = format!("{n} is more than the maximum, {MAX_CONNECTIONS}");
+                return Err(crate::ConfigError::new(key, message).into());
+            }
         }
         if let Dispatcher::Dedicated { worker_threads: 0 } = self.dispatcher {
             return Err(crate::ConfigError::new(
@@ -189,6 +193,13 @@ impl EngineConfig {
         Ok(())
     }
 }
+
+/// The largest connection cap (`max_conn_total`, `max_conn_per_route`): tokio's semaphore limit.
+pub(crate) const MAX_CONNECTIONS: usize = tokio::sync::Semaphore::MAX_PERMITS;
+
+/// Timeouts longer than this (about 30 years) are waited as this long: a deadline
+/// `now + Duration::MAX` does not exist, and computing it would panic.
+pub(crate) const FOREVER: Duration = Duration::from_secs(30 * 365 * 86_400);
 
 /// The request body type the engine sends.
 pub(crate) type EngineBody = UnsyncBoxBody<Bytes, BoxError>;
@@ -318,7 +329,7 @@ impl Engine {
         builder
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(config.pool_idle_timeout)
+            .pool_idle_timeout(config.pool_idle_timeout.map(|t| t.min(FOREVER)))
             .http2_only(config.http2_prior_knowledge);
         let client = builder.build(connector);
         Ok(Self {

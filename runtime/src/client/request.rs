@@ -50,8 +50,11 @@ impl Headers {
     /// Appends a value.
     pub fn append(&mut self, name: &str, value: &str) -> &mut Self {
         match to_pair(name, value) {
+            // A `HeaderMap` holds at most 32 768 entries; `append` would panic past that.
             Ok((n, v)) => {
-                self.map.append(n, v);
+                if self.map.try_append(n, v).is_err() {
+                    self.invalid = Some(format!("{name}: too many headers"));
+                }
             }
             Err(e) => self.invalid = Some(e),
         }
@@ -68,7 +71,9 @@ impl Headers {
     pub fn set(&mut self, name: &str, value: &str) -> &mut Self {
         match to_pair(name, value) {
             Ok((n, v)) => {
-                self.map.insert(n, v);
+                if self.map.try_insert(n, v).is_err() {
+                    self.invalid = Some(format!("{name}: too many headers"));
+                }
             }
             Err(e) => self.invalid = Some(e),
         }

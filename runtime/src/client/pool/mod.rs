@@ -64,8 +64,10 @@ pub struct ConnectionPermit {
 
 impl ConnectionLimits {
     /// Caps of `max_total` connections overall and `max_per_route` per route; a connection waits
-    /// at most `wait` for a slot.
+    /// at most `wait` for a slot. Caps above [`Semaphore::MAX_PERMITS`] are lowered to it.
     pub fn new(max_total: usize, max_per_route: usize, wait: Duration) -> Self {
+        let max_total = max_total.min(Semaphore::MAX_PERMITS);
+        let max_per_route = max_per_route.min(Semaphore::MAX_PERMITS);
         Self {
             total: Arc::new(Semaphore::new(max_total)),
             max_total,

@@ -13,7 +13,7 @@ use http::HeaderMap;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use super::codec::{DecodeStream, EncodeStream};
+use super::codec::{DecodeProgress, DecodeStream, EncodeStream};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -150,6 +150,16 @@ fn invalid(msg: &'static str) -> BoxError {
     Box::new(io::Error::new(io::ErrorKind::InvalidData, msg))
 }
 
+/// `p` if it stays within the `input` bytes the decoder was given and the `output` bytes it had
+/// room for. A user's [`DecodeStream`] claiming more is a bug in it; it fails this body instead
+/// of panicking on the slice.
+fn within(p: DecodeProgress, input: usize, output: usize) -> Result<DecodeProgress, BoxError> {
+    if p.read > input || p.written > output {
+        return Err(invalid("decoder reported more bytes than it was given"));
+    }
+    Ok(p)
+}
+
 impl HttpBody for DecodingBody {
     type Data = Bytes;
     type Error = BoxError;
@@ -164,7 +174,11 @@ impl HttpBody for DecodingBody {
                 return Poll::Ready(None);
             }
             if *this.flushing {
-                let p = this.decoder.finish(this.scratch)?;
+                let p = within(
+                    this.decoder.finish(this.scratch)?,
+                    usize::MAX,
+                    this.scratch.len(),
+                )?;
                 if p.written > 0 {
                     return Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(
                         &this.scratch[..p.written],
@@ -180,6 +194,7 @@ impl HttpBody for DecodingBody {
                     *this.member_done = false;
                 }
                 let p = this.decoder.decode(this.input, this.scratch)?;
+                let p = within(p, this.input.len(), this.scratch.len())?;
                 this.input.advance(p.read);
                 *this.flushing = p.ended;
                 if p.written > 0 {
@@ -202,7 +217,11 @@ impl HttpBody for DecodingBody {
                     continue;
                 }
                 // End of input inside a member: drain what the decoder holds.
-                let p = this.decoder.finish(this.scratch)?;
+                let p = within(
+                    this.decoder.finish(this.scratch)?,
+                    usize::MAX,
+                    this.scratch.len(),
+                )?;
                 if p.written > 0 {
                     return Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(
                         &this.scratch[..p.written],

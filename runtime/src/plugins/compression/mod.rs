@@ -47,10 +47,11 @@
 //! codings, in the order they were undone. The decoded body is capped at `max_decoded_size`
 //! (8 MiB by default): past it the body fails with a length-limit error, which axum's extractors
 //! answer with 413, and nothing beyond the cap is ever buffered. The zstd decoder's window is
-//! limited to 8 MiB (RFC 9659). A coding that is not registered stops decoding there; the header
-//! keeps what is left and the body is passed on untouched, as Ktor does. To keep a request
-//! encoded, put [`SuppressDecompression`] in its extensions before this layer runs (from an
-//! outer layer), or install the layer on that route group with
+//! limited to 8 MiB (RFC 9659), and at most four codings are undone per request (more fail the
+//! body with "too many content codings", a 400). A coding that is not registered stops decoding
+//! there; the header keeps what is left and the body is passed on untouched, as Ktor does. To
+//! keep a request encoded, put [`SuppressDecompression`] in its extensions before this layer runs
+//! (from an outer layer), or install the layer on that route group with
 //! `mode = CompressionMode::CompressResponse`.
 //!
 //! # Where oxtor differs from Ktor 3.4.0

@@ -103,9 +103,16 @@ where
     }
 }
 
+/// How many codings (`identity` included) one request body may have undone. Each layer costs a
+/// decoder, its buffer and one more nested poll, so a peer listing `gzip` 50 000 times in one
+/// header would otherwise allocate gigabytes and overflow the stack; real clients send one.
+pub(crate) const MAX_REQUEST_CODINGS: usize = 4;
+
 /// Decodes the codings listed in `Content-Encoding`, outermost (last listed) first, as RFC 9110
 /// defines the order. Decoding stops at the first coding not registered; the header keeps the
-/// codings left. The decoded body is capped at `max_decoded_size`.
+/// codings left. The decoded body is capped at `max_decoded_size`. More than
+/// [`MAX_REQUEST_CODINGS`] layers to undo make the body an error the handler's extractor answers
+/// with 400, and nothing is decoded.
 fn decode_request<B>(req: Request<B>, settings: &Settings) -> Request<Body>
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
@@ -125,6 +132,16 @@ where
     let mut body = Body::new(body);
     let mut applied = Vec::new();
     while let Some(coding) = codings.last() {
+        if applied.len() == MAX_REQUEST_CODINGS {
+            parts.headers.remove(CONTENT_LENGTH);
+            let error = std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("too many content codings (more than {MAX_REQUEST_CODINGS})"),
+            );
+            let body = Body::from_stream(futures_util::stream::iter([Err::<Bytes, _>(error)]));
+            parts.extensions.insert(AppliedDecoders(Vec::new()));
+            return Request::from_parts(parts, body);
+        }
         if coding == "identity" {
             applied.push("identity".to_owned());
             codings.pop();
