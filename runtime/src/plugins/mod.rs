@@ -11,3 +11,4 @@
 //! let app = oxtor_runtime::Application::new(());
 //! # let _ = app;
 //! ```
+pub mod lifecycle;

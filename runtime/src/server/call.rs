@@ -53,6 +53,11 @@ impl ClientDisconnect {
         self.token.cancelled()
     }
 
+    /// Resolves once the client is gone, owning its signal.
+    pub(crate) fn wait_owned(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.token.clone().cancelled_owned()
+    }
+
     /// A token cancelled once the client is gone (cancelling it yourself affects nobody else).
     pub fn token(&self) -> CancellationToken {
         self.token.child_token()

@@ -1,0 +1,214 @@
+//! [`LifecycleLayer`] and its service: watches the engine's [`ClientDisconnect`] while a call
+//! runs and, if the call's policy says so, cancels it.
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Instant,
+};
+
+use http::{Method, Request, Response, Uri};
+use pin_project_lite::pin_project;
+use tokio_util::sync::WaitForCancellationFutureOwned;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::{call::CallLifecycle, metrics::LifecycleMetrics};
+use crate::server::{AbortCall, ClientDisconnect};
+
+/// The tower layer of the `HttpRequestLifecycle` plugin (and of the `lifecycle` routing block).
+///
+/// The first one on a request's way owns the call: it watches the client and cancels the call
+/// if the policy is `cancel_call_on_close` when the client goes away. Any later one (closer to
+/// the handler, e.g. a `lifecycle(cancel_call_on_close = false) { .. }` block) only sets the
+/// policy for its routes. See the [module docs](super).
+#[derive(Clone, Debug, Default)]
+pub struct LifecycleLayer {
+    cancel_call_on_close: bool,
+    metrics: LifecycleMetrics,
+}
+
+impl LifecycleLayer {
+    /// A layer with this policy and fresh metrics.
+    pub fn new(cancel_call_on_close: bool) -> Self {
+        Self {
+            cancel_call_on_close,
+            metrics: LifecycleMetrics::new(),
+        }
+    }
+
+    /// Counts into `metrics` instead.
+    #[must_use]
+    pub fn metrics(mut self, metrics: LifecycleMetrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+}
+
+impl<S> Layer<S> for LifecycleLayer {
+    type Service = Lifecycle<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Lifecycle {
+            inner,
+            cancel_call_on_close: self.cancel_call_on_close,
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+/// The service of [`LifecycleLayer`].
+#[derive(Clone, Debug)]
+pub struct Lifecycle<S> {
+    inner: S,
+    cancel_call_on_close: bool,
+    metrics: LifecycleMetrics,
+}
+
+impl<S, B, ResBody> Service<Request<B>> for Lifecycle<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    ResBody: Default,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        if let Some(call) = req.extensions().get::<Arc<CallLifecycle>>() {
+            // An outer layer owns the call; this one sets the policy of its routes.
+            call.set_cancel_on_close(self.cancel_call_on_close);
+            return ResponseFuture::passthrough(self.inner.call(req));
+        }
+        let disconnect = req.extensions().get::<ClientDisconnect>().cloned();
+        let call = Arc::new(CallLifecycle::new(
+            self.cancel_call_on_close,
+            disconnect.clone(),
+        ));
+        req.extensions_mut().insert(call.clone());
+        req.extensions_mut().insert(self.metrics.clone());
+        let (method, uri) = (req.method().clone(), req.uri().clone());
+        let fut = self.inner.call(req);
+        match disconnect {
+            // Not served by oxtor's engine: nothing tells us about the client.
+            None => ResponseFuture::passthrough(fut),
+            Some(d) => ResponseFuture {
+                state: State::Watching {
+                    fut,
+                    gone: d.wait_owned(),
+                    watch: Box::new(Watch {
+                        call,
+                        metrics: self.metrics.clone(),
+                        started: Instant::now(),
+                        method,
+                        uri,
+                        disconnected: false,
+                    }),
+                },
+            },
+        }
+    }
+}
+
+/// What a watched call keeps for when its client goes away.
+struct Watch {
+    call: Arc<CallLifecycle>,
+    metrics: LifecycleMetrics,
+    started: Instant,
+    method: Method,
+    uri: Uri,
+    disconnected: bool,
+}
+
+pin_project! {
+    /// The response future of [`Lifecycle`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    #[project_replace = StateReplace]
+    enum State<F> {
+        Passthrough { #[pin] fut: F },
+        Watching {
+            #[pin] fut: F,
+            #[pin] gone: WaitForCancellationFutureOwned,
+            watch: Box<Watch>,
+        },
+        Done,
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    fn passthrough(fut: F) -> Self {
+        Self {
+            state: State::Passthrough { fut },
+        }
+    }
+}
+
+impl<F, ResBody, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+    ResBody: Default,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        let (mut fut, gone, watch) = match state.as_mut().project() {
+            StateProj::Passthrough { fut } => return fut.poll(cx),
+            StateProj::Watching { fut, gone, watch } => (fut, gone, watch),
+            StateProj::Done => return Poll::Ready(Ok(aborted())),
+        };
+        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+            if watch.disconnected {
+                watch.metrics.record_finished_without_client();
+                tracing::debug!(
+                    method = %watch.method,
+                    uri = %watch.uri,
+                    latency_ms = watch.started.elapsed().as_secs_f64() * 1e3,
+                    "call finished after its client went away; response discarded"
+                );
+            }
+            state.project_replace(State::Done);
+            return Poll::Ready(out);
+        }
+        if watch.disconnected || gone.poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        watch.disconnected = true;
+        if !watch.call.cancel_on_close() {
+            return Poll::Pending;
+        }
+        // Cancel: tell the handler, give it one poll to run a `select!` branch on its
+        // cancellation, then drop it (its `Drop` guards run).
+        watch.call.token.cancel();
+        let _ = fut.poll(cx);
+        let latency = watch.started.elapsed();
+        watch.metrics.record_cancelled();
+        tracing::debug!(
+            method = %watch.method,
+            uri = %watch.uri,
+            latency_ms = latency.as_secs_f64() * 1e3,
+            "call cancelled: its client went away"
+        );
+        state.project_replace(State::Done);
+        Poll::Ready(Ok(aborted()))
+    }
+}
+
+/// The response of a cancelled call: the engine drops the call instead of sending it.
+fn aborted<B: Default>() -> Response<B> {
+    let mut res = Response::new(B::default());
+    res.extensions_mut().insert(AbortCall);
+    res
+}
