@@ -23,7 +23,7 @@ use hyper::body::Incoming;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tower_service::Service;
 
-use super::{hooks::ConnectionInfo, EngineShared};
+use super::{control::ConnControl, hooks::ConnectionInfo, EngineShared};
 
 /// The signal that a call's client went away, in every request's extensions
 /// (`Extension<ClientDisconnect>`).
@@ -36,30 +36,37 @@ use super::{hooks::ConnectionInfo, EngineShared};
 #[derive(Clone, Debug)]
 pub struct ClientDisconnect {
     token: CancellationToken,
+    control: Arc<ConnControl>,
 }
 
 impl ClientDisconnect {
-    pub(crate) fn new(token: CancellationToken) -> Self {
-        Self { token }
+    pub(crate) fn new(token: CancellationToken, control: Arc<ConnControl>) -> Self {
+        Self { token, control }
     }
 
-    /// Whether the client is known to be gone.
+    /// Whether the client is known to be gone. (The first use of a `ClientDisconnect` starts
+    /// the connection's watch for the client's close; until then only what hyper noticed
+    /// counts.)
     pub fn is_disconnected(&self) -> bool {
+        self.control.watch();
         self.token.is_cancelled()
     }
 
     /// Resolves once the client is gone.
     pub fn disconnected(&self) -> WaitForCancellationFuture<'_> {
+        self.control.watch();
         self.token.cancelled()
     }
 
     /// Resolves once the client is gone, owning its signal.
     pub(crate) fn wait_owned(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.control.watch();
         self.token.clone().cancelled_owned()
     }
 
     /// A token cancelled once the client is gone (cancelling it yourself affects nobody else).
     pub fn token(&self) -> CancellationToken {
+        self.control.watch();
         self.token.child_token()
     }
 }
@@ -85,8 +92,10 @@ impl std::error::Error for CallAborted {}
 /// State one connection shares with its calls.
 pub(crate) struct ConnState {
     pub(crate) info: ConnectionInfo,
-    /// Cancelled when the connection is gone; each call holds a child.
+    /// Cancelled when the connection is gone; an HTTP/2 call holds a child, an HTTP/1 call
+    /// (one at a time) the token itself.
     pub(crate) disconnect: CancellationToken,
+    pub(crate) control: Arc<ConnControl>,
     /// Extensions a stream wrapper attached to the connection.
     pub(crate) extensions: Option<http::Extensions>,
 }
@@ -104,13 +113,20 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
     type Future = CallFuture;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
-        let token = self.conn.disconnect.child_token();
+        let token = if req.version() == http::Version::HTTP_2 {
+            self.conn.disconnect.child_token()
+        } else {
+            self.conn.disconnect.clone()
+        };
         let mut req = req.map(Body::new);
         let ext = req.extensions_mut();
         if let Some(conn_ext) = &self.conn.extensions {
             ext.extend(conn_ext.clone());
         }
-        ext.insert(ClientDisconnect::new(token.clone()));
+        ext.insert(ClientDisconnect::new(
+            token.clone(),
+            self.conn.control.clone(),
+        ));
         ext.insert(ConnectInfo(self.conn.info.peer_addr));
         ext.insert(self.conn.info.clone());
         let mut router: Router = self.shared.router.clone();

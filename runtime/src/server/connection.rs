@@ -1,6 +1,6 @@
 //! Serving one accepted connection: hooks, the optional stream wrapper (TLS), the disconnect
 //! watcher, hyper's `auto` connection (HTTP/1.1 or h2c, upgrades kept), graceful and hard stop.
-use std::{net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, task::Poll};
 
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -8,7 +8,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::{
-    call::{CallService, ConnState},
+    call::{CallAborted, CallService, ConnState},
+    control::{ConnControl, Registry},
     hooks::{ConnectionInfo, ConnectionIo, WrappedStream},
     watch::ReadClosedWatcher,
     EngineShared,
@@ -61,6 +62,7 @@ impl ConnState {
         Self {
             info,
             disconnect: CancellationToken::new(),
+            control: Arc::new(ConnControl::default()),
             extensions,
         }
     }
@@ -72,41 +74,69 @@ async fn drive<I: ConnectionIo>(
     watcher: ReadClosedWatcher,
     shared: &Arc<EngineShared>,
 ) {
+    let id = conn.info.id;
     let conn = Arc::new(conn);
     let disconnect = conn.disconnect.clone();
+    let control = conn.control.clone();
+    shared.registry.insert(id, control.clone());
+    Registry::catch_up(
+        &control,
+        shared.graceful.is_cancelled(),
+        shared.hard_stop.is_cancelled(),
+    );
     let service = CallService {
         shared: shared.clone(),
         conn,
     };
     let http = shared.builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(http);
-    let closed = watcher.closed();
+    let closed = watcher.closed(&control);
     tokio::pin!(closed);
     let (mut read_closed, mut draining) = (false, false);
-    loop {
-        tokio::select! {
-            biased;
-            res = http.as_mut() => {
-                if let Err(e) = res {
+    // One hand-written poll: hyper's connection, then a few atomic flags (shutdown, and the
+    // disconnect watch once someone listens); nothing else runs on a request's hot path.
+    std::future::poll_fn(|cx| {
+        let flags = control.poll_flags(cx);
+        if flags.hard_stop() {
+            tracing::debug!("closing the connection: the server stops");
+            return Poll::Ready(());
+        }
+        if flags.graceful() && !draining {
+            draining = true;
+            http.as_mut().graceful_shutdown();
+        }
+        if !read_closed && closed.as_mut().poll(cx).is_ready() {
+            read_closed = true;
+            tracing::debug!("client closed or reset the connection");
+            disconnect.cancel();
+        }
+        match http.as_mut().poll(cx) {
+            Poll::Ready(Err(e)) => {
+                if is_aborted_call(&*e) {
+                    tracing::debug!("connection closed: a call was aborted (its client went away)");
+                } else {
                     tracing::debug!(error = %e, "connection error");
                 }
-                break;
+                Poll::Ready(())
             }
-            _ = closed.as_mut(), if !read_closed => {
-                read_closed = true;
-                tracing::debug!("client closed or reset the connection");
-                disconnect.cancel();
-            }
-            _ = shared.graceful.cancelled(), if !draining => {
-                draining = true;
-                http.as_mut().graceful_shutdown();
-            }
-            _ = shared.hard_stop.cancelled() => {
-                tracing::debug!("closing the connection: the server stops");
-                break;
-            }
+            Poll::Ready(Ok(())) => Poll::Ready(()),
+            Poll::Pending => Poll::Pending,
         }
-    }
+    })
+    .await;
+    shared.registry.remove(id);
     // Whatever still runs on this connection has lost its client.
     disconnect.cancel();
+}
+
+/// Whether a connection ended because a call asked to be aborted ([`AbortCall`](super::AbortCall)).
+fn is_aborted_call(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<CallAborted>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }

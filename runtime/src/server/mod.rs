@@ -54,6 +54,7 @@ use crate::{app::Application, error::Error, Result};
 pub mod call;
 mod config;
 mod connection;
+mod control;
 pub mod hooks;
 mod shutdown;
 pub mod watch;
@@ -81,11 +82,26 @@ pub(crate) struct EngineShared {
     handshake_timeout: Duration,
     local_addr: SocketAddr,
     next_id: AtomicU64,
+    /// Every open connection, to tell it about shutdown.
+    registry: control::Registry,
 }
 
 impl EngineShared {
     fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Stop accepting; connections finish their calls, then close.
+    pub(crate) fn start_graceful(&self) {
+        self.graceful.cancel();
+        self.registry.graceful();
+    }
+
+    /// Drop every connection and call now.
+    pub(crate) fn start_hard_stop(&self) {
+        self.start_graceful();
+        self.hard_stop.cancel();
+        self.registry.hard_stop();
     }
 }
 
@@ -156,6 +172,7 @@ impl Server {
             handshake_timeout: self.handshake_timeout,
             local_addr,
             next_id: AtomicU64::new(0),
+            registry: control::Registry::default(),
         });
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
         tracing::info!(%local_addr, "oxtor listening (HTTP/1.1, h2c)");
@@ -201,15 +218,14 @@ impl RunningServer {
 
     /// Stops the engine at once, dropping every connection and call (what a test does at drop).
     pub fn abort(self) {
-        self.shared.hard_stop.cancel();
-        self.shared.graceful.cancel();
+        self.shared.start_hard_stop();
         self.task.abort();
     }
 
     /// Stops accepting, lets in-flight calls finish within the grace period, then closes.
     pub async fn shutdown(self) -> Result<()> {
         tracing::info!(grace_ms = self.grace.as_millis() as u64, "shutting down");
-        self.shared.graceful.cancel();
+        self.shared.start_graceful();
         self.task
             .await
             .map_err(|e| Error::Other(format!("engine task failed: {e}")))?;

@@ -31,7 +31,7 @@ pub async fn shutdown_signal() {
 /// Drains the engine after its accept loop stopped: waits for connections and detached calls up
 /// to `grace`, then closes whatever is left. Returns whether everything finished in time.
 pub(crate) async fn drain(shared: &EngineShared, grace: Duration) -> bool {
-    shared.graceful.cancel();
+    shared.start_graceful();
     shared.tracker.close();
     let started = tokio::time::Instant::now();
     let in_time = tokio::time::timeout(grace, shared.tracker.wait())
@@ -48,7 +48,7 @@ pub(crate) async fn drain(shared: &EngineShared, grace: Duration) -> bool {
             remaining = shared.tracker.len(),
             "grace period over; closing the remaining connections"
         );
-        shared.hard_stop.cancel();
+        shared.start_hard_stop();
         // Connections and calls notice the hard stop at their next poll.
         let _ = tokio::time::timeout(Duration::from_secs(1), shared.tracker.wait()).await;
     }

@@ -10,6 +10,8 @@
 //! reach both registrations. The duplicate is dropped with the connection's task.
 use std::io;
 
+use super::control::ConnControl;
+
 use tokio::{
     io::{Interest, Ready},
     net::TcpStream,
@@ -18,27 +20,21 @@ use tokio::{
 /// Watches one TCP connection for the client's close (FIN) or reset (RST).
 pub(crate) struct ReadClosedWatcher {
     #[cfg(unix)]
-    dup: Option<TcpStream>,
+    fd: Option<std::os::fd::OwnedFd>,
 }
 
 impl ReadClosedWatcher {
     /// A watcher on a duplicate of `stream`'s descriptor; one that never fires if the descriptor
-    /// cannot be duplicated (or off Unix).
+    /// cannot be duplicated (or off Unix). Nothing is registered with the reactor yet.
     pub(crate) fn new(stream: &TcpStream) -> Self {
         #[cfg(unix)]
         {
             use std::os::fd::AsFd;
-            let dup = stream
-                .as_fd()
-                .try_clone_to_owned()
-                .ok()
-                .map(std::net::TcpStream::from)
-                // The duplicate shares the original's (non-blocking) file status flags.
-                .and_then(|s| TcpStream::from_std(s).ok());
-            if dup.is_none() {
+            let fd = stream.as_fd().try_clone_to_owned().ok();
+            if fd.is_none() {
                 tracing::debug!("cannot watch the connection for a disconnect");
             }
-            Self { dup }
+            Self { fd }
         }
         #[cfg(not(unix))]
         {
@@ -47,11 +43,18 @@ impl ReadClosedWatcher {
         }
     }
 
-    /// Resolves once the client has closed or reset the connection; pending forever if it can't
-    /// be watched.
-    pub(crate) async fn closed(&self) {
+    /// Resolves once the client has closed or reset the connection. It starts watching only
+    /// once `control` asks for it (someone listens to a `ClientDisconnect`), so connections
+    /// nobody asks about cost nothing; pending forever if the socket can't be watched.
+    pub(crate) async fn closed(self, control: &ConnControl) {
+        std::future::poll_fn(|cx| control.poll_watch(cx)).await;
         #[cfg(unix)]
-        if let Some(dup) = &self.dup {
+        if let Some(dup) = self
+            .fd
+            .map(std::net::TcpStream::from)
+            // The duplicate shares the original's (non-blocking) file status flags.
+            .and_then(|s| TcpStream::from_std(s).ok())
+        {
             loop {
                 match dup.ready(Interest::READABLE | Interest::ERROR).await {
                     Ok(ready) if is_closed(ready) => return,
