@@ -32,7 +32,7 @@ fn oxtor_app(plugin: bool) -> oxtor::Result<Application> {
 }
 
 async fn serve(ports: &[u16]) -> oxtor::Result<()> {
-    let [on, off, plain] = ports else {
+    let [on, off, plain, extra @ ..] = ports else {
         return Err(oxtor::Error::Other(
             "usage: serve PORT_ON PORT_OFF PORT_AXUM".into(),
         ));
@@ -43,6 +43,16 @@ async fn serve(ports: &[u16]) -> oxtor::Result<()> {
     let b = Server::new(oxtor_app(false)?, ServerConfig::local(*off))
         .start()
         .await?;
+    // Diagnostics: without the header read timeout (and its per-request timer).
+    let mut others = Vec::new();
+    if let Some(p) = extra.first() {
+        others.push(
+            Server::new(oxtor_app(false)?, ServerConfig::local(*p))
+                .header_read_timeout(None)
+                .start()
+                .await?,
+        );
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", *plain))
         .await
         .map_err(|e| oxtor::Error::io("bind axum", e))?;

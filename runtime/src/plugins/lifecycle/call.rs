@@ -6,7 +6,7 @@ use std::{
     future::Future,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, OnceLock,
     },
 };
 
@@ -22,8 +22,9 @@ use crate::server::ClientDisconnect;
 /// routing block) only change its policy.
 #[derive(Debug)]
 pub(crate) struct CallLifecycle {
-    /// Cancelled when the call is.
-    pub(crate) token: CancellationToken,
+    /// Cancelled when the call is; made on first use (most calls never ask).
+    token: OnceLock<CancellationToken>,
+    cancelled: AtomicBool,
     cancel_on_close: AtomicBool,
     pub(crate) disconnect: Option<ClientDisconnect>,
 }
@@ -31,9 +32,27 @@ pub(crate) struct CallLifecycle {
 impl CallLifecycle {
     pub(crate) fn new(cancel_on_close: bool, disconnect: Option<ClientDisconnect>) -> Self {
         Self {
-            token: CancellationToken::new(),
+            token: OnceLock::new(),
+            cancelled: AtomicBool::new(false),
             cancel_on_close: AtomicBool::new(cancel_on_close),
             disconnect,
+        }
+    }
+
+    /// The call's token (cancelled if the call already is).
+    pub(crate) fn token(&self) -> CancellationToken {
+        let token = self.token.get_or_init(CancellationToken::new).clone();
+        if self.cancelled.load(Ordering::Acquire) {
+            token.cancel();
+        }
+        token
+    }
+
+    /// Cancels the call.
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        if let Some(token) = self.token.get() {
+            token.cancel();
         }
     }
 
@@ -141,7 +160,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Cancellation {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let token = match parts.extensions.get::<Arc<CallLifecycle>>() {
-            Some(call) => call.token.clone(),
+            Some(call) => call.token(),
             None => CancellationToken::new(),
         };
         Ok(Self { token })
@@ -196,7 +215,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CallScope {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(match parts.extensions.get::<Arc<CallLifecycle>>() {
             Some(call) => Self {
-                token: call.token.clone(),
+                token: call.token(),
                 disconnect: call
                     .cancel_on_close()
                     .then(|| call.disconnect.clone())

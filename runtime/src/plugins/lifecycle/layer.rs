@@ -86,29 +86,26 @@ where
             return ResponseFuture::passthrough(self.inner.call(req));
         }
         let disconnect = req.extensions().get::<ClientDisconnect>().cloned();
-        let call = Arc::new(CallLifecycle::new(
-            self.cancel_call_on_close,
-            disconnect.clone(),
-        ));
+        let watched = disconnect.is_some();
+        let call = Arc::new(CallLifecycle::new(self.cancel_call_on_close, disconnect));
         req.extensions_mut().insert(call.clone());
-        req.extensions_mut().insert(self.metrics.clone());
         let (method, uri) = (req.method().clone(), req.uri().clone());
         let fut = self.inner.call(req);
-        match disconnect {
+        match watched {
             // Not served by oxtor's engine: nothing tells us about the client.
-            None => ResponseFuture::passthrough(fut),
-            Some(d) => ResponseFuture {
+            false => ResponseFuture::passthrough(fut),
+            true => ResponseFuture {
                 state: State::Watching {
                     fut,
-                    gone: d.wait_owned(),
-                    watch: Box::new(Watch {
+                    watch: Watch {
+                        gone: None,
                         call,
                         metrics: self.metrics.clone(),
                         started: Instant::now(),
                         method,
                         uri,
                         disconnected: false,
-                    }),
+                    },
                 },
             },
         }
@@ -117,6 +114,8 @@ where
 
 /// What a watched call keeps for when its client goes away.
 struct Watch {
+    /// Made when the call first waits: a call done in one poll never watches its client.
+    gone: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     call: Arc<CallLifecycle>,
     metrics: LifecycleMetrics,
     started: Instant,
@@ -140,8 +139,7 @@ pin_project! {
         Passthrough { #[pin] fut: F },
         Watching {
             #[pin] fut: F,
-            #[pin] gone: WaitForCancellationFutureOwned,
-            watch: Box<Watch>,
+            watch: Watch,
         },
         Done,
     }
@@ -164,9 +162,9 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.project().state;
-        let (mut fut, gone, watch) = match state.as_mut().project() {
+        let (mut fut, watch) = match state.as_mut().project() {
             StateProj::Passthrough { fut } => return fut.poll(cx),
-            StateProj::Watching { fut, gone, watch } => (fut, gone, watch),
+            StateProj::Watching { fut, watch } => (fut, watch),
             StateProj::Done => return Poll::Ready(Ok(aborted())),
         };
         if let Poll::Ready(out) = fut.as_mut().poll(cx) {
@@ -182,7 +180,15 @@ where
             state.project_replace(State::Done);
             return Poll::Ready(out);
         }
-        if watch.disconnected || gone.poll(cx).is_pending() {
+        if watch.disconnected {
+            return Poll::Pending;
+        }
+        let gone = match (&mut watch.gone, &watch.call.disconnect) {
+            (Some(gone), _) => gone,
+            (gone @ None, Some(d)) => gone.insert(Box::pin(d.wait_owned())),
+            (None, None) => return Poll::Pending,
+        };
+        if gone.as_mut().poll(cx).is_pending() {
             return Poll::Pending;
         }
         watch.disconnected = true;
@@ -191,7 +197,7 @@ where
         }
         // Cancel: tell the handler, give it one poll to run a `select!` branch on its
         // cancellation, then drop it (its `Drop` guards run).
-        watch.call.token.cancel();
+        watch.call.cancel();
         let _ = fut.poll(cx);
         let latency = watch.started.elapsed();
         watch.metrics.record_cancelled();

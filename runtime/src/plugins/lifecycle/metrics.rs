@@ -4,9 +4,10 @@ use std::sync::{
     Arc,
 };
 
-/// Counters of calls whose client went away, readable at any time (a cheap clone shares them).
-/// Every request of a route the plugin covers also carries it (`Extension<LifecycleMetrics>`).
-/// See the [module docs](super).
+/// Counters of calls whose client went away, readable at any time (a cheap clone shares them):
+/// from [`HttpRequestLifecycle::metrics`](super::HttpRequestLifecycle::metrics), or handed to
+/// the plugin with [`metrics`](super::HttpRequestLifecycleConfig::metrics). See the
+/// [module docs](super).
 #[derive(Clone, Debug, Default)]
 pub struct LifecycleMetrics {
     inner: Arc<Counters>,
