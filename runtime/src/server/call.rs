@@ -4,7 +4,7 @@
 //!
 //! hyper drops a service future when its client goes away (an HTTP/1.1 connection error, an
 //! HTTP/2 stream reset). Dropped at an arbitrary `.await`, a handler would be cancelled by
-//! accident; instead [`CallFuture`] fires the call's [`ClientDisconnect`] and moves the unfinished
+//! accident; instead `CallFuture` fires the call's [`ClientDisconnect`] and moves the unfinished
 //! future onto its own task, where it runs to completion (or is cancelled by choice, by the
 //! `HttpRequestLifecycle` plugin that watches the signal). Only a hard stop (the grace period is
 //! over, or [`RunningServer::abort`](super::RunningServer::abort)) really drops calls.

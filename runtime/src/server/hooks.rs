@@ -7,6 +7,31 @@
 //! - [`EngineHooks::wrap_stream`] installs the one [`StreamWrapper`] that turns the accepted TCP
 //!   stream into the stream HTTP is spoken over (TLS does its handshake there) and may attach
 //!   extensions every request on that connection carries.
+//!
+//! # Example
+//! ```
+//! use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+//! use axum::{routing::get, Router};
+//! use oxtor_runtime::{server::{ConnectionInfo, WrappedStream}, testing::TestApplication, Application};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> oxtor_runtime::Result<()> {
+//! let accepted = Arc::new(AtomicUsize::new(0));
+//! let mut app = Application::new(());
+//! let seen = accepted.clone();
+//! app.engine_hooks().on_connection(move |conn: &ConnectionInfo| {
+//!     assert!(conn.peer_addr.ip().is_loopback());
+//!     seen.fetch_add(1, Ordering::SeqCst);
+//! });
+//! // Where TLS does its handshake; this one passes the stream through unchanged.
+//! app.engine_hooks().wrap_stream(|io, _conn: &ConnectionInfo| async move {
+//!     Ok(WrappedStream { io, extensions: http::Extensions::new() })
+//! })?;
+//! app.routing(Router::new().route("/", get(|| async { "hi" })))?;
+//! let server = TestApplication::start(app).await?;
+//! assert_eq!(server.get_text("/").await?, "hi");
+//! assert_eq!(accepted.load(Ordering::SeqCst), 1);
+//! # Ok(()) }
+//! ```
 use std::{fmt, future::Future, io, net::SocketAddr, pin::Pin, sync::Arc};
 
 use tokio::io::{AsyncRead, AsyncWrite};

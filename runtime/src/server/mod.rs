@@ -4,13 +4,14 @@
 //!
 //! What the engine guarantees a call:
 //! - **It runs to completion**, even if its client goes away: hyper drops a handler's future when
-//!   the client leaves, and the engine moves that future onto its own task instead (see
-//!   [`call`]). Cancelling a call on disconnect is a choice, made by the
+//!   the client leaves, and the engine moves that future onto its own task instead.
+//!   Cancelling a call on disconnect is a choice, made by the
 //!   `HttpRequestLifecycle` plugin.
 //! - **Half-close is kept**: a client that sends its request and then shuts down its writing
 //!   side (`nc -N`, some HTTP/1.0 clients) still gets its answer (hyper's `half_close` is on).
 //! - **It learns that its client went away**: [`ClientDisconnect`] in the request's extensions
-//!   fires on the client's FIN or RST (also while the request body is unread, see [`watch`]), or
+//!   fires on the client's FIN or RST (also while the request body is unread: the engine
+//!   watches a duplicate of the socket for `EPOLLRDHUP` once someone listens), or
 //!   on the reset of its HTTP/2 stream, and never for another call.
 //! - **Graceful shutdown**: [`RunningServer::shutdown`] (and [`Server::run`] on SIGINT/SIGTERM)
 //!   stops accepting, lets in-flight calls finish within
@@ -51,13 +52,13 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{app::Application, error::Error, Result};
 
-pub mod call;
+mod call;
 mod config;
 mod connection;
 mod control;
 pub mod hooks;
 mod shutdown;
-pub mod watch;
+mod watch;
 
 #[doc(inline)]
 pub use call::{AbortCall, ClientDisconnect};
