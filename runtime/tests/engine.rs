@@ -147,6 +147,45 @@ pub(crate) fn close_with_reset(s: TcpStream) {
 }
 
 #[tokio::test]
+async fn h2_stream_reset_does_not_cancel_the_call_but_signals_it() {
+    let (tx, mut rx) = mpsc::unbounded_channel::<&'static str>();
+    let handler = move |Extension(gone): Extension<ClientDisconnect>| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send("started");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = tx.send(if gone.is_disconnected() {
+                "finished, client gone"
+            } else {
+                "finished"
+            });
+            "done"
+        }
+    };
+    let server = TestApplication::start(app(Router::new().route("/work", get(handler))))
+        .await
+        .unwrap();
+    let s = server.connect().await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(s),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let req = http::Request::get(server.url("/work"))
+        .body(Body::empty())
+        .unwrap();
+    let pending = tokio::spawn(sender.send_request(req));
+    assert_eq!(timeout(LIMIT, rx.recv()).await.unwrap(), Some("started"));
+    pending.abort(); // RST_STREAM: hyper drops the service future
+    assert_eq!(
+        timeout(LIMIT, rx.recv()).await.unwrap(),
+        Some("finished, client gone")
+    );
+}
+
+#[tokio::test]
 async fn disconnect_signal_fires_while_request_body_is_unread() {
     let (tx, mut rx) = mpsc::unbounded_channel::<Duration>();
     let handler = move |Extension(gone): Extension<ClientDisconnect>| {

@@ -608,3 +608,50 @@ async fn ten_thousand_disconnects_leave_no_task_or_memory_behind() {
     );
     drain.abort();
 }
+
+/// Runs a real peer (`nc`, `curl`) with a time limit and returns its standard output.
+async fn run_peer(cmd: &str, args: &[&str], stdin: &[u8]) -> String {
+    use std::process::Stdio;
+    let mut child = tokio::process::Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("`{cmd}` is needed (scripts/test installs it): {e}"));
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin).await.unwrap();
+    drop(input);
+    let out = timeout(LIMIT, child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn nc_half_closing_gets_answer_from_non_cancelling_route() {
+    let (app, _rx, _) = app(Some(true));
+    let server = TestApplication::start(app).await.unwrap();
+    let port = server.addr().port().to_string();
+    // `nc -N` shuts down its writing side once the request is sent, then reads the answer.
+    let out = run_peer(
+        "nc",
+        &["-N", "127.0.0.1", &port],
+        b"GET /slow?ms=200 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        out.starts_with("HTTP/1.1 200 OK") && out.ends_with("done"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn curl_h2c_call_completes_with_plugin_on() {
+    let (app, _rx, _) = app(Some(true));
+    let server = TestApplication::start(app).await.unwrap();
+    let url = server.url("/work?ms=100");
+    let out = run_peer("curl", &["-s", "--http2-prior-knowledge", &url], b"").await;
+    assert_eq!(out, "done");
+}
