@@ -114,3 +114,48 @@ impl Registry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::Arc, task::Context};
+
+    use futures_util::task::noop_waker_ref;
+
+    use super::*;
+
+    #[test]
+    fn registry_tells_registered_connections_and_forgets_removed_ones() {
+        let registry = Registry::default();
+        let (a, b) = (
+            Arc::new(ConnControl::default()),
+            Arc::new(ConnControl::default()),
+        );
+        registry.insert(1, a.clone());
+        registry.insert(2, b.clone());
+        registry.remove(2);
+        registry.graceful();
+        let mut cx = Context::from_waker(noop_waker_ref());
+        assert!(a.poll_flags(&mut cx).graceful());
+        assert!(!b.poll_flags(&mut cx).graceful());
+        registry.hard_stop();
+        assert!(a.poll_flags(&mut cx).hard_stop());
+    }
+
+    #[test]
+    fn late_connection_catches_up_with_shutdown() {
+        let c = ConnControl::default();
+        Registry::catch_up(&c, true, false);
+        let mut cx = Context::from_waker(noop_waker_ref());
+        let flags = c.poll_flags(&mut cx);
+        assert!(flags.graceful() && !flags.hard_stop());
+    }
+
+    #[test]
+    fn watch_is_pending_until_asked_for() {
+        let c = ConnControl::default();
+        let mut cx = Context::from_waker(noop_waker_ref());
+        assert!(c.poll_watch(&mut cx).is_pending());
+        c.watch();
+        assert!(c.poll_watch(&mut cx).is_ready());
+    }
+}

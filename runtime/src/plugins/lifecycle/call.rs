@@ -228,3 +228,57 @@ impl<S: Send + Sync> FromRequestParts<S> for CallScope {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_made_after_the_call_was_cancelled_is_cancelled() {
+        let call = CallLifecycle::new(true, None);
+        call.cancel();
+        assert!(call.token().is_cancelled());
+    }
+
+    #[test]
+    fn cancelling_cancels_a_token_made_before() {
+        let call = CallLifecycle::new(true, None);
+        let token = call.token();
+        assert!(!token.is_cancelled());
+        call.cancel();
+        assert!(token.is_cancelled());
+    }
+
+    #[test]
+    fn call_cancelled_has_ktor_messages_and_connection_closed_root_cause() {
+        let err = CallCancelled {
+            cause: ConnectionClosed,
+        };
+        assert_eq!(
+            err.to_string(),
+            "Call context was cancelled by `HttpRequestLifecycle` plugin"
+        );
+        let root = std::error::Error::source(&err).expect("a cause");
+        assert_eq!(root.to_string(), "Connection was closed");
+        assert!(root.is::<ConnectionClosed>());
+    }
+
+    #[tokio::test]
+    async fn cancellation_outside_the_plugin_is_never_cancelled() {
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        let Ok(cancel) = Cancellation::from_request_parts(&mut parts, &()).await;
+        assert_eq!(cancel.ensure_active(), Ok(()));
+        assert_eq!(cancel.cause(), None);
+    }
+
+    #[tokio::test]
+    async fn cancellation_reflects_its_call() {
+        let call = Arc::new(CallLifecycle::new(true, None));
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        parts.extensions.insert(call.clone());
+        let Ok(cancel) = Cancellation::from_request_parts(&mut parts, &()).await;
+        call.cancel();
+        assert_eq!(cancel.cause(), Some(ConnectionClosed));
+        assert!(cancel.ensure_active().is_err());
+    }
+}

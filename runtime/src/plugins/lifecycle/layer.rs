@@ -218,3 +218,40 @@ fn aborted<B: Default>() -> Response<B> {
     res.extensions_mut().insert(AbortCall);
     res
 }
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn outside_oxtor_engine_passes_the_response_through() {
+        let svc = LifecycleLayer::new(true).layer(tower::service_fn(|_req: Request<()>| async {
+            Ok::<_, Infallible>(Response::new("hi".to_owned()))
+        }));
+        let res = svc
+            .oneshot(Request::new(()))
+            .await
+            .unwrap_or_else(|e| match e {});
+        assert_eq!(res.body(), "hi");
+        assert!(res.extensions().get::<AbortCall>().is_none());
+    }
+
+    #[tokio::test]
+    async fn inner_layer_sets_the_policy_of_the_outer_call() {
+        let inner =
+            LifecycleLayer::new(false).layer(tower::service_fn(|req: Request<()>| async move {
+                let call = req.extensions().get::<Arc<CallLifecycle>>().cloned();
+                Ok::<_, Infallible>(Response::new(call.map(|c| c.cancel_on_close())))
+            }));
+        let svc = LifecycleLayer::new(true).layer(inner);
+        let res = svc
+            .oneshot(Request::new(()))
+            .await
+            .unwrap_or_else(|e| match e {});
+        assert_eq!(*res.body(), Some(false));
+    }
+}
