@@ -498,3 +498,30 @@ async fn sigterm_lets_a_slow_request_finish_then_exits_zero() {
         .unwrap();
     assert!(status.success(), "child exited with {status}");
 }
+
+#[tokio::test]
+async fn test_client_reuses_one_keep_alive_connection() {
+    let opened = Arc::new(AtomicUsize::new(0));
+    let mut a = app(Router::new().route("/", get(|| async { "hi" })));
+    let o = opened.clone();
+    a.engine_hooks().on_connection(move |_| {
+        o.fetch_add(1, Ordering::SeqCst);
+    });
+    let server = TestApplication::start(a).await.unwrap();
+    let client = server.client();
+    for _ in 0..3 {
+        let res = client
+            .request(
+                http::Request::get(server.url("/"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let body = http_body_util::BodyExt::collect(res.into_body())
+            .await
+            .unwrap();
+        assert_eq!(&body.to_bytes()[..], b"hi");
+    }
+    assert_eq!(opened.load(Ordering::SeqCst), 1);
+}
