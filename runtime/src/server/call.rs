@@ -23,6 +23,8 @@ use hyper::body::Incoming;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tower_service::Service;
 
+use crate::plugins::lifecycle::{self, ResponseFuture};
+
 use super::{control::ConnControl, hooks::ConnectionInfo, EngineShared};
 
 /// The signal that a call's client went away, in every request's extensions
@@ -129,9 +131,15 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
         ));
         ext.insert(ConnectInfo(self.conn.info.peer_addr));
         ext.insert(self.conn.info.clone());
+        let watch = self
+            .shared
+            .hooks
+            .lifecycle
+            .as_ref()
+            .and_then(|l| lifecycle::begin(&mut req, l.cancel_call_on_close, &l.metrics));
         let mut router: Router = self.shared.router.clone();
         CallFuture {
-            inner: Some(Box::pin(router.call(req))),
+            inner: Some(Box::pin(ResponseFuture::new(router.call(req), watch))),
             token,
             shared: self.shared.clone(),
         }
@@ -140,7 +148,7 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
 
 /// The future of one call. See the [module docs](self).
 pub(crate) struct CallFuture {
-    inner: Option<Pin<Box<RouteFuture<Infallible>>>>,
+    inner: Option<Pin<Box<ResponseFuture<RouteFuture<Infallible>>>>>,
     token: CancellationToken,
     shared: Arc<EngineShared>,
 }

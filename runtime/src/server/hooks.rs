@@ -114,6 +114,8 @@ pub struct EngineHooks {
     pub(crate) on_connection: Vec<ConnectionCallback>,
     pub(crate) on_connection_closed: Vec<ConnectionCallback>,
     pub(crate) wrapper: Option<Arc<dyn StreamWrapper>>,
+    /// Set by the `HttpRequestLifecycle` plugin: the engine watches every call.
+    pub(crate) lifecycle: Option<crate::plugins::lifecycle::EngineLifecycle>,
 }
 
 impl fmt::Debug for EngineHooks {
@@ -122,6 +124,7 @@ impl fmt::Debug for EngineHooks {
             .field("on_connection", &self.on_connection.len())
             .field("on_connection_closed", &self.on_connection_closed.len())
             .field("wrap_stream", &self.wrapper.is_some())
+            .field("lifecycle", &self.lifecycle)
             .finish()
     }
 }

@@ -80,40 +80,41 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        if let Some(call) = req.extensions().get::<Arc<CallLifecycle>>() {
-            // An outer layer owns the call; this one sets the policy of its routes.
-            call.set_cancel_on_close(self.cancel_call_on_close);
-            return ResponseFuture::passthrough(self.inner.call(req));
-        }
-        let disconnect = req.extensions().get::<ClientDisconnect>().cloned();
-        let watched = disconnect.is_some();
-        let call = Arc::new(CallLifecycle::new(self.cancel_call_on_close, disconnect));
-        req.extensions_mut().insert(call.clone());
-        let (method, uri) = (req.method().clone(), req.uri().clone());
-        let fut = self.inner.call(req);
-        match watched {
-            // Not served by oxtor's engine: nothing tells us about the client.
-            false => ResponseFuture::passthrough(fut),
-            true => ResponseFuture {
-                state: State::Watching {
-                    fut,
-                    watch: Watch {
-                        gone: None,
-                        call,
-                        metrics: self.metrics.clone(),
-                        started: Instant::now(),
-                        method,
-                        uri,
-                        disconnected: false,
-                    },
-                },
-            },
-        }
+        let watch = begin(&mut req, self.cancel_call_on_close, &self.metrics);
+        ResponseFuture::new(self.inner.call(req), watch)
     }
 }
 
+/// Takes charge of a call before its request goes in: if another lifecycle (the engine's, or an
+/// outer layer) owns the call, sets its policy and returns `None`; otherwise creates the call's
+/// lifecycle and returns what [`ResponseFuture`] needs to watch it (`None` if no engine tells
+/// about the client).
+pub(crate) fn begin<B>(
+    req: &mut Request<B>,
+    cancel_call_on_close: bool,
+    metrics: &LifecycleMetrics,
+) -> Option<Watch> {
+    if let Some(call) = req.extensions().get::<Arc<CallLifecycle>>() {
+        call.set_cancel_on_close(cancel_call_on_close);
+        return None;
+    }
+    let disconnect = req.extensions().get::<ClientDisconnect>().cloned();
+    let watched = disconnect.is_some();
+    let call = Arc::new(CallLifecycle::new(cancel_call_on_close, disconnect));
+    req.extensions_mut().insert(call.clone());
+    watched.then(|| Watch {
+        gone: None,
+        call,
+        metrics: metrics.clone(),
+        started: Instant::now(),
+        method: req.method().clone(),
+        uri: req.uri().clone(),
+        disconnected: false,
+    })
+}
+
 /// What a watched call keeps for when its client goes away.
-struct Watch {
+pub(crate) struct Watch {
     /// Made when the call first waits: a call done in one poll never watches its client.
     gone: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     call: Arc<CallLifecycle>,
@@ -146,10 +147,13 @@ pin_project! {
 }
 
 impl<F> ResponseFuture<F> {
-    fn passthrough(fut: F) -> Self {
-        Self {
-            state: State::Passthrough { fut },
-        }
+    /// `fut`, watched if `watch` is given (see [`begin`]).
+    pub(crate) fn new(fut: F, watch: Option<Watch>) -> Self {
+        let state = match watch {
+            Some(watch) => State::Watching { fut, watch },
+            None => State::Passthrough { fut },
+        };
+        Self { state }
     }
 }
 

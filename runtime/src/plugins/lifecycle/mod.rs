@@ -71,6 +71,8 @@ pub use block::{lifecycle, LifecycleBlock};
 pub use call::{CallCancelled, CallScope, Cancellation, ConnectionClosed};
 #[doc(inline)]
 pub use layer::{Lifecycle, LifecycleLayer, ResponseFuture};
+
+pub(crate) use layer::begin;
 #[doc(inline)]
 pub use metrics::LifecycleMetrics;
 
@@ -122,13 +124,26 @@ impl HttpRequestLifecycle {
     }
 }
 
+/// What the engine runs for every call when the plugin is installed (see
+/// [`EngineHooks`](crate::server::EngineHooks)): the same watch as [`LifecycleLayer`], around the
+/// whole application, without a router layer's per-request cost.
+#[derive(Clone, Debug)]
+pub(crate) struct EngineLifecycle {
+    pub(crate) cancel_call_on_close: bool,
+    pub(crate) metrics: LifecycleMetrics,
+}
+
 impl<S: Clone + Send + Sync + 'static> Plugin<S> for HttpRequestLifecycle {
     const NAME: &'static str = "HttpRequestLifecycle";
 
+    /// Registers the call watch with the engine. An application served by something else than
+    /// oxtor's engine (`into_router()` + `axum::serve`) learns nothing about its clients, so
+    /// there the plugin does nothing.
     fn install(self, app: &mut Application<S>) -> Result<()> {
-        app.layer(
-            LifecycleLayer::new(self.config.cancel_call_on_close).metrics(self.config.metrics),
-        );
+        app.engine_hooks().lifecycle = Some(EngineLifecycle {
+            cancel_call_on_close: self.config.cancel_call_on_close,
+            metrics: self.config.metrics,
+        });
         Ok(())
     }
 }
