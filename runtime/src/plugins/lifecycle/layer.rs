@@ -17,12 +17,14 @@ use tower_service::Service;
 use super::{call::CallLifecycle, metrics::LifecycleMetrics};
 use crate::server::{AbortCall, ClientDisconnect};
 
-/// The tower layer of the `HttpRequestLifecycle` plugin (and of the `lifecycle` routing block).
+/// The tower layer behind the `lifecycle` routing block; usable anywhere a tower layer is.
 ///
-/// The first one on a request's way owns the call: it watches the client and cancels the call
-/// if the policy is `cancel_call_on_close` when the client goes away. Any later one (closer to
-/// the handler, e.g. a `lifecycle(cancel_call_on_close = false) { .. }` block) only sets the
-/// policy for its routes. See the [module docs](super).
+/// The first lifecycle on a request's way owns the call — the engine's when the
+/// `HttpRequestLifecycle` plugin is installed (it watches every call without a router layer),
+/// else the outermost `LifecycleLayer`: it watches the client and cancels the call if the policy
+/// is `cancel_call_on_close` when the client goes away. Any later one (closer to the handler,
+/// e.g. a `lifecycle(cancel_call_on_close = false) { .. }` block) only sets the policy for its
+/// routes. See the [module docs](super).
 #[derive(Clone, Debug, Default)]
 pub struct LifecycleLayer {
     cancel_call_on_close: bool,

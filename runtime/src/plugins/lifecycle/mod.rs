@@ -19,6 +19,13 @@
 //!   `Connection: close`, or is HTTP/1.0, completes normally (unlike Ktor 3.4.0's KTOR-9731).
 //!   A route that must answer half-closing clients goes in a
 //!   `lifecycle(cancel_call_on_close = false) { .. }` routing block ([`lifecycle`]).
+//! - **Per route**: the plugin sets the application's default; a `lifecycle(..)` block (a
+//!   [`LifecycleLayer`] on its routes) overrides it for the routes inside, either way, and works
+//!   without the plugin too.
+//! - **Where it runs**: the plugin registers with oxtor's engine, which watches each call itself
+//!   (no router layer, so the plugin costs about nothing on calls that finish in one poll; the
+//!   client's socket is watched only once a call waits). An application served some other way
+//!   (`into_router()` + `axum::serve`) gets no disconnect signal, so nothing is cancelled there.
 //!
 //! # Example
 //! ```
