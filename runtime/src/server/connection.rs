@@ -26,6 +26,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Engin
     let span = tracing::debug_span!("connection", id, %peer);
     async move {
         let _ = stream.set_nodelay(true);
+        tracing::trace!("connection accepted");
         shared.hooks.connection_opened(&info);
         let watcher = ReadClosedWatcher::new(&stream);
         match shared.hooks.wrapper.clone() {

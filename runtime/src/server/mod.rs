@@ -196,7 +196,8 @@ impl Server {
     }
 }
 
-/// A server accepting connections in the background.
+/// A server accepting connections in the background. Dropping it leaves the server running until
+/// the runtime ends; stop it with [`shutdown`](Self::shutdown) or [`abort`](Self::abort).
 pub struct RunningServer {
     local_addr: SocketAddr,
     grace: Duration,
