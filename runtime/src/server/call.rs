@@ -125,18 +125,24 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
         if let Some(conn_ext) = &self.conn.extensions {
             ext.extend(conn_ext.clone());
         }
-        ext.insert(ClientDisconnect::new(
-            token.clone(),
-            self.conn.control.clone(),
-        ));
+        let disconnect = ClientDisconnect::new(token.clone(), self.conn.control.clone());
         ext.insert(ConnectInfo(self.conn.info.peer_addr));
         ext.insert(self.conn.info.clone());
-        let watch = self
-            .shared
-            .hooks
-            .lifecycle
-            .as_ref()
-            .and_then(|l| lifecycle::begin(&mut req, l.cancel_call_on_close, &l.metrics));
+        let watch = match &self.shared.hooks.lifecycle {
+            None => {
+                ext.insert(disconnect);
+                None
+            }
+            Some(l) => {
+                ext.insert(disconnect.clone());
+                Some(lifecycle::begin_engine_call(
+                    &mut req,
+                    disconnect,
+                    l.cancel_call_on_close,
+                    &l.metrics,
+                ))
+            }
+        };
         let mut router: Router = self.shared.router.clone();
         CallFuture {
             inner: Some(Box::pin(ResponseFuture::new(router.call(req), watch))),

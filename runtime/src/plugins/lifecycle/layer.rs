@@ -87,6 +87,26 @@ where
     }
 }
 
+/// [`begin`] for the engine, the first on every request's way: no look-ups.
+pub(crate) fn begin_engine_call<B>(
+    req: &mut Request<B>,
+    disconnect: ClientDisconnect,
+    cancel_call_on_close: bool,
+    metrics: &LifecycleMetrics,
+) -> Watch {
+    let call = Arc::new(CallLifecycle::new(cancel_call_on_close, Some(disconnect)));
+    req.extensions_mut().insert(call.clone());
+    Watch {
+        gone: None,
+        call,
+        metrics: metrics.clone(),
+        started: Instant::now(),
+        method: req.method().clone(),
+        uri: req.uri().clone(),
+        disconnected: false,
+    }
+}
+
 /// Takes charge of a call before its request goes in: if another lifecycle (the engine's, or an
 /// outer layer) owns the call, sets its policy and returns `None`; otherwise creates the call's
 /// lifecycle and returns what [`ResponseFuture`] needs to watch it (`None` if no engine tells

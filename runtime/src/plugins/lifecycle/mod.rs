@@ -79,7 +79,7 @@ pub use call::{CallCancelled, CallScope, Cancellation, ConnectionClosed};
 #[doc(inline)]
 pub use layer::{Lifecycle, LifecycleLayer, ResponseFuture};
 
-pub(crate) use layer::begin;
+pub(crate) use layer::begin_engine_call;
 #[doc(inline)]
 pub use metrics::LifecycleMetrics;
 
