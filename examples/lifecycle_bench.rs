@@ -2,7 +2,8 @@
 //!
 //! - `lifecycle_bench serve PORT_ON PORT_OFF PORT_AXUM`: `GET /hello` served three ways on a
 //!   one-thread runtime: oxtor with `HttpRequestLifecycle { cancel_call_on_close = true }`,
-//!   oxtor without the plugin, and plain axum (`axum::serve`).
+//!   oxtor without the plugin, and plain axum (`axum::serve`); an optional fourth port serves
+//!   oxtor without the plugin but with a 30 s header read timeout (to price hyper's timer).
 //! - `lifecycle_bench cancel-latency N`: N calls to a cancelling route, each disconnected once
 //!   its handler runs; prints the p50/p99/max time from the client's close to the handler's
 //!   clean-up.
@@ -43,12 +44,12 @@ async fn serve(ports: &[u16]) -> oxtor::Result<()> {
     let b = Server::new(oxtor_app(false)?, ServerConfig::local(*off))
         .start()
         .await?;
-    // Diagnostics: without the header read timeout (and its per-request timer).
+    // Diagnostics: with a header read timeout (and so hyper's per-request timer).
     let mut others = Vec::new();
     if let Some(p) = extra.first() {
         others.push(
             Server::new(oxtor_app(false)?, ServerConfig::local(*p))
-                .header_read_timeout(None)
+                .header_read_timeout(Some(Duration::from_secs(30)))
                 .start()
                 .await?,
         );
