@@ -100,9 +100,7 @@ pub(crate) fn begin_engine_call<B>(
         gone: None,
         call,
         metrics: metrics.clone(),
-        started: Instant::now(),
-        method: req.method().clone(),
-        uri: req.uri().clone(),
+        log: CallLog::new(req),
         disconnected: false,
     }
 }
@@ -128,11 +126,26 @@ pub(crate) fn begin<B>(
         gone: None,
         call,
         metrics: metrics.clone(),
-        started: Instant::now(),
-        method: req.method().clone(),
-        uri: req.uri().clone(),
+        log: CallLog::new(req),
         disconnected: false,
     })
+}
+
+/// What the debug log of a call whose client went away says; only kept while `debug` is on.
+pub(crate) struct CallLog {
+    started: Instant,
+    method: Method,
+    uri: Uri,
+}
+
+impl CallLog {
+    fn new<B>(req: &Request<B>) -> Option<Self> {
+        tracing::enabled!(tracing::Level::DEBUG).then(|| Self {
+            started: Instant::now(),
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+        })
+    }
 }
 
 /// What a watched call keeps for when its client goes away.
@@ -141,9 +154,7 @@ pub(crate) struct Watch {
     gone: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     call: Arc<CallLifecycle>,
     metrics: LifecycleMetrics,
-    started: Instant,
-    method: Method,
-    uri: Uri,
+    log: Option<CallLog>,
     disconnected: bool,
 }
 
@@ -196,12 +207,14 @@ where
         if let Poll::Ready(out) = fut.as_mut().poll(cx) {
             if watch.disconnected {
                 watch.metrics.record_finished_without_client();
-                tracing::debug!(
-                    method = %watch.method,
-                    uri = %watch.uri,
-                    latency_ms = watch.started.elapsed().as_secs_f64() * 1e3,
-                    "call finished after its client went away; response discarded"
-                );
+                if let Some(log) = &watch.log {
+                    tracing::debug!(
+                        method = %log.method,
+                        uri = %log.uri,
+                        latency_ms = log.started.elapsed().as_secs_f64() * 1e3,
+                        "call finished after its client went away; response discarded"
+                    );
+                }
             }
             state.project_replace(State::Done);
             return Poll::Ready(out);
@@ -225,14 +238,15 @@ where
         // cancellation, then drop it (its `Drop` guards run).
         watch.call.cancel();
         let _ = fut.poll(cx);
-        let latency = watch.started.elapsed();
         watch.metrics.record_cancelled();
-        tracing::debug!(
-            method = %watch.method,
-            uri = %watch.uri,
-            latency_ms = latency.as_secs_f64() * 1e3,
-            "call cancelled: its client went away"
-        );
+        if let Some(log) = &watch.log {
+            tracing::debug!(
+                method = %log.method,
+                uri = %log.uri,
+                latency_ms = log.started.elapsed().as_secs_f64() * 1e3,
+                "call cancelled: its client went away"
+            );
+        }
         state.project_replace(State::Done);
         Poll::Ready(Ok(aborted()))
     }
