@@ -1,12 +1,58 @@
-//! The showcase's lifecycle part.
-use oxtor::Application;
+//! The showcase's lifecycle part: `HttpRequestLifecycle { cancel_call_on_close = true }`, the
+//! seed's `GET /long-process`, `GET /work?ms=N` (cancelled when its client leaves) and
+//! `GET /slow?ms=N` (under `lifecycle(cancel_call_on_close = false)`: always finishes).
+use std::time::Duration;
 
-/// Installs the lifecycle plugin.
-pub(crate) fn install(_app: &mut Application) -> oxtor::Result<()> {
-    Ok(())
+use axum::{extract::Query, routing::get, Router};
+use oxtor::{
+    plugins::lifecycle::{Cancellation, HttpRequestLifecycle},
+    routing::{blocks, RoutingBlock},
+    Application,
+};
+use serde::Deserialize;
+
+/// Installs the lifecycle plugin: calls are cancelled when their client goes away.
+pub(crate) fn install(app: &mut Application) -> oxtor::Result<()> {
+    app.install(HttpRequestLifecycle::configure(|cfg| {
+        cfg.cancel_call_on_close(true);
+    }))
+}
+
+/// The seed's loop: important work every 10 s until the client leaves.
+async fn long_process(cancel: Cancellation) -> &'static str {
+    let work = async {
+        while !cancel.is_cancelled() {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            tracing::info!("Very important work.");
+        }
+    };
+    tokio::select! {
+        _ = work => "Completed",
+        _ = cancel.cancelled() => {
+            tracing::info!("Cleaning up resources.");
+            ""
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Work {
+    ms: Option<u64>,
+}
+
+/// Sleeps `ms` milliseconds (at most a minute), then answers `done`.
+async fn work(Query(q): Query<Work>) -> &'static str {
+    let ms = q.ms.unwrap_or(1_000).min(60_000);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    "done"
 }
 
 /// The lifecycle routes.
-pub(crate) fn routes() -> axum::Router {
-    axum::Router::new()
+pub(crate) fn routes() -> Router {
+    let mut finishing = blocks::lifecycle();
+    finishing.cancel_call_on_close(false);
+    Router::new()
+        .route("/long-process", get(long_process))
+        .route("/work", get(work))
+        .merge(finishing.wrap(Router::new().route("/slow", get(work))))
 }

@@ -89,6 +89,9 @@ pub mod blocks {
 
     use super::RoutingBlock;
 
+    #[doc(inline)]
+    pub use crate::plugins::lifecycle::{lifecycle, LifecycleBlock};
+
     /// `layer(l) { routes }`: wraps only the nested routes in the tower layer `l`, so a plugin
     /// installed this way covers one route group.
     pub fn layer<L>(layer: L) -> LayerBlock<L> {

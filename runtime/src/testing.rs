@@ -1,6 +1,12 @@
 //! Testing: [`TestApplication`], the analogue of Ktor's `testApplication`. It serves an
 //! [`Application`] with the real engine on `127.0.0.1:0` and shuts it down when dropped.
 //!
+//! Helpers send requests over real sockets: [`TestApplication::get_text`] and
+//! [`TestApplication::get`] (a fresh HTTP/1.1 connection each), [`TestApplication::send`] for any
+//! request, [`TestApplication::send_h2c`] over HTTP/2 with prior knowledge,
+//! [`TestApplication::client`] for a pooled hyper client, and [`TestApplication::connect`] for a
+//! raw [`TcpStream`] when a test needs to misbehave (disconnect, half-close, pipeline).
+//!
 //! # Example
 //! ```
 //! use oxtor_runtime::{testing::TestApplication, Application};
@@ -12,28 +18,81 @@
 //! let server = TestApplication::start(app).await?;
 //! assert_eq!(server.get_text("/hello").await?, "Hello, world!");
 //! assert!(server.url("/hello").starts_with("http://127.0.0.1:"));
+//!
+//! let res = server.get("/missing").await?;
+//! assert_eq!(res.status, http::StatusCode::NOT_FOUND);
+//!
+//! let req = http::Request::get("/hello").body(axum::body::Body::empty()).expect("valid request");
+//! let res = server.send_h2c(req).await?;
+//! assert_eq!((res.version, res.text()?.as_str()), (http::Version::HTTP_2, "Hello, world!"));
 //! # Ok(()) }
 //! ```
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
+use axum::body::Body;
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode, Version};
 use http_body_util::BodyExt;
+use hyper_util::{
+    client::legacy::{connect::HttpConnector, Client},
+    rt::{TokioExecutor, TokioIo},
+};
+use tokio::net::TcpStream;
 
 use crate::{
     server::{RunningServer, Server, ServerConfig},
     Application, Error, Result,
 };
 
+/// How long a helper request may take before it fails the test.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// An application served on 127.0.0.1 with a free port, until dropped.
+/// See the [module docs](crate::testing).
 #[derive(Debug)]
 pub struct TestApplication {
     running: Option<RunningServer>,
     addr: SocketAddr,
 }
 
+/// A response read whole by a [`TestApplication`] helper.
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    /// The status code.
+    pub status: StatusCode,
+    /// The HTTP version it came over.
+    pub version: Version,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> Result<String> {
+        String::from_utf8(self.body.to_vec())
+            .map_err(|e| Error::Other(format!("response body is not UTF-8: {e}")))
+    }
+
+    /// A header's value as text, if present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
 impl TestApplication {
-    /// Starts `app` on 127.0.0.1:0 with the real engine.
+    /// Starts `app` on 127.0.0.1:0 with the real engine (10 s grace period).
     pub async fn start<S: Clone + Send + Sync + 'static>(app: Application<S>) -> Result<Self> {
-        let running = Server::new(app, ServerConfig::local(0)).start().await?;
+        Self::start_with(app, ServerConfig::local(0)).await
+    }
+
+    /// Starts `app` with `config` (its host and port are used as given; port 0 picks one).
+    pub async fn start_with<S: Clone + Send + Sync + 'static>(
+        app: Application<S>,
+        config: ServerConfig,
+    ) -> Result<Self> {
+        let running = Server::new(app, config).start().await?;
         let addr = running.local_addr();
         Ok(Self {
             running: Some(running),
@@ -51,31 +110,69 @@ impl TestApplication {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// GETs `path` over a fresh HTTP/1.1 connection and returns the body as text.
+    /// A raw TCP connection to the application.
+    pub async fn connect(&self) -> Result<TcpStream> {
+        TcpStream::connect(self.addr)
+            .await
+            .map_err(|e| Error::io("connect to test application", e))
+    }
+
+    /// A pooled HTTP/1.1 client (hyper-util's legacy client); give it absolute URLs
+    /// ([`url`](Self::url)).
+    pub fn client(&self) -> Client<HttpConnector, Body> {
+        Client::builder(TokioExecutor::new()).build_http()
+    }
+
+    /// GETs `path` over a fresh HTTP/1.1 connection and returns the body as text, whatever the
+    /// status.
     pub async fn get_text(&self, path: &str) -> Result<String> {
-        let stream = tokio::net::TcpStream::connect(self.addr)
+        self.get(path).await?.text()
+    }
+
+    /// GETs `path` over a fresh HTTP/1.1 connection.
+    pub async fn get(&self, path: &str) -> Result<TestResponse> {
+        let req = Request::get(path)
+            .body(Body::empty())
+            .map_err(|e| Error::Other(e.to_string()))?;
+        self.send(req).await
+    }
+
+    /// Sends `req` (a path-only URI is fine) over a fresh HTTP/1.1 connection and reads the whole
+    /// response. A `Host` header is added if missing.
+    pub async fn send(&self, mut req: Request<Body>) -> Result<TestResponse> {
+        self.add_host(&mut req);
+        let stream = self.connect().await?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
-            .map_err(|e| Error::io("connect to test application", e))?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .map_err(|e| Error::Other(e.to_string()))?;
+            .map_err(client_error)?;
         tokio::spawn(conn);
-        let req = http::Request::get(path)
-            .header(http::header::HOST, self.addr.to_string())
-            .body(http_body_util::Empty::<bytes::Bytes>::new())
-            .map_err(|e| Error::Other(e.to_string()))?;
-        let res = sender
-            .send_request(req)
-            .await
-            .map_err(|e| Error::Other(e.to_string()))?;
-        let body = res
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| Error::Other(e.to_string()))?
-            .to_bytes();
-        String::from_utf8(body.to_vec()).map_err(|e| Error::Other(e.to_string()))
+        timed(async move {
+            let res = sender.send_request(req).await.map_err(client_error)?;
+            read_whole(res).await
+        })
+        .await
+    }
+
+    /// Sends `req` over a fresh HTTP/2 connection with prior knowledge (h2c) and reads the whole
+    /// response.
+    pub async fn send_h2c(&self, mut req: Request<Body>) -> Result<TestResponse> {
+        if req.uri().scheme().is_none() {
+            let uri = format!("http://{}{}", self.addr, req.uri());
+            *req.uri_mut() = uri
+                .parse()
+                .map_err(|e| Error::Other(format!("bad test URI {uri}: {e}")))?;
+        }
+        let stream = self.connect().await?;
+        let (mut sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .map_err(client_error)?;
+        tokio::spawn(conn);
+        timed(async move {
+            let res = sender.send_request(req).await.map_err(client_error)?;
+            read_whole(res).await
+        })
+        .await
     }
 
     /// Shuts the application down gracefully and waits for it.
@@ -83,6 +180,14 @@ impl TestApplication {
         match self.running.take() {
             Some(r) => r.shutdown().await,
             None => Ok(()),
+        }
+    }
+
+    fn add_host(&self, req: &mut Request<Body>) {
+        if !req.headers().contains_key(http::header::HOST) {
+            if let Ok(host) = http::HeaderValue::from_str(&self.addr.to_string()) {
+                req.headers_mut().insert(http::header::HOST, host);
+            }
         }
     }
 }
@@ -93,4 +198,25 @@ impl Drop for TestApplication {
             running.abort();
         }
     }
+}
+
+fn client_error(e: hyper::Error) -> Error {
+    Error::Other(format!("test request failed: {e}"))
+}
+
+async fn timed<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::time::timeout(REQUEST_TIMEOUT, fut)
+        .await
+        .map_err(|_| Error::Other(format!("test request took over {REQUEST_TIMEOUT:?}")))?
+}
+
+async fn read_whole(res: http::Response<hyper::body::Incoming>) -> Result<TestResponse> {
+    let (parts, body) = res.into_parts();
+    let body = body.collect().await.map_err(client_error)?.to_bytes();
+    Ok(TestResponse {
+        status: parts.status,
+        version: parts.version,
+        headers: parts.headers,
+        body,
+    })
 }

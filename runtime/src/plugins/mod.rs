@@ -7,9 +7,14 @@
 //!
 //! # Example
 //! ```
-//! // Plugins are plain values installed on an application.
-//! let app = oxtor_runtime::Application::new(());
-//! # let _ = app;
+//! use oxtor_runtime::{plugins::lifecycle::HttpRequestLifecycle, Application};
+//!
+//! let mut app = Application::new(());
+//! app.install(HttpRequestLifecycle::configure(|cfg| {
+//!     cfg.cancel_call_on_close(true);
+//! }))
+//! .unwrap();
+//! assert!(app.is_installed("HttpRequestLifecycle"));
 //! ```
 
 #[cfg(any(
@@ -26,3 +31,4 @@
     )))
 )]
 pub mod compression;
+pub mod lifecycle;

@@ -1,0 +1,209 @@
+//! One call (request → response) as the engine runs it: the per-request [`ClientDisconnect`]
+//! signal, the [`AbortCall`] marker, and the future that keeps a call running to completion when
+//! hyper lets go of it.
+//!
+//! hyper drops a service future when its client goes away (an HTTP/1.1 connection error, an
+//! HTTP/2 stream reset). Dropped at an arbitrary `.await`, a handler would be cancelled by
+//! accident; instead `CallFuture` fires the call's [`ClientDisconnect`] and moves the unfinished
+//! future onto its own task, where it runs to completion (or is cancelled by choice, by the
+//! `HttpRequestLifecycle` plugin that watches the signal). Only a hard stop (the grace period is
+//! over, or [`RunningServer::abort`](super::RunningServer::abort)) really drops calls.
+use std::{
+    convert::Infallible,
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use axum::{body::Body, extract::ConnectInfo, routing::future::RouteFuture, Router};
+use http::{Request, Response};
+use hyper::body::Incoming;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tower_service::Service;
+
+use crate::plugins::lifecycle::{self, ResponseFuture};
+
+use super::{control::ConnControl, hooks::ConnectionInfo, EngineShared};
+
+/// The signal that a call's client went away, in every request's extensions
+/// (`Extension<ClientDisconnect>`).
+///
+/// It fires when the engine learns the client is gone while the call (or anything holding this
+/// signal) is alive: the TCP connection was closed or reset — for HTTP/1.1 that includes a FIN
+/// while the request body is unread, since a half-close and a vanished client look the same — or
+/// the HTTP/2 stream was reset. It never fires for another call's client. Plugins decide what to
+/// do with it; the `HttpRequestLifecycle` plugin cancels the call.
+#[derive(Clone, Debug)]
+pub struct ClientDisconnect {
+    token: CancellationToken,
+    control: Arc<ConnControl>,
+}
+
+impl ClientDisconnect {
+    pub(crate) fn new(token: CancellationToken, control: Arc<ConnControl>) -> Self {
+        Self { token, control }
+    }
+
+    /// Whether the client is known to be gone. (The first use of a `ClientDisconnect` starts
+    /// the connection's watch for the client's close; until then only what hyper noticed
+    /// counts.)
+    pub fn is_disconnected(&self) -> bool {
+        self.control.watch();
+        self.token.is_cancelled()
+    }
+
+    /// Resolves once the client is gone.
+    pub fn disconnected(&self) -> WaitForCancellationFuture<'_> {
+        self.control.watch();
+        self.token.cancelled()
+    }
+
+    /// Resolves once the client is gone, owning its signal.
+    pub(crate) fn wait_owned(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.control.watch();
+        self.token.clone().cancelled_owned()
+    }
+
+    /// A token cancelled once the client is gone (cancelling it yourself affects nobody else).
+    pub fn token(&self) -> CancellationToken {
+        self.control.watch();
+        self.token.child_token()
+    }
+}
+
+/// Put in a response's extensions, it makes the engine drop the call instead of sending the
+/// response: an HTTP/1.1 connection is closed, an HTTP/2 stream is reset. For a call whose client
+/// is gone anyway (a cancelled call).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AbortCall;
+
+/// The error the engine gives hyper for an [`AbortCall`] response.
+#[derive(Debug)]
+pub(crate) struct CallAborted;
+
+impl fmt::Display for CallAborted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("call aborted: its client went away")
+    }
+}
+
+impl std::error::Error for CallAborted {}
+
+/// State one connection shares with its calls.
+pub(crate) struct ConnState {
+    pub(crate) info: ConnectionInfo,
+    /// Cancelled when the connection is gone; an HTTP/2 call holds a child, an HTTP/1 call
+    /// (one at a time) the token itself.
+    pub(crate) disconnect: CancellationToken,
+    pub(crate) control: Arc<ConnControl>,
+    /// Extensions a stream wrapper attached to the connection.
+    pub(crate) extensions: Option<http::Extensions>,
+}
+
+/// The hyper service of one connection: runs the router for each request.
+#[derive(Clone)]
+pub(crate) struct CallService {
+    pub(crate) shared: Arc<EngineShared>,
+    pub(crate) conn: Arc<ConnState>,
+}
+
+impl hyper::service::Service<Request<Incoming>> for CallService {
+    type Response = Response<Body>;
+    type Error = CallAborted;
+    type Future = CallFuture;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        let token = if req.version() == http::Version::HTTP_2 {
+            self.conn.disconnect.child_token()
+        } else {
+            self.conn.disconnect.clone()
+        };
+        let mut req = req.map(Body::new);
+        let ext = req.extensions_mut();
+        if let Some(conn_ext) = &self.conn.extensions {
+            ext.extend(conn_ext.clone());
+        }
+        let disconnect = ClientDisconnect::new(token.clone(), self.conn.control.clone());
+        ext.insert(ConnectInfo(self.conn.info.peer_addr));
+        ext.insert(self.conn.info.clone());
+        let watch = match &self.shared.hooks.lifecycle {
+            None => {
+                ext.insert(disconnect);
+                None
+            }
+            Some(l) => {
+                ext.insert(disconnect.clone());
+                Some(lifecycle::begin_engine_call(
+                    &mut req,
+                    disconnect,
+                    l.cancel_call_on_close,
+                    &l.metrics,
+                ))
+            }
+        };
+        let mut router: Router = self.shared.router.clone();
+        CallFuture {
+            inner: Some(Box::pin(ResponseFuture::new(router.call(req), watch))),
+            token,
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The future of one call. See the [module docs](self).
+pub(crate) struct CallFuture {
+    inner: Option<Pin<Box<ResponseFuture<RouteFuture<Infallible>>>>>,
+    token: CancellationToken,
+    shared: Arc<EngineShared>,
+}
+
+impl Future for CallFuture {
+    type Output = Result<Response<Body>, CallAborted>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(Err(CallAborted));
+        };
+        let res = match inner.as_mut().poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(res)) => res,
+            Poll::Ready(Err(never)) => match never {},
+        };
+        self.inner = None;
+        if res.extensions().get::<AbortCall>().is_some() {
+            Poll::Ready(Err(CallAborted))
+        } else {
+            Poll::Ready(Ok(res))
+        }
+    }
+}
+
+impl Drop for CallFuture {
+    fn drop(&mut self) {
+        let Some(inner) = self.inner.take() else {
+            return;
+        };
+        // hyper let go of an unfinished call: its client is gone.
+        self.token.cancel();
+        let hard_stop = self.shared.hard_stop.clone();
+        if hard_stop.is_cancelled() {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        // Keeps the graceful shutdown waiting for the call.
+        let guard = self.shared.tracker.token();
+        tracing::debug!("client went away; the call runs on to completion");
+        handle.spawn(async move {
+            tokio::select! {
+                biased;
+                _ = hard_stop.cancelled() => {}
+                _ = inner => {}
+            }
+            drop(guard);
+        });
+    }
+}

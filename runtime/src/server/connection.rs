@@ -1,0 +1,143 @@
+//! Serving one accepted connection: hooks, the optional stream wrapper (TLS), the disconnect
+//! watcher, hyper's `auto` connection (HTTP/1.1 or h2c, upgrades kept), graceful and hard stop.
+use std::{future::Future, net::SocketAddr, sync::Arc, task::Poll};
+
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::{
+    call::{CallAborted, CallService, ConnState},
+    control::{ConnControl, Registry},
+    hooks::{ConnectionInfo, ConnectionIo, WrappedStream},
+    watch::ReadClosedWatcher,
+    EngineShared,
+};
+
+/// Serves `stream` until the client leaves, the connection is drained, or the server stops.
+pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<EngineShared>) {
+    let id = shared.next_id();
+    let info = ConnectionInfo {
+        id,
+        peer_addr: peer,
+        local_addr: stream.local_addr().unwrap_or(shared.local_addr),
+    };
+    let span = tracing::debug_span!("connection", id, %peer);
+    async move {
+        let _ = stream.set_nodelay(true);
+        tracing::trace!("connection accepted");
+        shared.hooks.connection_opened(&info);
+        let watcher = ReadClosedWatcher::new(&stream);
+        match shared.hooks.wrapper.clone() {
+            None => {
+                let conn = ConnState::new(info.clone(), None);
+                drive(TokioIo::new(stream), conn, watcher, &shared).await;
+            }
+            Some(wrapper) => {
+                let wrapped = tokio::time::timeout(
+                    shared.handshake_timeout,
+                    wrapper.wrap(Box::new(stream), &info),
+                )
+                .await;
+                match wrapped {
+                    Ok(Ok(WrappedStream { io, extensions })) => {
+                        let ext = (!extensions.is_empty()).then_some(extensions);
+                        let conn = ConnState::new(info.clone(), ext);
+                        drive(TokioIo::new(io), conn, watcher, &shared).await;
+                    }
+                    Ok(Err(e)) => tracing::debug!(error = %e, "stream wrapper failed"),
+                    Err(_) => tracing::debug!("stream wrapper timed out"),
+                }
+            }
+        }
+        shared.hooks.connection_closed(&info);
+        tracing::trace!("connection over");
+    }
+    .instrument(span)
+    .await;
+}
+
+impl ConnState {
+    fn new(info: ConnectionInfo, extensions: Option<http::Extensions>) -> Self {
+        Self {
+            info,
+            disconnect: CancellationToken::new(),
+            control: Arc::new(ConnControl::default()),
+            extensions,
+        }
+    }
+}
+
+async fn drive<I: ConnectionIo>(
+    io: TokioIo<I>,
+    conn: ConnState,
+    watcher: ReadClosedWatcher,
+    shared: &Arc<EngineShared>,
+) {
+    let id = conn.info.id;
+    let conn = Arc::new(conn);
+    let disconnect = conn.disconnect.clone();
+    let control = conn.control.clone();
+    shared.registry.insert(id, control.clone());
+    Registry::catch_up(
+        &control,
+        shared.graceful.is_cancelled(),
+        shared.hard_stop.is_cancelled(),
+    );
+    let service = CallService {
+        shared: shared.clone(),
+        conn,
+    };
+    let http = shared.builder.serve_connection_with_upgrades(io, service);
+    tokio::pin!(http);
+    let closed = watcher.closed(&control);
+    tokio::pin!(closed);
+    let (mut read_closed, mut draining) = (false, false);
+    // One hand-written poll: hyper's connection, then a few atomic flags (shutdown, and the
+    // disconnect watch once someone listens); nothing else runs on a request's hot path.
+    std::future::poll_fn(|cx| {
+        let flags = control.poll_flags(cx);
+        if flags.hard_stop() {
+            tracing::debug!("closing the connection: the server stops");
+            return Poll::Ready(());
+        }
+        if flags.graceful() && !draining {
+            draining = true;
+            http.as_mut().graceful_shutdown();
+        }
+        if !read_closed && closed.as_mut().poll(cx).is_ready() {
+            read_closed = true;
+            tracing::debug!("client closed or reset the connection");
+            disconnect.cancel();
+        }
+        match http.as_mut().poll(cx) {
+            Poll::Ready(Err(e)) => {
+                if is_aborted_call(&*e) {
+                    tracing::debug!("connection closed: a call was aborted (its client went away)");
+                } else {
+                    tracing::debug!(error = %e, "connection error");
+                }
+                Poll::Ready(())
+            }
+            Poll::Ready(Ok(())) => Poll::Ready(()),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await;
+    shared.registry.remove(id);
+    // Whatever still runs on this connection has lost its client.
+    disconnect.cancel();
+}
+
+/// Whether a connection ended because a call asked to be aborted ([`AbortCall`](super::AbortCall)).
+fn is_aborted_call(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<CallAborted>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}

@@ -1,0 +1,161 @@
+//! [`ConnControl`]: how the server and a connection's calls reach the connection's task without
+//! adding work to every poll of it — a few flags and one waker slot, no locks.
+use std::{
+    sync::{
+        atomic::{AtomicU8, Ordering},
+        Arc, Mutex,
+    },
+    task::{Context, Poll},
+};
+
+use futures_util::task::AtomicWaker;
+
+const GRACEFUL: u8 = 1;
+const HARD_STOP: u8 = 2;
+const WATCH: u8 = 4;
+
+/// Flags a connection's task reads each time it is polled.
+#[derive(Debug, Default)]
+pub(crate) struct ConnControl {
+    flags: AtomicU8,
+    waker: AtomicWaker,
+}
+
+/// What a connection's task should do, as read by [`ConnControl::poll_flags`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Flags(u8);
+
+impl Flags {
+    pub(crate) fn graceful(self) -> bool {
+        self.0 & GRACEFUL != 0
+    }
+    pub(crate) fn hard_stop(self) -> bool {
+        self.0 & HARD_STOP != 0
+    }
+    pub(crate) fn watch(self) -> bool {
+        self.0 & WATCH != 0
+    }
+}
+
+impl ConnControl {
+    /// Registers the task's waker, then reads the flags (in that order: no lost wake-up).
+    pub(crate) fn poll_flags(&self, cx: &mut Context<'_>) -> Flags {
+        self.waker.register(cx.waker());
+        Flags(self.flags.load(Ordering::Acquire))
+    }
+
+    fn raise(&self, flag: u8) {
+        if self.flags.fetch_or(flag, Ordering::AcqRel) & flag == 0 {
+            self.waker.wake();
+        }
+    }
+
+    /// Asks the connection to watch its socket for the client's close (someone listens to a
+    /// [`ClientDisconnect`](super::ClientDisconnect)).
+    pub(crate) fn watch(&self) {
+        if self.flags.load(Ordering::Relaxed) & WATCH == 0 {
+            self.raise(WATCH);
+        }
+    }
+
+    /// Resolves once [`watch`](Self::watch) was asked for.
+    pub(crate) fn poll_watch(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.poll_flags(cx).watch() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// The connections of one server, to tell them about shutdown.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    conns: Mutex<std::collections::HashMap<u64, Arc<ConnControl>>>,
+}
+
+impl Registry {
+    pub(crate) fn insert(&self, id: u64, control: Arc<ConnControl>) {
+        if let Ok(mut conns) = self.conns.lock() {
+            conns.insert(id, control);
+        }
+    }
+
+    pub(crate) fn remove(&self, id: u64) {
+        if let Ok(mut conns) = self.conns.lock() {
+            conns.remove(&id);
+        }
+    }
+
+    pub(crate) fn graceful(&self) {
+        self.raise_all(GRACEFUL);
+    }
+
+    pub(crate) fn hard_stop(&self) {
+        self.raise_all(HARD_STOP);
+    }
+
+    fn raise_all(&self, flag: u8) {
+        if let Ok(conns) = self.conns.lock() {
+            for c in conns.values() {
+                c.raise(flag);
+            }
+        }
+    }
+
+    /// Raises on one connection what the server already decided (for a connection that
+    /// registered after the sweep).
+    pub(crate) fn catch_up(control: &ConnControl, graceful: bool, hard_stop: bool) {
+        if graceful {
+            control.raise(GRACEFUL);
+        }
+        if hard_stop {
+            control.raise(HARD_STOP);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::Arc, task::Context};
+
+    use futures_util::task::noop_waker_ref;
+
+    use super::*;
+
+    #[test]
+    fn registry_tells_registered_connections_and_forgets_removed_ones() {
+        let registry = Registry::default();
+        let (a, b) = (
+            Arc::new(ConnControl::default()),
+            Arc::new(ConnControl::default()),
+        );
+        registry.insert(1, a.clone());
+        registry.insert(2, b.clone());
+        registry.remove(2);
+        registry.graceful();
+        let mut cx = Context::from_waker(noop_waker_ref());
+        assert!(a.poll_flags(&mut cx).graceful());
+        assert!(!b.poll_flags(&mut cx).graceful());
+        registry.hard_stop();
+        assert!(a.poll_flags(&mut cx).hard_stop());
+    }
+
+    #[test]
+    fn late_connection_catches_up_with_shutdown() {
+        let c = ConnControl::default();
+        Registry::catch_up(&c, true, false);
+        let mut cx = Context::from_waker(noop_waker_ref());
+        let flags = c.poll_flags(&mut cx);
+        assert!(flags.graceful() && !flags.hard_stop());
+    }
+
+    #[test]
+    fn watch_is_pending_until_asked_for() {
+        let c = ConnControl::default();
+        let mut cx = Context::from_waker(noop_waker_ref());
+        assert!(c.poll_watch(&mut cx).is_pending());
+        c.watch();
+        assert!(c.poll_watch(&mut cx).is_ready());
+    }
+}

@@ -1,0 +1,173 @@
+//! [`EngineHooks`]: what plugins register with the engine, per connection.
+//!
+//! A plugin registers hooks from its `install` through
+//! [`Application::engine_hooks`](crate::Application::engine_hooks):
+//! - [`EngineHooks::on_connection`] / [`EngineHooks::on_connection_closed`] see every accepted
+//!   connection ([`ConnectionInfo`]: id, peer and local address);
+//! - [`EngineHooks::wrap_stream`] installs the one [`StreamWrapper`] that turns the accepted TCP
+//!   stream into the stream HTTP is spoken over (TLS does its handshake there) and may attach
+//!   extensions every request on that connection carries.
+//!
+//! # Example
+//! ```
+//! use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+//! use axum::{routing::get, Router};
+//! use oxtor_runtime::{server::{ConnectionInfo, WrappedStream}, testing::TestApplication, Application};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> oxtor_runtime::Result<()> {
+//! let accepted = Arc::new(AtomicUsize::new(0));
+//! let mut app = Application::new(());
+//! let seen = accepted.clone();
+//! app.engine_hooks().on_connection(move |conn: &ConnectionInfo| {
+//!     assert!(conn.peer_addr.ip().is_loopback());
+//!     seen.fetch_add(1, Ordering::SeqCst);
+//! });
+//! // Where TLS does its handshake; this one passes the stream through unchanged.
+//! app.engine_hooks().wrap_stream(|io, _conn: &ConnectionInfo| async move {
+//!     Ok(WrappedStream { io, extensions: http::Extensions::new() })
+//! })?;
+//! app.routing(Router::new().route("/", get(|| async { "hi" })))?;
+//! let server = TestApplication::start(app).await?;
+//! assert_eq!(server.get_text("/").await?, "hi");
+//! assert_eq!(accepted.load(Ordering::SeqCst), 1);
+//! # Ok(()) }
+//! ```
+use std::{fmt, future::Future, io, net::SocketAddr, pin::Pin, sync::Arc};
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::{Error, Result};
+
+/// A bidirectional byte stream the engine can serve HTTP over (a TCP stream, a TLS stream).
+pub trait ConnectionIo: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> ConnectionIo for T {}
+
+/// A boxed [`ConnectionIo`], what a [`StreamWrapper`] takes and returns.
+pub type BoxedIo = Box<dyn ConnectionIo>;
+
+/// The future a [`StreamWrapper`] returns.
+pub type WrapFuture = Pin<Box<dyn Future<Output = io::Result<WrappedStream>> + Send + 'static>>;
+
+/// What a [`StreamWrapper`] produced: the stream to serve HTTP over, and extensions copied into
+/// every request of the connection (e.g. the client's TLS certificates).
+pub struct WrappedStream {
+    /// The stream HTTP is served over.
+    pub io: BoxedIo,
+    /// Extensions every request on this connection carries.
+    pub extensions: http::Extensions,
+}
+
+impl WrappedStream {
+    /// `io` with no extensions.
+    pub fn new(io: impl ConnectionIo) -> Self {
+        Self {
+            io: Box::new(io),
+            extensions: http::Extensions::new(),
+        }
+    }
+}
+
+impl fmt::Debug for WrappedStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WrappedStream")
+            .field("extensions", &self.extensions)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Turns an accepted stream into the stream HTTP is served over; TLS implements it with its
+/// handshake. An error drops the connection (logged at debug).
+pub trait StreamWrapper: Send + Sync + 'static {
+    /// Wraps the accepted `io` of connection `conn`.
+    fn wrap(&self, io: BoxedIo, conn: &ConnectionInfo) -> WrapFuture;
+}
+
+impl<F, Fut> StreamWrapper for F
+where
+    F: Fn(BoxedIo, &ConnectionInfo) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = io::Result<WrappedStream>> + Send + 'static,
+{
+    fn wrap(&self, io: BoxedIo, conn: &ConnectionInfo) -> WrapFuture {
+        Box::pin(self(io, conn))
+    }
+}
+
+/// An accepted connection, as hooks see it. Every request also carries it in its extensions
+/// (`Extension<ConnectionInfo>`), next to axum's `ConnectInfo<SocketAddr>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    /// The connection's number, unique within one server.
+    pub id: u64,
+    /// The client's address.
+    pub peer_addr: SocketAddr,
+    /// The local address the connection was accepted on.
+    pub local_addr: SocketAddr,
+}
+
+type ConnectionCallback = Arc<dyn Fn(&ConnectionInfo) + Send + Sync + 'static>;
+
+/// Callbacks plugins register with the engine (see [`Application::engine_hooks`](crate::Application::engine_hooks)).
+/// See the [module docs](crate::server::hooks).
+#[derive(Default, Clone)]
+pub struct EngineHooks {
+    pub(crate) on_connection: Vec<ConnectionCallback>,
+    pub(crate) on_connection_closed: Vec<ConnectionCallback>,
+    pub(crate) wrapper: Option<Arc<dyn StreamWrapper>>,
+    /// Set by the `HttpRequestLifecycle` plugin: the engine watches every call.
+    pub(crate) lifecycle: Option<crate::plugins::lifecycle::EngineLifecycle>,
+}
+
+impl fmt::Debug for EngineHooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineHooks")
+            .field("on_connection", &self.on_connection.len())
+            .field("on_connection_closed", &self.on_connection_closed.len())
+            .field("wrap_stream", &self.wrapper.is_some())
+            .field("lifecycle", &self.lifecycle)
+            .finish()
+    }
+}
+
+impl EngineHooks {
+    /// Calls `hook` for every accepted connection, before any byte is read from it.
+    pub fn on_connection(
+        &mut self,
+        hook: impl Fn(&ConnectionInfo) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.on_connection.push(Arc::new(hook));
+        self
+    }
+
+    /// Calls `hook` when a connection is over (closed by either side, or by shutdown).
+    pub fn on_connection_closed(
+        &mut self,
+        hook: impl Fn(&ConnectionInfo) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.on_connection_closed.push(Arc::new(hook));
+        self
+    }
+
+    /// Installs the stream wrapper (TLS). There is at most one; a second is an error.
+    pub fn wrap_stream(&mut self, wrapper: impl StreamWrapper) -> Result<&mut Self> {
+        if self.wrapper.is_some() {
+            return Err(Error::Other(
+                "a stream wrapper is already installed on this engine".to_owned(),
+            ));
+        }
+        self.wrapper = Some(Arc::new(wrapper));
+        Ok(self)
+    }
+
+    pub(crate) fn connection_opened(&self, conn: &ConnectionInfo) {
+        for hook in &self.on_connection {
+            hook(conn);
+        }
+    }
+
+    pub(crate) fn connection_closed(&self, conn: &ConnectionInfo) {
+        for hook in &self.on_connection_closed {
+            hook(conn);
+        }
+    }
+}

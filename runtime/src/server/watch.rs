@@ -1,0 +1,78 @@
+//! Learning that a client closed or reset its TCP connection without reading from it.
+//!
+//! hyper reads a connection only when it needs bytes, so a client that leaves while its request
+//! body is unread goes unnoticed until the handler reads the body. The kernel knows sooner:
+//! `EPOLLRDHUP`/`EPOLLHUP`, which tokio reports as [`Ready::is_read_closed`] even while unread
+//! bytes are pending. Waiting on the stream's own readiness would spin while those bytes sit
+//! unread (readiness stays set until someone reads) and clearing it would stall hyper, so the
+//! watcher registers a duplicate of the socket's descriptor with its own readiness: it can clear
+//! "readable" after each wake-up without touching hyper's, and the kernel's edge-triggered events
+//! reach both registrations. The duplicate is dropped with the connection's task.
+use std::io;
+
+use super::control::ConnControl;
+
+use tokio::{
+    io::{Interest, Ready},
+    net::TcpStream,
+};
+
+/// Watches one TCP connection for the client's close (FIN) or reset (RST).
+pub(crate) struct ReadClosedWatcher {
+    #[cfg(unix)]
+    fd: Option<std::os::fd::OwnedFd>,
+}
+
+impl ReadClosedWatcher {
+    /// A watcher on a duplicate of `stream`'s descriptor; one that never fires if the descriptor
+    /// cannot be duplicated (or off Unix). Nothing is registered with the reactor yet.
+    pub(crate) fn new(stream: &TcpStream) -> Self {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsFd;
+            let fd = stream.as_fd().try_clone_to_owned().ok();
+            if fd.is_none() {
+                tracing::debug!("cannot watch the connection for a disconnect");
+            }
+            Self { fd }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = stream;
+            Self {}
+        }
+    }
+
+    /// Resolves once the client has closed or reset the connection. It starts watching only
+    /// once `control` asks for it (someone listens to a `ClientDisconnect`), so connections
+    /// nobody asks about cost nothing; pending forever if the socket can't be watched.
+    pub(crate) async fn closed(self, control: &ConnControl) {
+        std::future::poll_fn(|cx| control.poll_watch(cx)).await;
+        #[cfg(unix)]
+        if let Some(dup) = self
+            .fd
+            .map(std::net::TcpStream::from)
+            // The duplicate shares the original's (non-blocking) file status flags.
+            .and_then(|s| TcpStream::from_std(s).ok())
+        {
+            loop {
+                match dup.ready(Interest::READABLE | Interest::ERROR).await {
+                    Ok(ready) if is_closed(ready) => return,
+                    Ok(_) => {
+                        // Data to read: hyper's business. Forget this wake-up (on our
+                        // registration only) and wait for the next event.
+                        let _ = dup.try_io(Interest::READABLE, || {
+                            Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                        });
+                    }
+                    Err(_) => return,
+                }
+            }
+        }
+        std::future::pending::<()>().await;
+    }
+}
+
+fn is_closed(ready: Ready) -> bool {
+    ready.is_read_closed() || ready.is_error()
+}
