@@ -48,3 +48,8 @@ pub mod prelude {
     #[doc(no_inline)]
     pub use oxtor_runtime::{Application, Plugin, Route};
 }
+
+/// The README's example, compiled as a doctest so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

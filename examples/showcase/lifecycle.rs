@@ -3,22 +3,22 @@
 //! `GET /slow?ms=N` (under `lifecycle(cancel_call_on_close = false)`: always finishes).
 use std::time::Duration;
 
-use axum::{extract::Query, routing::get, Router};
+use axum::{extract::Query, Router};
 use oxtor::{
     plugins::lifecycle::{Cancellation, HttpRequestLifecycle},
-    routing::{blocks, RoutingBlock},
-    Application,
+    prelude::*,
 };
 use serde::Deserialize;
 
 /// Installs the lifecycle plugin: calls are cancelled when their client goes away.
 pub(crate) fn install(app: &mut Application) -> oxtor::Result<()> {
-    app.install(HttpRequestLifecycle::configure(|cfg| {
-        cfg.cancel_call_on_close(true);
+    app.install(install!(HttpRequestLifecycle {
+        cancel_call_on_close = true
     }))
 }
 
 /// The seed's loop: important work every 10 s until the client leaves.
+#[route(GET, "/long-process")]
 async fn long_process(cancel: Cancellation) -> &'static str {
     let work = async {
         while !cancel.is_cancelled() {
@@ -41,18 +41,29 @@ struct Work {
 }
 
 /// Sleeps `ms` milliseconds (at most a minute), then answers `done`.
-async fn work(Query(q): Query<Work>) -> &'static str {
+async fn sleep_then_done(q: Work) -> &'static str {
     let ms = q.ms.unwrap_or(1_000).min(60_000);
     tokio::time::sleep(Duration::from_millis(ms)).await;
     "done"
 }
 
+/// `GET /work?ms=N`: cancelled when its client leaves, like every route of the app.
+#[route(GET, "/work")]
+async fn work(Query(q): Query<Work>) -> &'static str {
+    sleep_then_done(q).await
+}
+
+/// `GET /slow?ms=N`: the same work under `cancel_call_on_close = false`, so it always finishes.
+#[route(GET, "/slow")]
+async fn slow(Query(q): Query<Work>) -> &'static str {
+    sleep_then_done(q).await
+}
+
 /// The lifecycle routes.
 pub(crate) fn routes() -> Router {
-    let mut finishing = blocks::lifecycle();
-    finishing.cancel_call_on_close(false);
-    Router::new()
-        .route("/long-process", get(long_process))
-        .route("/work", get(work))
-        .merge(finishing.wrap(Router::new().route("/slow", get(work))))
+    routing! {
+        long_process,
+        work,
+        lifecycle(cancel_call_on_close = false) { slow }
+    }
 }
