@@ -20,7 +20,10 @@ use std::{
 use axum::{body::Body, extract::ConnectInfo, routing::future::RouteFuture, Router};
 use http::{Request, Response};
 use hyper::body::Incoming;
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio_util::{
+    sync::{CancellationToken, WaitForCancellationFuture},
+    task::TaskTracker,
+};
 use tower_service::Service;
 
 use crate::plugins::lifecycle::{self, ResponseFuture};
@@ -117,10 +120,17 @@ pub(crate) struct ConnState {
     /// and what a stream wrapper attached, in a map with room for the extensions the engine and
     /// axum add per request (cloning it allocates once and hashes nothing).
     pub(crate) extensions: http::Extensions,
+    /// The server's hard stop and task tracker, for a call that moves onto its own task.
+    hard_stop: CancellationToken,
+    tracker: TaskTracker,
 }
 
 impl ConnState {
-    pub(crate) fn new(info: &ConnectionInfo, wrapper: Option<http::Extensions>) -> Self {
+    pub(crate) fn new(
+        shared: &EngineShared,
+        info: &ConnectionInfo,
+        wrapper: Option<http::Extensions>,
+    ) -> Self {
         let mut extensions = wrapper.unwrap_or_default();
         extensions.insert(ConnectInfo(info.peer_addr));
         extensions.insert(info.clone());
@@ -136,6 +146,8 @@ impl ConnState {
             disconnect: CancellationToken::new(),
             control: Arc::new(ConnControl::default()),
             extensions,
+            hard_stop: shared.hard_stop.clone(),
+            tracker: shared.tracker.clone(),
         }
     }
 }
@@ -172,7 +184,6 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
         CallFuture {
             inner: Some(ResponseFuture::new(router.call(req), watch)),
             disconnect,
-            shared: self.shared.clone(),
         }
     }
 }
@@ -182,7 +193,6 @@ pub(crate) struct CallFuture {
     /// Unpin (axum boxes the handler's future), so an unfinished call can move to its own task.
     inner: Option<ResponseFuture<RouteFuture<Infallible>>>,
     disconnect: ClientDisconnect,
-    shared: Arc<EngineShared>,
 }
 
 impl Future for CallFuture {
@@ -213,7 +223,8 @@ impl Drop for CallFuture {
         };
         // hyper let go of an unfinished call: its client is gone.
         self.disconnect.signal().cancel();
-        let hard_stop = self.shared.hard_stop.clone();
+        let conn = &self.disconnect.conn;
+        let hard_stop = conn.hard_stop.clone();
         if hard_stop.is_cancelled() {
             return;
         }
@@ -221,7 +232,7 @@ impl Drop for CallFuture {
             return;
         };
         // Keeps the graceful shutdown waiting for the call.
-        let guard = self.shared.tracker.token();
+        let guard = conn.tracker.token();
         tracing::debug!("client went away; the call runs on to completion");
         handle.spawn(async move {
             tokio::select! {

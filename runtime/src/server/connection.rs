@@ -30,7 +30,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Engin
         let watcher = ReadClosedWatcher::new(&stream);
         match shared.hooks.wrapper.clone() {
             None => {
-                let conn = ConnState::new(&info, None);
+                let conn = ConnState::new(&shared, &info, None);
                 drive(TokioIo::new(stream), conn, watcher, &shared, id).await;
             }
             Some(wrapper) => {
@@ -41,7 +41,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Engin
                 .await;
                 match wrapped {
                     Ok(Ok(WrappedStream { io, extensions })) => {
-                        let conn = ConnState::new(&info, Some(extensions));
+                        let conn = ConnState::new(&shared, &info, Some(extensions));
                         drive(TokioIo::new(io), conn, watcher, &shared, id).await;
                     }
                     Ok(Err(e)) => tracing::debug!(error = %e, "stream wrapper failed"),
