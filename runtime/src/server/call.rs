@@ -20,7 +20,10 @@ use std::{
 use axum::{body::Body, extract::ConnectInfo, routing::future::RouteFuture, Router};
 use http::{Request, Response};
 use hyper::body::Incoming;
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio_util::{
+    sync::{CancellationToken, WaitForCancellationFuture},
+    task::TaskTracker,
+};
 use tower_service::Service;
 
 use crate::plugins::lifecycle::{self, ResponseFuture};
@@ -35,41 +38,57 @@ use super::{control::ConnControl, hooks::ConnectionInfo, EngineShared};
 /// while the request body is unread, since a half-close and a vanished client look the same — or
 /// the HTTP/2 stream was reset. It never fires for another call's client. Plugins decide what to
 /// do with it; the `HttpRequestLifecycle` plugin cancels the call.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ClientDisconnect {
-    token: CancellationToken,
-    control: Arc<ConnControl>,
+    /// The connection: its token is the call's signal for HTTP/1 (one call at a time).
+    conn: Arc<ConnState>,
+    /// The call's own signal for an HTTP/2 stream (a child of the connection's token).
+    stream: Option<CancellationToken>,
+}
+
+impl fmt::Debug for ClientDisconnect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientDisconnect")
+            .field("disconnected", &self.signal().is_cancelled())
+            .finish()
+    }
 }
 
 impl ClientDisconnect {
-    pub(crate) fn new(token: CancellationToken, control: Arc<ConnControl>) -> Self {
-        Self { token, control }
+    /// The signal of a call on `conn`: the connection's own for HTTP/1, `stream` for an HTTP/2
+    /// stream.
+    pub(crate) fn new(conn: Arc<ConnState>, stream: Option<CancellationToken>) -> Self {
+        Self { conn, stream }
+    }
+
+    fn signal(&self) -> &CancellationToken {
+        self.stream.as_ref().unwrap_or(&self.conn.disconnect)
     }
 
     /// Whether the client is known to be gone. (The first use of a `ClientDisconnect` starts
     /// the connection's watch for the client's close; until then only what hyper noticed
     /// counts.)
     pub fn is_disconnected(&self) -> bool {
-        self.control.watch();
-        self.token.is_cancelled()
+        self.conn.control.watch();
+        self.signal().is_cancelled()
     }
 
     /// Resolves once the client is gone.
     pub fn disconnected(&self) -> WaitForCancellationFuture<'_> {
-        self.control.watch();
-        self.token.cancelled()
+        self.conn.control.watch();
+        self.signal().cancelled()
     }
 
     /// Resolves once the client is gone, owning its signal.
     pub(crate) fn wait_owned(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
-        self.control.watch();
-        self.token.clone().cancelled_owned()
+        self.conn.control.watch();
+        self.signal().clone().cancelled_owned()
     }
 
     /// A token cancelled once the client is gone (cancelling it yourself affects nobody else).
     pub fn token(&self) -> CancellationToken {
-        self.control.watch();
-        self.token.child_token()
+        self.conn.control.watch();
+        self.signal().child_token()
     }
 }
 
@@ -93,13 +112,44 @@ impl std::error::Error for CallAborted {}
 
 /// State one connection shares with its calls.
 pub(crate) struct ConnState {
-    pub(crate) info: ConnectionInfo,
     /// Cancelled when the connection is gone; an HTTP/2 call holds a child, an HTTP/1 call
     /// (one at a time) the token itself.
     pub(crate) disconnect: CancellationToken,
     pub(crate) control: Arc<ConnControl>,
-    /// Extensions a stream wrapper attached to the connection.
-    pub(crate) extensions: Option<http::Extensions>,
+    /// What every request of the connection starts with: [`ConnectInfo`], [`ConnectionInfo`]
+    /// and what a stream wrapper attached, in a map with room for the extensions the engine and
+    /// axum add per request (cloning it allocates once and hashes nothing).
+    pub(crate) extensions: http::Extensions,
+    /// The server's hard stop and task tracker, for a call that moves onto its own task.
+    hard_stop: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl ConnState {
+    pub(crate) fn new(
+        shared: &EngineShared,
+        info: &ConnectionInfo,
+        wrapper: Option<http::Extensions>,
+    ) -> Self {
+        let mut extensions = wrapper.unwrap_or_default();
+        extensions.insert(ConnectInfo(info.peer_addr));
+        extensions.insert(info.clone());
+        // Grow the map past its first size (3) so that a request's extensions (ours plus
+        // axum's `OriginalUri`, `MatchedPath` and URL parameters) fit without a rehash.
+        #[derive(Clone)]
+        struct Room<const N: usize>;
+        extensions.insert(Room::<0>);
+        extensions.insert(Room::<1>);
+        extensions.remove::<Room<0>>();
+        extensions.remove::<Room<1>>();
+        Self {
+            disconnect: CancellationToken::new(),
+            control: Arc::new(ConnControl::default()),
+            extensions,
+            hard_stop: shared.hard_stop.clone(),
+            tracker: shared.tracker.clone(),
+        }
+    }
 }
 
 /// The hyper service of one connection: runs the router for each request.
@@ -115,48 +165,34 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
     type Future = CallFuture;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
-        let token = if req.version() == http::Version::HTTP_2 {
-            self.conn.disconnect.child_token()
-        } else {
-            self.conn.disconnect.clone()
-        };
+        let stream =
+            (req.version() == http::Version::HTTP_2).then(|| self.conn.disconnect.child_token());
+        let disconnect = ClientDisconnect::new(self.conn.clone(), stream);
         let mut req = req.map(Body::new);
         let ext = req.extensions_mut();
-        if let Some(conn_ext) = &self.conn.extensions {
-            ext.extend(conn_ext.clone());
-        }
-        let disconnect = ClientDisconnect::new(token.clone(), self.conn.control.clone());
-        ext.insert(ConnectInfo(self.conn.info.peer_addr));
-        ext.insert(self.conn.info.clone());
-        let watch = match &self.shared.hooks.lifecycle {
-            None => {
-                ext.insert(disconnect);
-                None
-            }
-            Some(l) => {
-                ext.insert(disconnect.clone());
-                Some(lifecycle::begin_engine_call(
-                    &mut req,
-                    disconnect,
-                    l.cancel_call_on_close,
-                    &l.metrics,
-                ))
-            }
-        };
+        ext.extend(self.conn.extensions.clone());
+        ext.insert(disconnect.clone());
+        let watch = self.shared.hooks.lifecycle.as_ref().map(|l| {
+            lifecycle::begin_engine_call(
+                &mut req,
+                disconnect.clone(),
+                l.cancel_call_on_close,
+                &l.metrics,
+            )
+        });
         let mut router: Router = self.shared.router.clone();
         CallFuture {
-            inner: Some(Box::pin(ResponseFuture::new(router.call(req), watch))),
-            token,
-            shared: self.shared.clone(),
+            inner: Some(ResponseFuture::new(router.call(req), watch)),
+            disconnect,
         }
     }
 }
 
 /// The future of one call. See the [module docs](self).
 pub(crate) struct CallFuture {
-    inner: Option<Pin<Box<ResponseFuture<RouteFuture<Infallible>>>>>,
-    token: CancellationToken,
-    shared: Arc<EngineShared>,
+    /// Unpin (axum boxes the handler's future), so an unfinished call can move to its own task.
+    inner: Option<ResponseFuture<RouteFuture<Infallible>>>,
+    disconnect: ClientDisconnect,
 }
 
 impl Future for CallFuture {
@@ -166,7 +202,7 @@ impl Future for CallFuture {
         let Some(inner) = self.inner.as_mut() else {
             return Poll::Ready(Err(CallAborted));
         };
-        let res = match inner.as_mut().poll(cx) {
+        let res = match Pin::new(inner).poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Ok(res)) => res,
             Poll::Ready(Err(never)) => match never {},
@@ -186,8 +222,9 @@ impl Drop for CallFuture {
             return;
         };
         // hyper let go of an unfinished call: its client is gone.
-        self.token.cancel();
-        let hard_stop = self.shared.hard_stop.clone();
+        self.disconnect.signal().cancel();
+        let conn = &self.disconnect.conn;
+        let hard_stop = conn.hard_stop.clone();
         if hard_stop.is_cancelled() {
             return;
         }
@@ -195,7 +232,7 @@ impl Drop for CallFuture {
             return;
         };
         // Keeps the graceful shutdown waiting for the call.
-        let guard = self.shared.tracker.token();
+        let guard = conn.tracker.token();
         tracing::debug!("client went away; the call runs on to completion");
         handle.spawn(async move {
             tokio::select! {

@@ -4,12 +4,11 @@ use std::{future::Future, net::SocketAddr, sync::Arc, task::Poll};
 
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::{
     call::{CallAborted, CallService, ConnState},
-    control::{ConnControl, Registry},
+    control::Registry,
     hooks::{ConnectionInfo, ConnectionIo, WrappedStream},
     watch::ReadClosedWatcher,
     EngineShared,
@@ -24,15 +23,15 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Engin
         local_addr: stream.local_addr().unwrap_or(shared.local_addr),
     };
     let span = tracing::debug_span!("connection", id, %peer);
-    async move {
+    let serve = async move {
         let _ = stream.set_nodelay(true);
         tracing::trace!("connection accepted");
         shared.hooks.connection_opened(&info);
         let watcher = ReadClosedWatcher::new(&stream);
         match shared.hooks.wrapper.clone() {
             None => {
-                let conn = ConnState::new(info.clone(), None);
-                drive(TokioIo::new(stream), conn, watcher, &shared).await;
+                let conn = ConnState::new(&shared, &info, None);
+                drive(TokioIo::new(stream), conn, watcher, &shared, id).await;
             }
             Some(wrapper) => {
                 let wrapped = tokio::time::timeout(
@@ -42,9 +41,8 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Engin
                 .await;
                 match wrapped {
                     Ok(Ok(WrappedStream { io, extensions })) => {
-                        let ext = (!extensions.is_empty()).then_some(extensions);
-                        let conn = ConnState::new(info.clone(), ext);
-                        drive(TokioIo::new(io), conn, watcher, &shared).await;
+                        let conn = ConnState::new(&shared, &info, Some(extensions));
+                        drive(TokioIo::new(io), conn, watcher, &shared, id).await;
                     }
                     Ok(Err(e)) => tracing::debug!(error = %e, "stream wrapper failed"),
                     Err(_) => tracing::debug!("stream wrapper timed out"),
@@ -53,19 +51,12 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Engin
         }
         shared.hooks.connection_closed(&info);
         tracing::trace!("connection over");
-    }
-    .instrument(span)
-    .await;
-}
-
-impl ConnState {
-    fn new(info: ConnectionInfo, extensions: Option<http::Extensions>) -> Self {
-        Self {
-            info,
-            disconnect: CancellationToken::new(),
-            control: Arc::new(ConnControl::default()),
-            extensions,
-        }
+    };
+    // A disabled span would still be entered and left at each poll of the connection.
+    if span.is_disabled() {
+        serve.await;
+    } else {
+        serve.instrument(span).await;
     }
 }
 
@@ -74,8 +65,8 @@ async fn drive<I: ConnectionIo>(
     conn: ConnState,
     watcher: ReadClosedWatcher,
     shared: &Arc<EngineShared>,
+    id: u64,
 ) {
-    let id = conn.info.id;
     let conn = Arc::new(conn);
     let disconnect = conn.disconnect.clone();
     let control = conn.control.clone();

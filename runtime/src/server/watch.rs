@@ -47,7 +47,8 @@ impl ReadClosedWatcher {
     /// once `control` asks for it (someone listens to a `ClientDisconnect`), so connections
     /// nobody asks about cost nothing; pending forever if the socket can't be watched.
     pub(crate) async fn closed(self, control: &ConnControl) {
-        std::future::poll_fn(|cx| control.poll_watch(cx)).await;
+        // `drive` registers the task's waker (`poll_flags`) before it polls this future.
+        std::future::poll_fn(|_| control.poll_watch()).await;
         #[cfg(unix)]
         if let Some(dup) = self
             .fd
