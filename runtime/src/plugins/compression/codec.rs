@@ -262,6 +262,14 @@ impl ContentEncoder for Zstd {
     }
 }
 
+/// The levels of the flate codings (gzip, deflate), as zlib defines them.
+#[cfg(feature = "compression-gzip")]
+const FLATE_LEVELS: RangeInclusive<i32> = 0..=9;
+
+/// The default level of the flate codings: zlib's own default.
+#[cfg(feature = "compression-gzip")]
+const FLATE_DEFAULT_LEVEL: i32 = 6;
+
 /// `gzip` (RFC 1952): levels `0..=9`, default 6.
 #[cfg(feature = "compression-gzip")]
 #[cfg_attr(docsrs, doc(cfg(feature = "compression-gzip")))]
@@ -271,13 +279,13 @@ pub struct Gzip;
 #[cfg(feature = "compression-gzip")]
 impl ContentEncoder for Gzip {
     fn levels(&self) -> Option<RangeInclusive<i32>> {
-        Some(0..=9)
+        Some(FLATE_LEVELS)
     }
     fn default_level(&self) -> Option<i32> {
-        Some(6)
+        Some(FLATE_DEFAULT_LEVEL)
     }
     fn encoder(&self, level: Option<i32>) -> Box<dyn EncodeStream> {
-        let level = async_compression::Level::Precise(level.unwrap_or(6));
+        let level = async_compression::Level::Precise(level.unwrap_or(FLATE_DEFAULT_LEVEL));
         Box::new(codecs::Encoder(
             async_compression::codecs::GzipEncoder::new(level.into()),
         ))
@@ -299,13 +307,13 @@ pub struct Deflate;
 #[cfg(feature = "compression-gzip")]
 impl ContentEncoder for Deflate {
     fn levels(&self) -> Option<RangeInclusive<i32>> {
-        Some(0..=9)
+        Some(FLATE_LEVELS)
     }
     fn default_level(&self) -> Option<i32> {
-        Some(6)
+        Some(FLATE_DEFAULT_LEVEL)
     }
     fn encoder(&self, level: Option<i32>) -> Box<dyn EncodeStream> {
-        let level = async_compression::Level::Precise(level.unwrap_or(6));
+        let level = async_compression::Level::Precise(level.unwrap_or(FLATE_DEFAULT_LEVEL));
         Box::new(codecs::Encoder(
             async_compression::codecs::ZlibEncoder::new(level.into()),
         ))
