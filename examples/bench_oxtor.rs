@@ -3,7 +3,7 @@
 //!
 //! The routes are declared with the DSL (`#[route]` + `routing!`), which expands to the same
 //! `Router::route(path, on(filter, handler))` a hand-written axum app has.
-use axum::{extract::Path, Json, Router};
+use axum::{extract::Path, Json};
 use oxtor::{
     prelude::*,
     server::{Server, ServerConfig},
@@ -36,7 +36,7 @@ async fn user(Path(id): Path<String>) -> String {
 }
 
 /// The three benchmark routes.
-fn routes() -> Router {
+fn routes() -> oxtor::routing::Routes {
     routing! { hello, json, user }
 }
 

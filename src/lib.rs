@@ -47,6 +47,9 @@ pub mod prelude {
     pub use crate::{http_client, install, route, routing};
     #[doc(no_inline)]
     pub use oxtor_runtime::{Application, Plugin, Route};
+    // The extension traits that add plugins' `routing!` blocks to `Blocks`.
+    #[doc(no_inline)]
+    pub use oxtor_runtime::plugins::lifecycle::LifecycleBlocks;
 }
 
 /// The README's example, compiled as a doctest so it cannot drift from the API.

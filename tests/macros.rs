@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::{extract::Request, middleware::map_response, response::Response};
 use http::{HeaderValue, Method, StatusCode};
-use oxtor::{prelude::*, testing::TestApplication, ConfigError};
+use oxtor::{prelude::*, routing::Routes, testing::TestApplication, ConfigError};
 
 #[route(GET, "/books/{id}")]
 async fn book(Path(id): Path<u32>) -> String {
@@ -66,9 +66,9 @@ fn client() -> reqwest::Client {
         .expect("reqwest client without TLS builds")
 }
 
-async fn serve(router: axum::Router) -> TestApplication {
+async fn serve(routes: Routes) -> TestApplication {
     let mut app = Application::new(());
-    app.routing(router).expect("routes are distinct");
+    app.routing(routes).expect("routes are distinct");
     TestApplication::start(app)
         .await
         .expect("test server starts")

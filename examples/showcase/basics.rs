@@ -2,7 +2,7 @@
 use axum::{
     extract::{DefaultBodyLimit, Request},
     http::StatusCode,
-    Json, RequestExt, Router,
+    Json, RequestExt,
 };
 use futures_util::StreamExt;
 use oxtor::prelude::*;
@@ -280,7 +280,7 @@ fn is_too_large(error: &axum::Error) -> bool {
 }
 
 /// The basic routes.
-pub(crate) fn routes() -> Router {
+pub(crate) fn routes() -> oxtor::routing::Routes {
     routing! {
         hello,
         books,

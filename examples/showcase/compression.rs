@@ -5,12 +5,9 @@
 //! `curl -N --compressed http://127.0.0.1:8080/events`.
 use std::{convert::Infallible, time::Duration};
 
-use axum::{
-    response::{
-        sse::{Event, Sse},
-        IntoResponse,
-    },
-    Router,
+use axum::response::{
+    sse::{Event, Sse},
+    IntoResponse,
 };
 use oxtor::{
     plugins::compression::{CompressEventStream, Compression},
@@ -41,6 +38,6 @@ async fn events() -> impl IntoResponse {
 }
 
 /// The compression routes.
-pub(crate) fn routes() -> Router {
+pub(crate) fn routes() -> oxtor::routing::Routes {
     routing! { events }
 }

@@ -4,7 +4,6 @@ use axum::{
     body::{Body, Bytes},
     http::header,
     response::{IntoResponse, Response},
-    Router,
 };
 use futures_util::StreamExt;
 use oxtor::prelude::*;
@@ -51,6 +50,6 @@ async fn echo_stream(body: Body) -> Response {
 }
 
 /// The echo route.
-pub(crate) fn routes() -> Router {
+pub(crate) fn routes() -> oxtor::routing::Routes {
     routing! { echo_stream }
 }

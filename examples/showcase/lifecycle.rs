@@ -3,7 +3,7 @@
 //! `GET /slow?ms=N` (under `lifecycle(cancel_call_on_close = false)`: always finishes).
 use std::time::Duration;
 
-use axum::{extract::Query, Router};
+use axum::extract::Query;
 use oxtor::{
     plugins::lifecycle::{Cancellation, HttpRequestLifecycle},
     prelude::*,
@@ -60,7 +60,7 @@ async fn slow(Query(q): Query<Work>) -> &'static str {
 }
 
 /// The lifecycle routes.
-pub(crate) fn routes() -> Router {
+pub(crate) fn routes() -> oxtor::routing::Routes {
     routing! {
         long_process,
         work,

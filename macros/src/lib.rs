@@ -18,8 +18,8 @@
 //!     format!("Hello, {name}!")
 //! }
 //!
-//! let router: oxtor::axum::Router = routing! { hello };
-//! # let _ = router;
+//! let routes: oxtor::routing::Routes = routing! { hello };
+//! # let _ = routes;
 //! assert_eq!(<hello as Route<(), _>>::PATH, "/hello/{name}");
 //! ```
 use proc_macro::TokenStream;
@@ -43,7 +43,7 @@ mod util;
 /// async fn book(Path(id): Path<u32>) -> String {
 ///     format!("book {id}")
 /// }
-/// # let _: oxtor::axum::Router = routing! { book };
+/// # let _: oxtor::routing::Routes = routing! { book };
 /// ```
 /// adds, in essence,
 /// ```text
@@ -86,18 +86,20 @@ mod util;
 /// use oxtor::prelude::*;
 /// #[route(GET, "/books")]
 /// async fn books(count: u32) -> String { count.to_string() }
-/// let _: oxtor::axum::Router = routing! { books };
+/// let _: oxtor::routing::Routes = routing! { books };
 /// ```
 #[proc_macro_attribute]
 pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand_attr_with("#[route]", attr, item, route::expand, route::fallback)
 }
 
-/// Builds an `axum::Router<S>` from `#[route]` handlers and groups of them.
+/// Builds `oxtor::routing::Routes<S>` (an `axum::Router<S>` plus the
+/// start-up checks its blocks attach) from `#[route]` handlers and groups of them.
 ///
 /// ```
 /// use oxtor::prelude::*;
 /// use oxtor::axum::{extract::DefaultBodyLimit, Router};
+/// use oxtor::routing::Routes;
 ///
 /// #[route(GET, "/")] async fn index() -> &'static str { "index" }
 /// mod handlers {
@@ -106,22 +108,31 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     #[route(POST, "/upload")] pub async fn upload(body: String) -> String { body.len().to_string() }
 /// }
 ///
-/// let router: Router = routing! {
+/// let routes: Routes = routing! {
 ///     index,
 ///     route("/api") { handlers::books }
 ///     layer(DefaultBodyLimit::max(64 << 20)) { handlers::upload }
+///     lifecycle(cancel_call_on_close = false) { route("/slow") { index } }
 /// };
-/// # let _ = router;
+/// let mut app = Application::new(());
+/// app.routing(routes).unwrap();
+/// // Or a plain axum router (start-up checks are dropped):
+/// let _router: Router = routing! { index }.into_router();
 /// ```
 /// desugars to
 /// ```text
 /// {
-///     let r = Router::new();
+///     let r = Routes::new();
 ///     let r = mount(r, index {});
-///     let r = r.nest("/api", { let r = Router::new(); let r = mount(r, handlers::books {}); r });
+///     let r = r.nest("/api", { let r = Routes::new(); let r = mount(r, handlers::books {}); r });
 ///     let r = r.merge({
-///         let b = blocks::layer(DefaultBodyLimit::max(64 << 20));
-///         RoutingBlock::wrap(b, { let r = Router::new(); let r = mount(r, handlers::upload {}); r })
+///         let b = Blocks.layer(DefaultBodyLimit::max(64 << 20));
+///         RoutingBlock::wrap(b, { let r = Routes::new(); let r = mount(r, handlers::upload {}); r })
+///     });
+///     let r = r.merge({
+///         let mut b = Blocks.lifecycle();
+///         b.cancel_call_on_close(false);
+///         RoutingBlock::wrap(b, { let r = Routes::new(); let r = r.nest("/slow", ..); r })
 ///     });
 ///     r
 /// }
@@ -129,18 +140,20 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Items are separated by commas (optional after a `{ .. }` group). A route is a path to a
 /// function annotated with `#[route]` (naming a function without it is rustc's "expected struct,
 /// found function" at that name). `route("/prefix") { .. }` nests its routes under the
-/// prefix (`Router::nest`). Any other group `name(args, key = value) { .. }` calls the runtime
-/// function `blocks::name(args)` (`name { .. }` calls `blocks::name()`), then the method
-/// `key(value)` on its result for each key (positional arguments first, keys not repeated), then
-/// `RoutingBlock::wrap` with the router of the group, and merges that in. So a plugin adds a block
-/// (`authenticate("name", optional = true) { .. }`) without touching the macro, and a misspelt
-/// block name is a rustc error at that name:
+/// prefix (`Router::nest`). Any other group `name(args, key = value) { .. }` is the method call
+/// `Blocks.name(args)` on `oxtor::routing::Blocks` (`name { .. }` calls `Blocks.name()`, several
+/// positional arguments are passed as one tuple, `name((a, b))`), then the method `key(value)` on
+/// its result for each key (positional arguments first, keys not repeated), then
+/// `RoutingBlock::wrap` with the routes of the group, merged in. `layer` is inherent; other
+/// blocks come from extension traits for `Blocks` (`lifecycle` from `LifecycleBlocks`, in the
+/// prelude), so any crate adds a block without touching the macro (see `oxtor::routing`), and a
+/// misspelt block name is a rustc error at that name:
 /// ```compile_fail
 /// use oxtor::prelude::*;
 /// #[route(GET, "/")] async fn index() {}
-/// let _: oxtor::axum::Router = routing! { layr(()) { index } }; // no `layr` in `blocks`
+/// let _: oxtor::routing::Routes = routing! { layr(()) { index } }; // no method `layr` on `Blocks`
 /// ```
-/// The state type `S` is inferred from where the router goes (`app.routing(..)`, a return type).
+/// The state type `S` is inferred from where the routes go (`app.routing(..)`, a return type).
 #[proc_macro]
 pub fn routing(input: TokenStream) -> TokenStream {
     expand_with("routing!", input, routing::expand, routing::fallback)

@@ -9,4 +9,4 @@ pub use ::axum::{
 pub use ::core;
 
 pub use crate::app::{Application, Plugin};
-pub use crate::routing::{blocks, mount, Route, RoutingBlock};
+pub use crate::routing::{mount, Blocks, Route, Routes, RoutingBlock};

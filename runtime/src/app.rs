@@ -32,6 +32,9 @@
 //! // Installing a plugin twice is an error naming it.
 //! assert_eq!(app.install(PoweredBy).unwrap_err().to_string(), "plugin `PoweredBy` is already installed");
 //! app.routing(Router::new().route("/", get(|| async { "hi" }))).unwrap();
+//! // Plugin data: typed values a plugin stores on install and route checks read.
+//! app.extensions_mut().insert(42u32);
+//! assert_eq!(app.extensions().get::<u32>(), Some(&42));
 //! let _router: Router = app.into_router();
 //! ```
 use std::{convert::Infallible, fmt};
@@ -40,7 +43,12 @@ use axum::{extract::Request, response::IntoResponse, routing::Route as AxumRoute
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::{error::Error, server::EngineHooks, Result};
+use crate::{
+    error::Error,
+    routing::{RouteContext, Routes},
+    server::EngineHooks,
+    Result,
+};
 
 /// A server plugin: a named piece of configuration that installs itself on an [`Application`].
 ///
@@ -81,6 +89,7 @@ pub struct Application<S = ()> {
     layers: Vec<RouterLayer>,
     installed: Vec<&'static str>,
     hooks: EngineHooks,
+    extensions: http::Extensions,
 }
 
 impl<S> fmt::Debug for Application<S> {
@@ -101,6 +110,7 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
             layers: Vec::new(),
             installed: Vec::new(),
             hooks: EngineHooks::default(),
+            extensions: http::Extensions::new(),
         }
     }
 
@@ -140,8 +150,29 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
         &mut self.hooks
     }
 
-    /// Adds routes. Routes that overlap routes already added are an error (axum would panic).
-    pub fn routing(&mut self, router: Router<S>) -> Result<()> {
+    /// Typed per-application data plugins store on install (e.g. a registry of providers) and
+    /// route checks read ([`RouteContext::extensions`]).
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.extensions
+    }
+
+    /// Mutable access to the [plugin data](Self::extensions).
+    pub fn extensions_mut(&mut self) -> &mut http::Extensions {
+        &mut self.extensions
+    }
+
+    /// Adds routes: what `routing! { .. }` returns, or a plain `axum::Router`.
+    ///
+    /// First runs the start-up checks the routes' blocks attached
+    /// ([`RouteCheck`](crate::routing::RouteCheck)), in order, against the application as it is
+    /// now — so plugins are installed before `routing`, as in Ktor — and returns the first
+    /// failure. Routes that overlap routes already added are an error (axum would panic).
+    pub fn routing(&mut self, routes: impl Into<Routes<S>>) -> Result<()> {
+        let (router, checks) = routes.into().into_parts();
+        let mut cx = RouteContext::new(&self.extensions, &self.installed);
+        for check in checks {
+            check(&mut cx)?;
+        }
         let current = std::mem::take(&mut self.router);
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| current.merge(router))) {
             Ok(merged) => {

@@ -86,6 +86,11 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A start-up check of the routes given to
+    /// [`Application::routing`](crate::Application::routing) failed (see
+    /// [`RouteCheck`](crate::routing::RouteCheck)); the message says what is wrong.
+    #[error("{0}")]
+    RouteCheck(String),
     /// Any other error, with a message.
     #[error("{0}")]
     Other(String),

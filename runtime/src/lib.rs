@@ -4,7 +4,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`app`] | [`Application`], the [`Plugin`] trait, installing plugins and routes |
-//! | [`routing`] | the [`Route`] trait behind `#[route]`, and the blocks of `routing!` |
+//! | [`routing`] | the [`Route`] trait behind `#[route]`, [`Routes`](routing::Routes) that `routing!` builds, its blocks ([`Blocks`](routing::Blocks)) |
 //! | [`server`] | the engine: accept loop, HTTP/1.1 + h2c, graceful shutdown, connection hooks |
 //! | [`config`] | `application.conf` / `application.toml`, command line, [`EngineMain`](config::EngineMain) |
 //! | [`headers`] | header helpers such as [`HeaderMapExt::get_split_values`](headers::HeaderMapExt::get_split_values) |

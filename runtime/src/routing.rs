@@ -1,21 +1,26 @@
-//! Routes and route blocks: the [`Route`] trait that `#[route]` implements, [`mount`] that
-//! `routing!` calls for each route, and [`blocks`], the functions behind `routing!`'s
-//! `name(args) { routes }` blocks.
+//! Routes and route blocks: the [`Route`] trait that `#[route]` implements, [`Routes`] that
+//! `routing!` builds (a router plus start-up [`RouteCheck`]s), and [`Blocks`], the value whose
+//! methods are `routing!`'s `name(args) { routes }` blocks.
 //!
 //! `routing! { a, route("/api") { b }, layer(l) { c } }` desugars to
 //! ```text
-//! let r = Router::new();
-//! let r = mount(r, a);
-//! let r = r.nest("/api", { let r = Router::new(); mount(r, b) });
-//! let r = r.merge(RoutingBlock::wrap(blocks::layer(l), { let r = Router::new(); mount(r, c) }));
+//! let r = Routes::new();
+//! let r = mount(r, a {});
+//! let r = r.nest("/api", { let r = Routes::new(); mount(r, b {}) });
+//! let r = r.merge({ let block = Blocks.layer(l); RoutingBlock::wrap(block, { let r = Routes::new(); mount(r, c {}) }) });
 //! ```
-//! A block with keys, `lifecycle(cancel_call_on_close = false) { .. }`, desugars as `install!`
-//! does: `{ let mut b = blocks::lifecycle(); b.cancel_call_on_close(false); b }`.
+//! A block is a method call on [`Blocks`], so rustc resolves its name: `layer` is inherent, other
+//! blocks come from extension traits a plugin exports (`LifecycleBlocks::lifecycle`; `use
+//! oxtor::prelude::*` brings oxtor's in scope), and a misspelt block is rustc's "no method named
+//! `layr` found for struct `Blocks`" at the user's token. Positional arguments are passed as they
+//! are, several of them as one tuple: `name()`, `name(a)`, `name((a, b))`. Keys are setters, as in
+//! `install!`: `lifecycle(cancel_call_on_close = false) { .. }` is
+//! `{ let mut block = Blocks.lifecycle(); block.cancel_call_on_close(false); RoutingBlock::wrap(block, ..) }`.
 //!
-//! # Example
+//! # Example: a route by hand
 //! Writing by hand what `#[route(GET, "/hello")]` generates:
 //! ```
-//! use oxtor_runtime::routing::{mount, Route};
+//! use oxtor_runtime::routing::{mount, Route, Routes};
 //! use axum::{routing::{get, MethodRouter}, Router};
 //!
 //! async fn hello() -> &'static str { "Hello, world!" }
@@ -27,10 +32,64 @@
 //!     fn method_router(self) -> MethodRouter<S> { get(hello) }
 //! }
 //!
-//! let router: Router = mount(Router::new(), hello_route {});
-//! # let _ = router;
+//! let routes: Routes = mount(Routes::new(), hello_route {});
+//! let _router: Router = routes.into_router();
 //! ```
-use axum::{routing::MethodRouter, Router};
+//!
+//! # Example: a block of one's own
+//! A plugin crate adds `traced("name") { .. }` to `routing!` with an extension trait on
+//! [`Blocks`] and a [`RoutingBlock`]; this one also attaches a start-up check.
+//! ```
+//! use axum::{middleware::{from_fn, Next}, extract::Request, routing::get, Router};
+//! use oxtor_runtime::{routing::{Blocks, RoutingBlock, Routes}, Application, Error};
+//!
+//! /// Adds the `traced(name) { .. }` block.
+//! pub trait TracedBlocks {
+//!     /// Logs each call of the block's routes under `name`.
+//!     fn traced(&self, name: &'static str) -> TracedBlock;
+//! }
+//! impl TracedBlocks for Blocks {
+//!     fn traced(&self, name: &'static str) -> TracedBlock { TracedBlock { name, required: false } }
+//! }
+//!
+//! pub struct TracedBlock { name: &'static str, required: bool }
+//! impl TracedBlock {
+//!     /// `traced(.., required = true)`: refuse to start without the `Tracing` plugin.
+//!     pub fn required(&mut self, required: bool) -> &mut Self { self.required = required; self }
+//! }
+//! impl<S: Clone + Send + Sync + 'static> RoutingBlock<S> for TracedBlock {
+//!     fn wrap(self, routes: Routes<S>) -> Routes<S> {
+//!         let name = self.name;
+//!         let routes = routes.map_router(|r| r.route_layer(from_fn(move |req: Request, next: Next| async move {
+//!             tracing::info!(block = name, path = %req.uri().path());
+//!             next.run(req).await
+//!         })));
+//!         if !self.required { return routes; }
+//!         routes.check(move |cx| match cx.installed("Tracing") {
+//!             true => Ok(()),
+//!             false => Err(Error::RouteCheck(format!("traced(\"{name}\"): the `Tracing` plugin is not installed"))),
+//!         })
+//!     }
+//! }
+//!
+//! // What `routing! { traced("books", required = true) { books } }` expands to:
+//! let routes: Routes = {
+//!     let mut block = Blocks.traced("books");
+//!     block.required(true);
+//!     RoutingBlock::wrap(block, Routes::from(Router::new().route("/books", get(|| async { "[]" }))))
+//! };
+//! let err = Application::new(()).routing(routes).unwrap_err();
+//! assert_eq!(err.to_string(), "traced(\"books\"): the `Tracing` plugin is not installed");
+//! ```
+use axum::routing::MethodRouter;
+
+mod block;
+mod routes;
+
+#[doc(inline)]
+pub use block::{Blocks, LayerBlock, RoutingBlock};
+#[doc(inline)]
+pub use routes::{RouteContext, Routes};
 
 /// A route: a path template and the method router serving it. `#[route(GET, "/p")]` implements
 /// it for a same-named braced struct.
@@ -63,58 +122,16 @@ pub trait Route<S, M> {
     fn method_router(self) -> MethodRouter<S>;
 }
 
-/// Adds `route` to `router` at its path. What `routing! { route_name }` expands to.
-pub fn mount<S, M, R>(router: Router<S>, route: R) -> Router<S>
+/// Adds `route` to `routes` at its path. What `routing! { route_name }` expands to.
+pub fn mount<S, M, R>(routes: Routes<S>, route: R) -> Routes<S>
 where
     S: Clone + Send + Sync + 'static,
     R: Route<S, M>,
 {
-    router.route(R::PATH, route.method_router())
+    routes.mount(route)
 }
 
-/// A `routing!` block: something that wraps the router of its nested routes. See [`blocks`].
-pub trait RoutingBlock<S> {
-    /// Wraps the nested routes; the result is merged into the enclosing router.
-    fn wrap(self, router: Router<S>) -> Router<S>;
-}
-
-/// The functions behind `routing!`'s blocks. `name(args) { routes }` calls `blocks::name(args)`,
-/// then one builder method per `key = value`, then [`RoutingBlock::wrap`].
-pub mod blocks {
-    use std::convert::Infallible;
-
-    use axum::{extract::Request, response::IntoResponse, routing::Route as AxumRoute, Router};
-    use tower_layer::Layer;
-    use tower_service::Service;
-
-    use super::RoutingBlock;
-
-    #[doc(inline)]
-    pub use crate::plugins::lifecycle::{lifecycle, LifecycleBlock};
-
-    /// `layer(l) { routes }`: wraps only the nested routes in the tower layer `l`, so a plugin
-    /// installed this way covers one route group.
-    pub fn layer<L>(layer: L) -> LayerBlock<L> {
-        LayerBlock { layer }
-    }
-
-    /// The block built by [`layer`].
-    #[derive(Debug, Clone)]
-    pub struct LayerBlock<L> {
-        layer: L,
-    }
-
-    impl<S, L> RoutingBlock<S> for LayerBlock<L>
-    where
-        S: Clone + Send + Sync + 'static,
-        L: Layer<AxumRoute> + Clone + Send + Sync + 'static,
-        L::Service: Service<Request> + Clone + Send + Sync + 'static,
-        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
-        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
-        <L::Service as Service<Request>>::Future: Send + 'static,
-    {
-        fn wrap(self, router: Router<S>) -> Router<S> {
-            router.route_layer(self.layer)
-        }
-    }
-}
+/// A start-up check attached to [`Routes`] by a block (e.g. "the provider this block names is
+/// installed"); [`Application::routing`](crate::Application::routing) runs it with the
+/// application's plugin data and refuses the routes if it fails.
+pub type RouteCheck = Box<dyn FnOnce(&mut RouteContext<'_>) -> crate::Result<()> + Send>;

@@ -23,7 +23,7 @@ use oxtor_runtime::{
     plugins::compression::{
         Compression, ContentEncoder, DecodeProgress, DecodeStream, EncodeStream,
     },
-    routing::{blocks, RoutingBlock},
+    routing::{Blocks, Routes, RoutingBlock},
     testing::TestApplication,
     Application,
 };
@@ -673,7 +673,9 @@ async fn layer_on_a_route_group_compresses_only_that_group() {
     })
     .unwrap()
     .into_layer();
-    let group = blocks::layer(layer).wrap(Router::new().route("/1", get(|| async { text() })));
+    let group = Blocks.layer(layer).wrap(Routes::from(
+        Router::new().route("/1", get(|| async { text() })),
+    ));
     let router = Router::new()
         .route("/2", get(|| async { text() }))
         .merge(group);

@@ -1,5 +1,5 @@
-//! Code generation for `routing!`: one `let` per item, rebinding a router built from
-//! `__private::Router::new()`.
+//! Code generation for `routing!`: one `let` per item, rebinding routes built from
+//! `__private::Routes::new()`; a block is a method call on `__private::Blocks`.
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::{spanned::Spanned, Ident};
@@ -7,7 +7,7 @@ use syn::{spanned::Spanned, Ident};
 use super::parse::{Block, Item, Routing};
 use crate::util::krate;
 
-/// `{ let r = Router::new(); let r = ..; r }`.
+/// `{ let r = Routes::new(); let r = ..; r }`.
 pub(crate) fn routing(routing: &Routing) -> TokenStream {
     let private = krate::private();
     router(&private, &routing.items)
@@ -30,13 +30,15 @@ fn router(private: &TokenStream, items: &[Item]) -> TokenStream {
         }
     });
     quote!({
-        let #r = #private::Router::new();
+        let #r = #private::Routes::new();
         #(#steps)*
         #r
     })
 }
 
-/// `{ let mut b = blocks::name(args); b.key(value); RoutingBlock::wrap(b, nested) }`.
+/// `{ let mut b = Blocks.name(args); b.key(value); RoutingBlock::wrap(b, nested) }`: the block
+/// name is a method rustc resolves (inherent `layer`, or a plugin's extension trait in scope at
+/// the user's token). Several positional arguments go as one tuple (Rust has no variadics).
 fn block(private: &TokenStream, block: &Block) -> TokenStream {
     let b = Ident::new("__oxtor_block", Span::mixed_site());
     let Block {
@@ -47,14 +49,28 @@ fn block(private: &TokenStream, block: &Block) -> TokenStream {
         ..
     } = block;
     let mutability = (!keys.is_empty()).then(|| quote!(mut));
-    let function = quote_spanned!(name.span()=> #private::blocks::#name);
+    // The whole call `Blocks.name(..)` at the block's name, so that rustc's "no method named .."
+    // points there only (not at the whole macro call).
+    let receiver: TokenStream = quote!(#private::Blocks)
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(name.span());
+            token
+        })
+        .collect();
+    let args = match args.as_slice() {
+        [] => quote!(),
+        [one] => quote!(#one),
+        several => quote!((#(#several),*)),
+    };
+    let call = quote_spanned!(name.span()=> #receiver.#name(#args));
     let setters = keys
         .iter()
         .map(|(key, value)| quote_spanned!(key.span()=> #b.#key(#value);));
     let nested = router(private, items);
     let wrap = quote_spanned!(name.span()=> #private::RoutingBlock::wrap);
     quote!({
-        let #mutability #b = #function(#(#args),*);
+        let #mutability #b = #call;
         #(#setters)*
         #wrap(#b, #nested)
     })
@@ -73,18 +89,18 @@ mod tests {
     }
 
     #[test]
-    fn block_desugars_to_function_setters_and_wrap() {
+    fn block_desugars_to_method_setters_and_wrap() {
         let out = expand(r#"a, authenticate("api", optional = true) { b }"#);
         let p = quote!(::oxtor::__private);
         let r = quote!(__oxtor_router);
         let expected = quote!({
-            let #r = #p::Router::new();
+            let #r = #p::Routes::new();
             let #r = #p::mount(#r, a {});
             let #r = #r.merge({
-                let mut __oxtor_block = #p::blocks::authenticate("api");
+                let mut __oxtor_block = #p::Blocks.authenticate("api");
                 __oxtor_block.optional(true);
                 #p::RoutingBlock::wrap(__oxtor_block, {
-                    let #r = #p::Router::new();
+                    let #r = #p::Routes::new();
                     let #r = #p::mount(#r, b {});
                     #r
                 })
@@ -92,6 +108,21 @@ mod tests {
             #r
         });
         assert_eq!(out, expected.to_string());
+    }
+
+    #[test]
+    fn block_without_arguments_calls_the_method_without_arguments() {
+        let out = expand(r#"lifecycle { b }"#);
+        assert!(out.contains(":: Blocks . lifecycle () ;"), "{out}");
+    }
+
+    #[test]
+    fn several_positional_arguments_are_one_tuple() {
+        let out = expand(r#"authenticate("key", "session") { b }"#);
+        assert!(
+            out.contains(r#":: Blocks . authenticate (("key" , "session")) ;"#),
+            "{out}"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `routing! { a, route("/api") { b }, layer(l) { c } }`: parse the route tree ([`parse`]), check
-//! the `route(..)` prefixes and block arguments ([`validate`]), then build the `axum::Router`
-//! ([`expand`]). On error the macro still yields an empty `Router`, so the surrounding code
+//! the `route(..)` prefixes and block arguments ([`validate`]), then build the `Routes`
+//! ([`expand`]). On error the macro still yields empty `Routes`, so the surrounding code
 //! type-checks and only the macro's errors are reported.
 mod expand;
 mod parse;
@@ -20,9 +20,9 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     Ok(expand::routing(&routing))
 }
 
-/// What `routing!` yields on error: the errors, then an empty router.
+/// What `routing!` yields on error: the errors, then empty routes.
 pub(crate) fn fallback(error: syn::Error) -> TokenStream {
     let private = krate::private();
     let error = error.into_compile_error();
-    quote!({ #error #private::Router::new() })
+    quote!({ #error #private::Routes::new() })
 }

@@ -25,7 +25,7 @@ pub(crate) enum Item {
         prefix: LitStr,
         items: Vec<Item>,
     },
-    /// `name(args, key = value) { .. }`: a block function from `__private::blocks`.
+    /// `name(args, key = value) { .. }`: a block, a method of `__private::Blocks`.
     Block(Block),
 }
 
@@ -38,10 +38,6 @@ pub(crate) struct Block {
     /// Errors that are not syntax errors, found while parsing the arguments (a positional argument
     /// after a keyed one); reported by validation.
     pub(crate) misplaced: Vec<Span>,
-}
-
-mod kw {
-    syn::custom_keyword!(route);
 }
 
 const EXPECTED_ITEM: &str =

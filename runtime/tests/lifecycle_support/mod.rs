@@ -9,8 +9,10 @@ use axum::{
     Router,
 };
 use oxtor_runtime::{
-    plugins::lifecycle::{CallScope, Cancellation, HttpRequestLifecycle, LifecycleMetrics},
-    routing::{blocks, RoutingBlock},
+    plugins::lifecycle::{
+        CallScope, Cancellation, HttpRequestLifecycle, LifecycleBlocks, LifecycleMetrics,
+    },
+    routing::{Blocks, Routes, RoutingBlock},
     testing::TestApplication,
     Application,
 };
@@ -103,16 +105,16 @@ pub(crate) fn app(plugin: Option<bool>) -> (Application<Probe>, Events, Lifecycl
         metrics = p.metrics();
         app.install(p).unwrap();
     }
-    let mut keep = blocks::lifecycle();
+    let mut keep = Blocks.lifecycle();
     keep.cancel_call_on_close(false);
-    let mut eager = blocks::lifecycle();
+    let mut eager = Blocks.lifecycle();
     eager.cancel_call_on_close(true);
     app.routing(
         Router::new()
             .route("/work", get(work))
             .route("/upload", post(upload))
-            .merge(keep.wrap(Router::new().route("/slow", get(work))))
-            .merge(eager.wrap(Router::new().route("/eager", get(work)))),
+            .merge(keep.wrap(Routes::from(Router::new().route("/slow", get(work)))))
+            .merge(eager.wrap(Routes::from(Router::new().route("/eager", get(work))))),
     )
     .unwrap();
     (app, rx, metrics)

@@ -1,18 +1,24 @@
 //! The `lifecycle` routing block: `routing! { lifecycle(cancel_call_on_close = false) { .. } }`
-//! sets the policy of the routes inside it.
-use axum::Router;
-
+//! sets the policy of the routes inside it. [`LifecycleBlocks`] adds it to
+//! [`Blocks`](crate::routing::Blocks).
 use super::LifecycleLayer;
-use crate::routing::RoutingBlock;
+use crate::routing::{Blocks, Routes, RoutingBlock};
 
-/// `lifecycle(cancel_call_on_close = ..) { routes }`: the block behind `routing!`'s
-/// `lifecycle` (see [`blocks`](crate::routing::blocks)). Without a key it does not cancel
-/// (Ktor's default).
-pub fn lifecycle() -> LifecycleBlock {
-    LifecycleBlock::default()
+/// Adds the `lifecycle(cancel_call_on_close = ..) { routes }` block to `routing!` (re-exported
+/// by `oxtor::prelude`). Without a key the block does not cancel (Ktor's default).
+pub trait LifecycleBlocks {
+    /// The `lifecycle` block; its key is [`LifecycleBlock::cancel_call_on_close`].
+    fn lifecycle(&self) -> LifecycleBlock;
 }
 
-/// The block built by [`lifecycle`]. See the [module docs](crate::plugins::lifecycle).
+impl LifecycleBlocks for Blocks {
+    fn lifecycle(&self) -> LifecycleBlock {
+        LifecycleBlock::default()
+    }
+}
+
+/// The block built by [`LifecycleBlocks::lifecycle`]. See the
+/// [module docs](crate::plugins::lifecycle).
 #[derive(Clone, Debug, Default)]
 pub struct LifecycleBlock {
     cancel_call_on_close: bool,
@@ -27,7 +33,8 @@ impl LifecycleBlock {
 }
 
 impl<S: Clone + Send + Sync + 'static> RoutingBlock<S> for LifecycleBlock {
-    fn wrap(self, router: Router<S>) -> Router<S> {
-        router.route_layer(LifecycleLayer::new(self.cancel_call_on_close))
+    fn wrap(self, routes: Routes<S>) -> Routes<S> {
+        let layer = LifecycleLayer::new(self.cancel_call_on_close);
+        routes.map_router(|router| router.route_layer(layer))
     }
 }

@@ -18,7 +18,7 @@
 //!   as a disconnect (Netty and nginx decide the same). A request that only says
 //!   `Connection: close`, or is HTTP/1.0, completes normally (unlike Ktor 3.4.0's KTOR-9731).
 //!   A route that must answer half-closing clients goes in a
-//!   `lifecycle(cancel_call_on_close = false) { .. }` routing block ([`lifecycle`]).
+//!   `lifecycle(cancel_call_on_close = false) { .. }` routing block ([`LifecycleBlocks`]).
 //! - **Per route**: the plugin sets the application's default; a `lifecycle(..)` block (a
 //!   [`LifecycleLayer`] on its routes) overrides it for the routes inside, either way, and works
 //!   without the plugin too.
@@ -33,7 +33,8 @@
 //! use axum::{routing::get, Router};
 //! use oxtor_runtime::{
 //!     plugins::lifecycle::{Cancellation, HttpRequestLifecycle},
-//!     routing::{blocks, RoutingBlock},
+//!     plugins::lifecycle::LifecycleBlocks,
+//!     routing::{Blocks, RoutingBlock, Routes},
 //!     testing::TestApplication,
 //!     Application,
 //! };
@@ -54,10 +55,10 @@
 //! let metrics = plugin.as_ref().map(|p| p.metrics()).expect("valid config");
 //! app.install(plugin)?;
 //! // What `routing! { lifecycle(cancel_call_on_close = false) { slow } }` expands to:
-//! let mut block = blocks::lifecycle();
+//! let mut block = Blocks.lifecycle();
 //! block.cancel_call_on_close(false);
 //! app.routing(Router::new().route("/work", get(work)))?;
-//! app.routing(block.wrap(Router::new().route("/slow", get(work))))?;
+//! app.routing(block.wrap(Routes::from(Router::new().route("/slow", get(work)))))?;
 //!
 //! let server = TestApplication::start(app).await?;
 //! assert_eq!(server.get_text("/work").await?, "done");
@@ -73,7 +74,7 @@ mod layer;
 mod metrics;
 
 #[doc(inline)]
-pub use block::{lifecycle, LifecycleBlock};
+pub use block::{LifecycleBlock, LifecycleBlocks};
 #[doc(inline)]
 pub use call::{CallCancelled, CallScope, Cancellation, ConnectionClosed};
 #[doc(inline)]

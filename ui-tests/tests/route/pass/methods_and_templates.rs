@@ -38,7 +38,7 @@ async fn raw(Path(id): Path<u64>) -> String {
 }
 
 fn main() {
-    let _: oxtor::axum::Router = routing! {
+    let _: oxtor::routing::Routes = routing! {
         root, create, update, delete, asset, file, literal_braces, raw,
     };
     assert_eq!(<asset as Route<(), _>>::PATH, "/static/{*path}");

@@ -6,7 +6,7 @@ async fn secret() -> &'static str {
 }
 
 fn main() {
-    let _: oxtor::axum::Router = routing! {
+    let _: oxtor::routing::Routes = routing! {
         authenticate("api-key", optional = true, optional = false) { secret }
     };
 }

@@ -11,5 +11,5 @@ async fn authors() -> &'static str {
 }
 
 fn main() {
-    let _: oxtor::axum::Router = routing! { books authors };
+    let _: oxtor::routing::Routes = routing! { books authors };
 }

@@ -6,7 +6,7 @@ async fn books() -> &'static str {
 }
 
 fn main() {
-    let _: oxtor::axum::Router = routing! {
+    let _: oxtor::routing::Routes = routing! {
         layr(oxtor::axum::extract::DefaultBodyLimit::disable()) { books }
     };
 }

@@ -6,5 +6,5 @@ async fn books() -> &'static str {
 }
 
 fn main() {
-    let _: oxtor::axum::Router = routing! { route("/api/{*rest}") { books } };
+    let _: oxtor::routing::Routes = routing! { route("/api/{*rest}") { books } };
 }

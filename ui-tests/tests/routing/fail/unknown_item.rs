@@ -6,5 +6,5 @@ async fn books() -> &'static str {
 }
 
 fn main() {
-    let _: oxtor::axum::Router = routing! { books, "/authors" };
+    let _: oxtor::routing::Routes = routing! { books, "/authors" };
 }

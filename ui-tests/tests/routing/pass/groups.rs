@@ -1,7 +1,9 @@
-//! Route lists, nested `route(..)` groups, `layer(..)` blocks and a user-defined block.
+//! Route lists, nested `route(..)` groups, `layer(..)` and `lifecycle` blocks, and where
+//! `routing!`'s result goes: `Routes`, an `axum::Router`, `Application::routing`.
 use oxtor::{
     axum::{extract::DefaultBodyLimit, Router},
     prelude::*,
+    routing::Routes,
 };
 
 #[route(GET, "/")]
@@ -19,11 +21,11 @@ mod api {
     }
 }
 
-fn empty() -> Router {
+fn empty() -> Routes {
     routing! {}
 }
 
-fn all() -> Router {
+fn all() -> Routes {
     routing! {
         index,
         route("/api") {
@@ -31,13 +33,29 @@ fn all() -> Router {
             route("/v1") { api::books }
         }
         layer(DefaultBodyLimit::max(64 << 20)) { api::upload },
+        lifecycle(cancel_call_on_close = true) { route("/slow") { index } }
+        lifecycle { route("/default") { index } }
     }
 }
 
-fn trailing_comma() -> Router {
+/// axum interop: `Router::from`, `Router::merge(routes)`, `.into_router()`.
+fn as_router() -> Router {
+    let merged = Router::new().merge(routing! { index });
+    let converted = Router::from(routing! { route("/a") { index } });
+    let into: Router = routing! { route("/b") { index } }.into_router();
+    merged.merge(converted).merge(into)
+}
+
+fn application() -> oxtor::Result<Application> {
+    let mut app = Application::new(());
+    app.routing(routing! { index, route("/api") { api::books } })?;
+    Ok(app)
+}
+
+fn trailing_comma() -> Routes {
     routing! { route("/a") { index, }, route("/b") { index }, }
 }
 
 fn main() {
-    let _ = (empty(), all(), trailing_comma());
+    let _ = (empty(), all(), trailing_comma(), as_router(), application());
 }
