@@ -12,7 +12,7 @@ use super::Routes;
 /// `Route`: `name(args) { routes }` calls `Blocks.name(args)`, so rustc resolves the name.
 ///
 /// [`layer`](Self::layer) is built in; a plugin adds a block with an extension trait implemented
-/// for `Blocks` (as [`LifecycleBlocks`](crate::plugins::lifecycle::LifecycleBlocks) adds
+/// for `Blocks` (as the lifecycle plugin's `LifecycleBlocks` adds
 /// `lifecycle`), which the user brings into scope (`use oxtor::prelude::*` does for oxtor's own).
 /// See the [module docs](super) for a block written outside oxtor.
 #[derive(Clone, Copy, Debug, Default)]

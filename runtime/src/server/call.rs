@@ -6,7 +6,7 @@
 //! HTTP/2 stream reset). Dropped at an arbitrary `.await`, a handler would be cancelled by
 //! accident; instead `CallFuture` fires the call's [`ClientDisconnect`] and moves the unfinished
 //! future onto its own task, where it runs to completion (or is cancelled by choice, by the
-//! `HttpRequestLifecycle` plugin that watches the signal). Only a hard stop (the grace period is
+//! [call watch](super::call_watch) when its policy says so). Only a hard stop (the grace period is
 //! over, or [`RunningServer::abort`](super::RunningServer::abort)) really drops calls.
 use std::{
     convert::Infallible,
@@ -26,9 +26,12 @@ use tokio_util::{
 };
 use tower_service::Service;
 
-use crate::plugins::lifecycle::{self, ResponseFuture};
-
-use super::{control::ConnControl, hooks::ConnectionInfo, EngineShared};
+use super::{
+    call_watch::{CallWatch, WatchedCall},
+    control::ConnControl,
+    hooks::ConnectionInfo,
+    EngineShared,
+};
 
 /// The signal that a call's client went away, in every request's extensions
 /// (`Extension<ClientDisconnect>`).
@@ -36,8 +39,8 @@ use super::{control::ConnControl, hooks::ConnectionInfo, EngineShared};
 /// It fires when the engine learns the client is gone while the call (or anything holding this
 /// signal) is alive: the TCP connection was closed or reset — for HTTP/1.1 that includes a FIN
 /// while the request body is unread, since a half-close and a vanished client look the same — or
-/// the HTTP/2 stream was reset. It never fires for another call's client. Plugins decide what to
-/// do with it; the `HttpRequestLifecycle` plugin cancels the call.
+/// the HTTP/2 stream was reset. It never fires for another call's client. The engine's
+/// [call watch](super::call_watch) cancels the call on it if its policy says so.
 #[derive(Clone)]
 pub struct ClientDisconnect {
     /// The connection: its token is the call's signal for HTTP/1 (one call at a time).
@@ -172,17 +175,13 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
         let ext = req.extensions_mut();
         ext.extend(self.conn.extensions.clone());
         ext.insert(disconnect.clone());
-        let watch = self.shared.hooks.lifecycle.as_ref().map(|l| {
-            lifecycle::begin_engine_call(
-                &mut req,
-                disconnect.clone(),
-                l.cancel_call_on_close,
-                &l.metrics,
-            )
+        let policy = &self.shared.hooks.call_watch;
+        let watch = policy.cancel_on_close.map(|cancel| {
+            CallWatch::begin_engine(&mut req, disconnect.clone(), cancel, &policy.metrics)
         });
         let mut router: Router = self.shared.router.clone();
         CallFuture {
-            inner: Some(ResponseFuture::new(router.call(req), watch)),
+            inner: Some(WatchedCall::new(router.call(req), watch)),
             disconnect,
         }
     }
@@ -191,7 +190,7 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
 /// The future of one call. See the [module docs](self).
 pub(crate) struct CallFuture {
     /// Unpin (axum boxes the handler's future), so an unfinished call can move to its own task.
-    inner: Option<ResponseFuture<RouteFuture<Infallible>>>,
+    inner: Option<WatchedCall<RouteFuture<Infallible>>>,
     disconnect: ClientDisconnect,
 }
 

@@ -6,7 +6,10 @@
 //!   connection ([`ConnectionInfo`]: id, peer and local address);
 //! - [`EngineHooks::wrap_stream`] installs the one [`StreamWrapper`] that turns the accepted TCP
 //!   stream into the stream HTTP is spoken over (TLS does its handshake there) and may attach
-//!   extensions every request on that connection carries.
+//!   extensions every request on that connection carries;
+//! - [`EngineHooks::cancel_calls_on_close`] makes the engine watch every call for its client's
+//!   going away, with that policy ([`call_watch`](super::call_watch)), counting into
+//!   [`EngineHooks::set_call_metrics`]'s counters.
 //!
 //! # Example
 //! ```
@@ -36,6 +39,7 @@ use std::{fmt, future::Future, io, net::SocketAddr, pin::Pin, sync::Arc};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::call_watch::{CallMetrics, CallWatchPolicy};
 use crate::{Error, Result};
 
 /// A bidirectional byte stream the engine can serve HTTP over (a TCP stream, a TLS stream).
@@ -114,8 +118,7 @@ pub struct EngineHooks {
     pub(crate) on_connection: Vec<ConnectionCallback>,
     pub(crate) on_connection_closed: Vec<ConnectionCallback>,
     pub(crate) wrapper: Option<Arc<dyn StreamWrapper>>,
-    /// Set by the `HttpRequestLifecycle` plugin: the engine watches every call.
-    pub(crate) lifecycle: Option<crate::plugins::lifecycle::EngineLifecycle>,
+    pub(crate) call_watch: CallWatchPolicy,
 }
 
 impl fmt::Debug for EngineHooks {
@@ -124,7 +127,7 @@ impl fmt::Debug for EngineHooks {
             .field("on_connection", &self.on_connection.len())
             .field("on_connection_closed", &self.on_connection_closed.len())
             .field("wrap_stream", &self.wrapper.is_some())
-            .field("lifecycle", &self.lifecycle)
+            .field("call_watch", &self.call_watch)
             .finish()
     }
 }
@@ -157,6 +160,33 @@ impl EngineHooks {
         }
         self.wrapper = Some(Arc::new(wrapper));
         Ok(self)
+    }
+
+    /// Makes the engine watch every call: each request carries its
+    /// [`CallState`](super::CallState), and when the client goes away while the call runs, the
+    /// call is cancelled if `cancel` (else it runs on and its response is discarded). A per-route
+    /// watch inside can change the policy of its calls. Ktor's engine-level close handler.
+    pub fn cancel_calls_on_close(&mut self, cancel: bool) -> &mut Self {
+        self.call_watch.cancel_on_close = Some(cancel);
+        self
+    }
+
+    /// The engine's call-watch policy: `Some(cancel)` once
+    /// [`cancel_calls_on_close`](Self::cancel_calls_on_close) was called.
+    pub fn calls_cancelled_on_close(&self) -> Option<bool> {
+        self.call_watch.cancel_on_close
+    }
+
+    /// Counts the engine's watched calls into `metrics` (e.g. counters a metrics route also
+    /// holds) instead of the engine's own.
+    pub fn set_call_metrics(&mut self, metrics: CallMetrics) -> &mut Self {
+        self.call_watch.metrics = metrics;
+        self
+    }
+
+    /// The counters of the engine's watched calls (a clone shares them).
+    pub fn call_metrics(&self) -> CallMetrics {
+        self.call_watch.metrics.clone()
     }
 
     pub(crate) fn connection_opened(&self, conn: &ConnectionInfo) {

@@ -5,8 +5,9 @@
 //! What the engine guarantees a call:
 //! - **It runs to completion**, even if its client goes away: hyper drops a handler's future when
 //!   the client leaves, and the engine moves that future onto its own task instead.
-//!   Cancelling a call on disconnect is a choice, made by the
-//!   `HttpRequestLifecycle` plugin.
+//!   Cancelling a call on disconnect is a choice a plugin makes through
+//!   [`EngineHooks::cancel_calls_on_close`] (the `HttpRequestLifecycle` plugin does); the engine
+//!   then watches each call ([`call_watch`]).
 //! - **Half-close is kept**: a client that sends its request and then shuts down its writing
 //!   side (`nc -N`, some HTTP/1.0 clients) still gets its answer (hyper's `half_close` is on).
 //! - **It learns that its client went away**: [`ClientDisconnect`] in the request's extensions
@@ -53,6 +54,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use crate::{app::Application, error::Error, Result};
 
 mod call;
+pub mod call_watch;
 mod config;
 mod connection;
 mod control;
@@ -62,6 +64,8 @@ mod watch;
 
 #[doc(inline)]
 pub use call::{AbortCall, ClientDisconnect};
+#[doc(inline)]
+pub use call_watch::{CallMetrics, CallState, CallWatch, WatchedCall};
 #[doc(inline)]
 pub use config::ServerConfig;
 #[doc(inline)]

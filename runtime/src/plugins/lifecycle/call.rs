@@ -1,69 +1,13 @@
 //! What a handler sees of its call's lifecycle: the [`Cancellation`] and [`CallScope`]
 //! extractors, and the errors naming why a call was cancelled.
-use std::{
-    convert::Infallible,
-    fmt,
-    future::Future,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc, OnceLock,
-    },
-};
+use std::{convert::Infallible, fmt, future::Future, sync::Arc};
 
 use axum::{extract::FromRequestParts, response::IntoResponse};
 use http::{request::Parts, StatusCode};
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-use crate::server::ClientDisconnect;
-
-/// The lifecycle state of one call, in its request's extensions. Created by the first
-/// [`LifecycleLayer`](super::LifecycleLayer) on the request's way; later ones (a `lifecycle`
-/// routing block) only change its policy.
-#[derive(Debug)]
-pub(crate) struct CallLifecycle {
-    /// Cancelled when the call is; made on first use (most calls never ask).
-    token: OnceLock<CancellationToken>,
-    cancelled: AtomicBool,
-    cancel_on_close: AtomicBool,
-    pub(crate) disconnect: Option<ClientDisconnect>,
-}
-
-impl CallLifecycle {
-    pub(crate) fn new(cancel_on_close: bool, disconnect: Option<ClientDisconnect>) -> Self {
-        Self {
-            token: OnceLock::new(),
-            cancelled: AtomicBool::new(false),
-            cancel_on_close: AtomicBool::new(cancel_on_close),
-            disconnect,
-        }
-    }
-
-    /// The call's token (cancelled if the call already is).
-    pub(crate) fn token(&self) -> CancellationToken {
-        let token = self.token.get_or_init(CancellationToken::new).clone();
-        if self.cancelled.load(Ordering::Acquire) {
-            token.cancel();
-        }
-        token
-    }
-
-    /// Cancels the call.
-    pub(crate) fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Release);
-        if let Some(token) = self.token.get() {
-            token.cancel();
-        }
-    }
-
-    pub(crate) fn cancel_on_close(&self) -> bool {
-        self.cancel_on_close.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn set_cancel_on_close(&self, cancel: bool) {
-        self.cancel_on_close.store(cancel, Ordering::Relaxed);
-    }
-}
+use crate::server::{CallState, ClientDisconnect};
 
 /// Why a call was cancelled: its client closed or reset the connection, or reset its HTTP/2
 /// stream. Ktor's `ConnectionClosedException`; its message is the same.
@@ -159,7 +103,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Cancellation {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let token = match parts.extensions.get::<Arc<CallLifecycle>>() {
+        let token = match parts.extensions.get::<Arc<CallState>>() {
             Some(call) => call.token(),
             None => CancellationToken::new(),
         };
@@ -213,12 +157,12 @@ impl<S: Send + Sync> FromRequestParts<S> for CallScope {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(match parts.extensions.get::<Arc<CallLifecycle>>() {
+        Ok(match parts.extensions.get::<Arc<CallState>>() {
             Some(call) => Self {
                 token: call.token(),
                 disconnect: call
                     .cancel_on_close()
-                    .then(|| call.disconnect.clone())
+                    .then(|| call.disconnect().cloned())
                     .flatten(),
             },
             None => Self {
@@ -232,22 +176,6 @@ impl<S: Send + Sync> FromRequestParts<S> for CallScope {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn token_made_after_the_call_was_cancelled_is_cancelled() {
-        let call = CallLifecycle::new(true, None);
-        call.cancel();
-        assert!(call.token().is_cancelled());
-    }
-
-    #[test]
-    fn cancelling_cancels_a_token_made_before() {
-        let call = CallLifecycle::new(true, None);
-        let token = call.token();
-        assert!(!token.is_cancelled());
-        call.cancel();
-        assert!(token.is_cancelled());
-    }
 
     #[test]
     fn call_cancelled_has_ktor_messages_and_connection_closed_root_cause() {
@@ -273,7 +201,7 @@ mod tests {
 
     #[tokio::test]
     async fn cancellation_reflects_its_call() {
-        let call = Arc::new(CallLifecycle::new(true, None));
+        let call = Arc::new(CallState::new(true, None));
         let (mut parts, ()) = http::Request::new(()).into_parts();
         parts.extensions.insert(call.clone());
         let Ok(cancel) = Cancellation::from_request_parts(&mut parts, &()).await;

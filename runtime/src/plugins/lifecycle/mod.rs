@@ -22,10 +22,13 @@
 //! - **Per route**: the plugin sets the application's default; a `lifecycle(..)` block (a
 //!   [`LifecycleLayer`] on its routes) overrides it for the routes inside, either way, and works
 //!   without the plugin too.
-//! - **Where it runs**: the plugin registers with oxtor's engine, which watches each call itself
-//!   (no router layer, so the plugin costs about nothing on calls that finish in one poll; the
-//!   client's socket is watched only once a call waits). An application served some other way
-//!   (`into_router()` + `axum::serve`) gets no disconnect signal, so nothing is cancelled there.
+//! - **Where it runs**: the plugin only sets the engine's public call-watch policy
+//!   ([`EngineHooks::cancel_calls_on_close`](crate::server::EngineHooks::cancel_calls_on_close));
+//!   the engine watches each call itself ([`call_watch`](crate::server::call_watch): no router
+//!   layer, so the plugin costs about nothing on calls that finish in one poll; the client's
+//!   socket is watched only once a call waits). [`LifecycleLayer`] is the same watch for a route
+//!   group. An application served some other way (`into_router()` + `axum::serve`) gets no
+//!   disconnect signal, so nothing is cancelled there.
 //!
 //! # Example
 //! ```
@@ -71,18 +74,19 @@ use crate::{app::Application, ConfigError, Plugin, Result};
 mod block;
 mod call;
 mod layer;
-mod metrics;
 
 #[doc(inline)]
 pub use block::{LifecycleBlock, LifecycleBlocks};
 #[doc(inline)]
 pub use call::{CallCancelled, CallScope, Cancellation, ConnectionClosed};
 #[doc(inline)]
-pub use layer::{Lifecycle, LifecycleLayer, ResponseFuture};
+pub use layer::{LifecycleLayer, LifecycleService};
 
-pub(crate) use layer::begin_engine_call;
-#[doc(inline)]
-pub use metrics::LifecycleMetrics;
+/// Counters of calls whose client went away: the engine's
+/// [`CallMetrics`](crate::server::CallMetrics), under the plugin's name. Read them from
+/// [`HttpRequestLifecycle::metrics`], or hand them to the plugin with
+/// [`HttpRequestLifecycleConfig::metrics`].
+pub type LifecycleMetrics = crate::server::CallMetrics;
 
 /// The `HttpRequestLifecycle` plugin. See the [module docs](self).
 #[derive(Clone, Debug, Default)]
@@ -132,26 +136,18 @@ impl HttpRequestLifecycle {
     }
 }
 
-/// What the engine runs for every call when the plugin is installed (see
-/// [`EngineHooks`](crate::server::EngineHooks)): the same watch as [`LifecycleLayer`], around the
-/// whole application, without a router layer's per-request cost.
-#[derive(Clone, Debug)]
-pub(crate) struct EngineLifecycle {
-    pub(crate) cancel_call_on_close: bool,
-    pub(crate) metrics: LifecycleMetrics,
-}
-
 impl<S: Clone + Send + Sync + 'static> Plugin<S> for HttpRequestLifecycle {
     const NAME: &'static str = "HttpRequestLifecycle";
 
-    /// Registers the call watch with the engine. An application served by something else than
-    /// oxtor's engine (`into_router()` + `axum::serve`) learns nothing about its clients, so
-    /// there the plugin does nothing.
+    /// Sets the engine's call-watch policy and counters (public [`EngineHooks`] only). An
+    /// application served by something else than oxtor's engine (`into_router()` +
+    /// `axum::serve`) learns nothing about its clients, so there the plugin does nothing.
+    ///
+    /// [`EngineHooks`]: crate::server::EngineHooks
     fn install(self, app: &mut Application<S>) -> Result<()> {
-        app.engine_hooks().lifecycle = Some(EngineLifecycle {
-            cancel_call_on_close: self.config.cancel_call_on_close,
-            metrics: self.config.metrics,
-        });
+        app.engine_hooks()
+            .set_call_metrics(self.config.metrics)
+            .cancel_calls_on_close(self.config.cancel_call_on_close);
         Ok(())
     }
 }

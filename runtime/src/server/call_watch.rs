@@ -1,0 +1,411 @@
+//! Call watching, owned by the engine: each watched call's [`CallState`] (in its request's
+//! extensions), the [`CallWatch`] that reacts when the call's client goes away, the future that
+//! runs it ([`WatchedCall`]) and its counters ([`CallMetrics`]).
+//!
+//! The engine watches every call once a plugin sets the policy with
+//! [`EngineHooks::cancel_calls_on_close`](super::EngineHooks::cancel_calls_on_close) (what the
+//! `HttpRequestLifecycle` plugin does): no router layer, so a call that finishes in one poll
+//! never looks at its client. A tower layer can watch a route group the same way with
+//! [`CallWatch::begin`] and [`WatchedCall`]; the first watch on a request's way owns the call,
+//! later ones only set its policy ([`CallState::set_cancel_on_close`]).
+//!
+//! When the client goes away (see [`ClientDisconnect`]) while the call runs:
+//! - policy **cancel**: the call's token ([`CallState::token`]) is cancelled, the handler is
+//!   polled once more (so a `select!` branch on the token runs), then dropped; the engine sends
+//!   nothing ([`AbortCall`]); counted in [`CallMetrics::cancelled_calls`];
+//! - policy **keep**: the call runs to completion, its response is discarded; counted in
+//!   [`CallMetrics::calls_finished_without_client`].
+//!
+//! # Example
+//! A plugin of its own (it could live in any crate) that makes the engine cancel calls whose
+//! client goes away, and a handler that reads its call's state:
+//! ```
+//! use std::sync::Arc;
+//! use axum::{routing::get, Extension, Router};
+//! use oxtor_runtime::{
+//!     server::{CallMetrics, CallState}, testing::TestApplication, Application, Plugin, Result,
+//! };
+//!
+//! struct CancelOnClose(CallMetrics);
+//!
+//! impl<S: Clone + Send + Sync + 'static> Plugin<S> for CancelOnClose {
+//!     const NAME: &'static str = "CancelOnClose";
+//!     fn install(self, app: &mut Application<S>) -> Result<()> {
+//!         app.engine_hooks().set_call_metrics(self.0).cancel_calls_on_close(true);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! async fn policy(Extension(call): Extension<Arc<CallState>>) -> String {
+//!     format!("cancel on close: {}", call.cancel_on_close())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<()> {
+//! let metrics = CallMetrics::new();
+//! let mut app = Application::new(());
+//! app.install(CancelOnClose(metrics.clone()))?;
+//! app.routing(Router::new().route("/", get(policy)))?;
+//! let server = TestApplication::start(app).await?;
+//! assert_eq!(server.get_text("/").await?, "cancel on close: true");
+//! assert_eq!(metrics.cancelled_calls(), 0);
+//! # Ok(()) }
+//! ```
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, OnceLock,
+    },
+    task::{Context, Poll},
+    time::Instant,
+};
+
+use http::{Method, Request, Response, Uri};
+use pin_project_lite::pin_project;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+use super::call::{AbortCall, ClientDisconnect};
+
+/// The state of one watched call, in its request's extensions (`Extension<Arc<CallState>>`):
+/// its policy, its cancellation and its client's [`ClientDisconnect`]. Created by the first
+/// watch on the request's way (the engine's, or a [`CallWatch::begin`] layer's).
+#[derive(Debug)]
+pub struct CallState {
+    /// Cancelled when the call is; made on first use (most calls never ask).
+    token: OnceLock<CancellationToken>,
+    cancelled: AtomicBool,
+    cancel_on_close: AtomicBool,
+    disconnect: Option<ClientDisconnect>,
+}
+
+impl CallState {
+    pub(crate) fn new(cancel_on_close: bool, disconnect: Option<ClientDisconnect>) -> Self {
+        Self {
+            token: OnceLock::new(),
+            cancelled: AtomicBool::new(false),
+            cancel_on_close: AtomicBool::new(cancel_on_close),
+            disconnect,
+        }
+    }
+
+    /// A token cancelled when the call is (already cancelled if the call already is).
+    pub fn token(&self) -> CancellationToken {
+        let token = self.token.get_or_init(CancellationToken::new).clone();
+        if self.cancelled.load(Ordering::Acquire) {
+            token.cancel();
+        }
+        token
+    }
+
+    /// Whether the call was cancelled because its client went away.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Cancels the call's token.
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        if let Some(token) = self.token.get() {
+            token.cancel();
+        }
+    }
+
+    /// Whether the call is cancelled when its client goes away.
+    pub fn cancel_on_close(&self) -> bool {
+        self.cancel_on_close.load(Ordering::Relaxed)
+    }
+
+    /// Sets the call's policy (a per-route layer inside the watch that owns the call does).
+    pub fn set_cancel_on_close(&self, cancel: bool) {
+        self.cancel_on_close.store(cancel, Ordering::Relaxed);
+    }
+
+    /// The signal that the call's client went away; `None` outside oxtor's engine.
+    pub fn disconnect(&self) -> Option<&ClientDisconnect> {
+        self.disconnect.as_ref()
+    }
+}
+
+/// Counters of watched calls whose client went away, readable at any time (a cheap clone
+/// shares them). See the [module docs](self).
+#[derive(Clone, Debug, Default)]
+pub struct CallMetrics {
+    inner: Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    cancelled: AtomicU64,
+    finished_without_client: AtomicU64,
+}
+
+impl CallMetrics {
+    /// New counters at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Calls cancelled because their client went away (policy: cancel on close).
+    pub fn cancelled_calls(&self) -> u64 {
+        self.inner.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Calls whose client went away but that ran to completion (policy: keep); their responses
+    /// were discarded.
+    pub fn calls_finished_without_client(&self) -> u64 {
+        self.inner.finished_without_client.load(Ordering::Relaxed)
+    }
+
+    fn record_cancelled(&self) {
+        self.inner.cancelled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn record_finished_without_client(&self) {
+        self.inner
+            .finished_without_client
+            .fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The engine's call-watch policy, set through [`EngineHooks`](super::EngineHooks).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CallWatchPolicy {
+    /// `Some(default policy)` once a plugin asked the engine to watch calls.
+    pub(crate) cancel_on_close: Option<bool>,
+    pub(crate) metrics: CallMetrics,
+}
+
+/// What the debug log of a call whose client went away says; only kept while `debug` is on.
+struct CallLog {
+    started: Instant,
+    method: Method,
+    uri: Uri,
+}
+
+impl CallLog {
+    fn new<B>(req: &Request<B>) -> Option<Self> {
+        tracing::enabled!(tracing::Level::DEBUG).then(|| Self {
+            started: Instant::now(),
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+        })
+    }
+
+    fn log(&self, message: &'static str) {
+        tracing::debug!(
+            method = %self.method,
+            uri = %self.uri,
+            latency_ms = self.started.elapsed().as_secs_f64() * 1e3,
+            "{message}"
+        );
+    }
+}
+
+/// The watch of one call: what [`WatchedCall`] keeps for when the call's client goes away.
+pub struct CallWatch {
+    /// Made when the call first waits: a call done in one poll never watches its client.
+    gone: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+    call: Arc<CallState>,
+    metrics: CallMetrics,
+    log: Option<CallLog>,
+    disconnected: bool,
+}
+
+impl std::fmt::Debug for CallWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallWatch")
+            .field("call", &self.call)
+            .field("disconnected", &self.disconnected)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallWatch {
+    /// Takes charge of a call before its request goes in, for a tower layer: if a watch on the
+    /// request's way already owns the call (its [`CallState`] is in the extensions), sets that
+    /// call's policy and returns `None`; otherwise puts a new [`CallState`] in the request and
+    /// returns its watch — or `None` if no engine tells about the client (no
+    /// [`ClientDisconnect`] in the request: served by something else than oxtor's engine).
+    pub fn begin<B>(
+        req: &mut Request<B>,
+        cancel_on_close: bool,
+        metrics: &CallMetrics,
+    ) -> Option<Self> {
+        if let Some(call) = req.extensions().get::<Arc<CallState>>() {
+            call.set_cancel_on_close(cancel_on_close);
+            return None;
+        }
+        let disconnect = req.extensions().get::<ClientDisconnect>().cloned();
+        let watched = disconnect.is_some();
+        let call = Arc::new(CallState::new(cancel_on_close, disconnect));
+        req.extensions_mut().insert(call.clone());
+        watched.then(|| Self::watching(call, metrics, req))
+    }
+
+    /// [`begin`](Self::begin) for the engine, the first on every request's way: no look-ups.
+    pub(crate) fn begin_engine<B>(
+        req: &mut Request<B>,
+        disconnect: ClientDisconnect,
+        cancel_on_close: bool,
+        metrics: &CallMetrics,
+    ) -> Self {
+        let call = Arc::new(CallState::new(cancel_on_close, Some(disconnect)));
+        req.extensions_mut().insert(call.clone());
+        Self::watching(call, metrics, req)
+    }
+
+    fn watching<B>(call: Arc<CallState>, metrics: &CallMetrics, req: &Request<B>) -> Self {
+        Self {
+            gone: None,
+            call,
+            metrics: metrics.clone(),
+            log: CallLog::new(req),
+            disconnected: false,
+        }
+    }
+}
+
+pin_project! {
+    /// A call's response future under its [`CallWatch`] (or passed through without one).
+    /// See the [module docs](self).
+    pub struct WatchedCall<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    #[project_replace = StateReplace]
+    enum State<F> {
+        Passthrough { #[pin] fut: F },
+        Watching {
+            #[pin] fut: F,
+            watch: CallWatch,
+        },
+        Done,
+    }
+}
+
+impl<F> WatchedCall<F> {
+    /// `fut`, watched if `watch` is given (see [`CallWatch::begin`]).
+    pub fn new(fut: F, watch: Option<CallWatch>) -> Self {
+        let state = match watch {
+            Some(watch) => State::Watching { fut, watch },
+            None => State::Passthrough { fut },
+        };
+        Self { state }
+    }
+}
+
+impl<F: std::fmt::Debug> std::fmt::Debug for WatchedCall<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.state {
+            State::Passthrough { .. } => "passthrough",
+            State::Watching { .. } => "watching",
+            State::Done => "done",
+        };
+        f.debug_struct("WatchedCall")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl<F, ResBody, E> Future for WatchedCall<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+    ResBody: Default,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        let (mut fut, watch) = match state.as_mut().project() {
+            StateProj::Passthrough { fut } => return fut.poll(cx),
+            StateProj::Watching { fut, watch } => (fut, watch),
+            StateProj::Done => return Poll::Ready(Ok(aborted())),
+        };
+        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+            if watch.disconnected {
+                watch.metrics.record_finished_without_client();
+                if let Some(log) = &watch.log {
+                    log.log("call finished after its client went away; response discarded");
+                }
+            }
+            state.project_replace(State::Done);
+            return Poll::Ready(out);
+        }
+        if watch.disconnected {
+            return Poll::Pending;
+        }
+        let gone = match (&mut watch.gone, &watch.call.disconnect) {
+            (Some(gone), _) => gone,
+            (gone @ None, Some(d)) => gone.insert(Box::pin(d.wait_owned())),
+            (None, None) => return Poll::Pending,
+        };
+        if gone.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        watch.disconnected = true;
+        if !watch.call.cancel_on_close() {
+            return Poll::Pending;
+        }
+        // Cancel: tell the handler, give it one poll to run a `select!` branch on its
+        // cancellation, then drop it (its `Drop` guards run).
+        watch.call.cancel();
+        let _ = fut.poll(cx);
+        watch.metrics.record_cancelled();
+        if let Some(log) = &watch.log {
+            log.log("call cancelled: its client went away");
+        }
+        state.project_replace(State::Done);
+        Poll::Ready(Ok(aborted()))
+    }
+}
+
+/// The response of a cancelled call: the engine drops the call instead of sending it.
+fn aborted<B: Default>() -> Response<B> {
+    let mut res = Response::new(B::default());
+    res.extensions_mut().insert(AbortCall);
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_made_after_the_call_was_cancelled_is_cancelled() {
+        let call = CallState::new(true, None);
+        call.cancel();
+        assert!(call.token().is_cancelled());
+    }
+
+    #[test]
+    fn cancelling_cancels_a_token_made_before() {
+        let call = CallState::new(true, None);
+        let token = call.token();
+        assert!(!token.is_cancelled());
+        call.cancel();
+        assert!(token.is_cancelled());
+    }
+
+    #[test]
+    fn begin_without_an_engine_puts_state_but_does_not_watch() {
+        let mut req = Request::new(());
+        let watch = CallWatch::begin(&mut req, true, &CallMetrics::new());
+        assert!(watch.is_none());
+        let call = req.extensions().get::<Arc<CallState>>().expect("state");
+        assert!(call.cancel_on_close());
+    }
+
+    #[test]
+    fn a_later_begin_only_sets_the_policy_of_the_owning_watch() {
+        let mut req = Request::new(());
+        let _ = CallWatch::begin(&mut req, true, &CallMetrics::new());
+        assert!(CallWatch::begin(&mut req, false, &CallMetrics::new()).is_none());
+        let call = req.extensions().get::<Arc<CallState>>().expect("state");
+        assert!(!call.cancel_on_close());
+    }
+}
