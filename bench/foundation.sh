@@ -3,7 +3,7 @@
 #
 #   bench/foundation.sh            # from anywhere; builds what it needs, installs wrk if missing
 #
-# Handlers (identical bodies on both sides, see examples/bench_oxtor.rs and bench_axum.rs):
+# Handlers (identical bodies on both sides, see bench/src/bin/bench_oxtor.rs and bench_axum.rs):
 #   GET /hello      plaintext "Hello, world!"
 #   GET /json       a small serde struct as JSON
 #   GET /user/{id}  one path parameter -> "Hello, {id}"
@@ -55,8 +55,8 @@ if [ "$(nproc)" -lt 2 ]; then
 fi
 
 echo "== building release servers"
-cargo build --release --quiet --example bench_oxtor --example bench_axum
-bin="$root/target/release/examples"
+cargo build --release --quiet -p oxtor-bench --bin bench_oxtor --bin bench_axum
+bin="$root/target/release"
 
 work=$(mktemp -d)
 pids=()

@@ -14,8 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}; SECS=${2:-5}; CALLS=${3:-1000}
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --example lifecycle_bench >/dev/null 2>&1 || cargo build --release --example lifecycle_bench
-BIN=target/release/examples/lifecycle_bench
+cargo build --release -p oxtor-bench --bin lifecycle_bench >/dev/null 2>&1 || cargo build --release -p oxtor-bench --bin lifecycle_bench
+BIN=target/release/lifecycle_bench
 
 BASELINE_BIN=${BASELINE_BIN:-}
 echo "cancel latency (this build):"

@@ -1,4 +1,4 @@
-//! The server side of `bench/lifecycle.sh` (not a user example).
+//! The server side of `bench/lifecycle.sh`.
 //!
 //! - `lifecycle_bench serve PORT_ON PORT_OFF PORT_AXUM`: `GET /hello` served three ways on a
 //!   one-thread runtime: oxtor with `HttpRequestLifecycle { cancel_call_on_close = true }`,
