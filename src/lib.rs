@@ -8,8 +8,23 @@
 //! ```
 //! use oxtor::prelude::*;
 //!
-//! let app = Application::new(());
-//! # let _ = app;
+//! #[route(GET, "/hello")]
+//! async fn hello() -> &'static str {
+//!     "Hello, world!"
+//! }
+//!
+//! // oxtor re-exports tokio: `crate = ..` lets `#[tokio::main]` / `#[tokio::test]` use it, so an
+//! // application needs no direct tokio dependency.
+//! #[oxtor::tokio::main(flavor = "current_thread", crate = "oxtor::tokio")]
+//! async fn main() -> oxtor::Result<()> {
+//!     let mut app = Application::new(());
+//!     app.install(install!(HttpRequestLifecycle { cancel_call_on_close = true }))?;
+//!     app.routing(routing! { hello })?;
+//!     // `testing::TestApplication` serves it on 127.0.0.1 with the real engine.
+//!     let server = oxtor::testing::TestApplication::start(app).await?;
+//!     assert_eq!(server.get_text("/hello").await?, "Hello, world!");
+//!     Ok(())
+//! }
 //! ```
 //!
 //! # Feature flags
@@ -47,6 +62,17 @@ pub mod prelude {
     pub use crate::{http_client, install, route, routing};
     #[doc(no_inline)]
     pub use oxtor_runtime::{Application, Plugin, Route};
+    // The plugins and what handlers extract from them.
+    #[cfg(any(
+        feature = "compression",
+        feature = "compression-zstd",
+        feature = "compression-gzip",
+        feature = "compression-br"
+    ))]
+    #[doc(no_inline)]
+    pub use oxtor_runtime::plugins::compression::Compression;
+    #[doc(no_inline)]
+    pub use oxtor_runtime::plugins::lifecycle::{CallScope, Cancellation, HttpRequestLifecycle};
     // The extension traits that add plugins' `routing!` blocks to `Blocks`.
     #[doc(no_inline)]
     pub use oxtor_runtime::plugins::lifecycle::LifecycleBlocks;

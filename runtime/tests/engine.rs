@@ -412,13 +412,16 @@ async fn graceful_shutdown_closes_idle_keep_alive_connections() {
     );
 }
 
-/// Runs only as the child process of `sigterm_lets_a_slow_request_finish_then_exits_zero`:
-/// serves `/slow` until SIGTERM, printing its port first.
+/// The child process of `sigterm_lets_a_slow_request_finish_then_exits_zero`, which runs it
+/// with `--ignored --exact`: serves `/slow` until SIGTERM, printing its port first. Run any other
+/// way (`--include-ignored`) it would serve forever, so it refuses.
 #[tokio::test]
+#[ignore = "child process of sigterm_lets_a_slow_request_finish_then_exits_zero"]
 async fn sigterm_child_server() {
-    if std::env::var_os("OXTOR_SIGTERM_CHILD").is_none() {
-        return;
-    }
+    assert!(
+        std::env::var_os("OXTOR_SIGTERM_CHILD").is_some(),
+        "runs only as the child of sigterm_lets_a_slow_request_finish_then_exits_zero"
+    );
     let running_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -437,6 +440,7 @@ async fn sigterm_lets_a_slow_request_finish_then_exits_zero() {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
         .args([
+            "--ignored",
             "--exact",
             "sigterm_child_server",
             "--nocapture",
