@@ -2,8 +2,8 @@
 //! [`Application`] with the real engine on `127.0.0.1:0` and shuts it down when dropped.
 //!
 //! Helpers send requests over real sockets: [`TestApplication::get_text`] and
-//! [`TestApplication::get`] (a fresh HTTP/1.1 connection each), [`TestApplication::send`] for any
-//! request, [`TestApplication::send_h2c`] over HTTP/2 with prior knowledge,
+//! [`TestApplication::get`] (a fresh HTTP/1.1 connection each), [`TestApplication::request`] to
+//! add headers or a body first, [`TestApplication::send`] for any request, [`TestApplication::send_h2c`] over HTTP/2 with prior knowledge,
 //! [`TestApplication::client`] for a pooled hyper client, and [`TestApplication::connect`] for a
 //! raw [`TcpStream`] when a test needs to misbehave (disconnect, half-close, pipeline).
 //!
@@ -20,18 +20,18 @@
 //! assert!(server.url("/hello").starts_with("http://127.0.0.1:"));
 //!
 //! let res = server.get("/missing").await?;
-//! assert_eq!(res.status, http::StatusCode::NOT_FOUND);
+//! assert_eq!(res.status(), http::StatusCode::NOT_FOUND);
 //!
 //! let req = http::Request::get("/hello").body(axum::body::Body::empty()).expect("valid request");
 //! let res = server.send_h2c(req).await?;
-//! assert_eq!((res.version, res.text()?.as_str()), (http::Version::HTTP_2, "Hello, world!"));
+//! assert_eq!((res.version(), res.text()?.as_str()), (http::Version::HTTP_2, "Hello, world!"));
 //! # Ok(()) }
 //! ```
 use std::{net::SocketAddr, time::Duration};
 
 use axum::body::Body;
 use bytes::Bytes;
-use http::{HeaderMap, Request, StatusCode, Version};
+use http::{HeaderMap, Method, Request, StatusCode, Version};
 use http_body_util::BodyExt;
 use hyper_util::{
     client::legacy::{connect::HttpConnector, Client},
@@ -55,20 +55,42 @@ pub struct TestApplication {
     addr: SocketAddr,
 }
 
-/// A response read whole by a [`TestApplication`] helper.
+/// A response read whole by a [`TestApplication`] helper; read it with methods, as an
+/// `http::Response`.
 #[derive(Debug, Clone)]
 pub struct TestResponse {
-    /// The status code.
-    pub status: StatusCode,
-    /// The HTTP version it came over.
-    pub version: Version,
-    /// The headers.
-    pub headers: HeaderMap,
-    /// The whole body.
-    pub body: Bytes,
+    status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+    body: Bytes,
 }
 
 impl TestResponse {
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The HTTP version it came over.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The whole body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The whole body, owned.
+    pub fn into_body(self) -> Bytes {
+        self.body
+    }
+
     /// The body as UTF-8 text.
     pub fn text(&self) -> Result<String> {
         String::from_utf8(self.body.to_vec())
@@ -131,10 +153,34 @@ impl TestApplication {
 
     /// GETs `path` over a fresh HTTP/1.1 connection.
     pub async fn get(&self, path: &str) -> Result<TestResponse> {
-        let req = Request::get(path)
-            .body(Body::empty())
-            .map_err(|e| Error::Other(e.to_string()))?;
-        self.send(req).await
+        self.request(Method::GET, path).send().await
+    }
+
+    /// A request to build (headers, body) before sending it: Ktor's
+    /// `client.get(path) { header(..) }`.
+    /// ```
+    /// # use oxtor_runtime::{testing::TestApplication, Application};
+    /// # use axum::{routing::get, Router};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> oxtor_runtime::Result<()> {
+    /// # let mut app = Application::new(());
+    /// # app.routing(Router::new().route("/", get(|h: http::HeaderMap| async move {
+    /// #     format!("{:?}", h.get("accept-encoding"))
+    /// # })))?;
+    /// # let server = TestApplication::start(app).await?;
+    /// let res = server
+    ///     .request(http::Method::GET, "/")
+    ///     .header("accept-encoding", "zstd")
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(res.text()?, r#"Some("zstd")"#);
+    /// # Ok(()) }
+    /// ```
+    pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
+        TestRequest {
+            app: self,
+            req: Request::builder().method(method).uri(path),
+            body: Body::empty(),
+        }
     }
 
     /// Sends `req` (a path-only URI is fine) over a fresh HTTP/1.1 connection and reads the whole
@@ -189,6 +235,54 @@ impl TestApplication {
                 req.headers_mut().insert(http::header::HOST, host);
             }
         }
+    }
+}
+
+/// A request under construction, from [`TestApplication::request`]. An invalid header name or
+/// value is reported by [`send`](Self::send).
+#[derive(Debug)]
+#[must_use = "a request does nothing until sent"]
+pub struct TestRequest<'a> {
+    app: &'a TestApplication,
+    req: http::request::Builder,
+    body: Body,
+}
+
+impl TestRequest<'_> {
+    /// Adds a header (appended to any of the same name).
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        K: TryInto<http::HeaderName>,
+        K::Error: Into<http::Error>,
+        V: TryInto<http::HeaderValue>,
+        V::Error: Into<http::Error>,
+    {
+        self.req = self.req.header(name, value);
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Body>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Sends the request over a fresh HTTP/1.1 connection ([`TestApplication::send`]).
+    pub async fn send(self) -> Result<TestResponse> {
+        let app = self.app;
+        app.send(self.build()?).await
+    }
+
+    /// Sends the request over a fresh h2c connection ([`TestApplication::send_h2c`]).
+    pub async fn send_h2c(self) -> Result<TestResponse> {
+        let app = self.app;
+        app.send_h2c(self.build()?).await
+    }
+
+    fn build(self) -> Result<Request<Body>> {
+        self.req
+            .body(self.body)
+            .map_err(|e| Error::Other(format!("invalid test request: {e}")))
     }
 }
 

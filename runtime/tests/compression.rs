@@ -66,6 +66,66 @@ async fn vary_header_present_when_compressing() {
     assert_eq!(res.text(), text());
 }
 
+/// The headers of `method /` with `Accept-Encoding: zstd`, sent through `TestApplication`'s
+/// request builder.
+async fn headers_of(server: &TestApplication, method: http::Method) -> (StatusCode, HeaderMap) {
+    let res = server
+        .request(method, "/")
+        .header("accept-encoding", "zstd")
+        .send()
+        .await
+        .expect("response");
+    (res.status(), res.headers().clone())
+}
+
+#[tokio::test]
+async fn head_carries_the_headers_get_would() {
+    let server = serve(
+        |cfg| {
+            cfg.zstd(|_| {});
+        },
+        text_route(),
+    )
+    .await;
+    let (get_status, get) = headers_of(&server, http::Method::GET).await;
+    let (head_status, head) = headers_of(&server, http::Method::HEAD).await;
+    assert_eq!((get_status, head_status), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(
+        get.get("content-encoding").map(|v| v.as_bytes()),
+        Some(&b"zstd"[..])
+    );
+    for name in ["content-encoding", "vary", "content-length", "content-type"] {
+        assert_eq!(
+            head.get(name),
+            get.get(name),
+            "{name}: HEAD {head:?} GET {get:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn head_of_a_streamed_get_keeps_vary() {
+    let server = serve(
+        |cfg| {
+            cfg.zstd(|_| {});
+        },
+        streamed("a streamed body of unknown length"),
+    )
+    .await;
+    let (_, get) = headers_of(&server, http::Method::GET).await;
+    let (_, head) = headers_of(&server, http::Method::HEAD).await;
+    assert_eq!(
+        get.get("vary").map(|v| v.as_bytes()),
+        Some(&b"Accept-Encoding"[..])
+    );
+    assert_eq!(
+        head.get("vary"),
+        get.get("vary"),
+        "HEAD {head:?} GET {get:?}"
+    );
+    assert_eq!(head.get("content-encoding"), get.get("content-encoding"));
+}
+
 #[tokio::test]
 async fn no_accept_encoding_sends_plain_with_content_length_and_vary() {
     let server = serve(
@@ -689,13 +749,15 @@ async fn layer_on_a_route_group_compresses_only_that_group() {
 }
 
 #[tokio::test]
-async fn head_is_not_compressed() {
+async fn head_gets_the_encoded_headers_and_no_body() {
     let server = serve(|_| {}, text_route()).await;
     let req = request("HEAD", "/")
         .header("accept-encoding", "gzip")
         .body(Full::default())
         .unwrap();
-    send(&server, req).await.assert_plain();
+    let res = send(&server, req).await;
+    res.assert_encoded("gzip");
+    assert!(res.body.is_empty(), "{res:?}");
 }
 
 #[tokio::test]

@@ -51,11 +51,11 @@ async fn serves_http1_and_h2c_on_one_port() {
     let req = http::Request::get("/").body(Body::empty()).unwrap();
     let h2 = server.send_h2c(req).await.unwrap();
     assert_eq!(
-        (h1.version, h1.text().unwrap().as_str()),
+        (h1.version(), h1.text().unwrap().as_str()),
         (http::Version::HTTP_11, "hi")
     );
     assert_eq!(
-        (h2.version, h2.text().unwrap().as_str()),
+        (h2.version(), h2.text().unwrap().as_str()),
         (http::Version::HTTP_2, "hi")
     );
 }

@@ -106,7 +106,7 @@ async fn lifecycle_success_http1_and_h2c() {
         .unwrap();
     for res in [h1, h2] {
         assert_eq!(
-            (res.status.as_u16(), res.text().unwrap().as_str()),
+            (res.status().as_u16(), res.text().unwrap().as_str()),
             (200, "OK")
         );
     }
@@ -144,7 +144,7 @@ async fn lifecycle_with_stream_http1_and_h2c() {
         .await
         .unwrap();
     for res in [h1, h2] {
-        assert_eq!(res.status.as_u16(), 200);
+        assert_eq!(res.status().as_u16(), 200);
         assert_eq!(res.header("content-type"), Some("application/octet-stream"));
         assert_eq!(res.text().unwrap(), "OK;OK;OK;");
     }

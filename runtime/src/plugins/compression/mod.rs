@@ -24,7 +24,9 @@
 //!   compressed (it passed the gates below, the global conditions and one coding's conditions)
 //!   gets `Vary: Accept-Encoding`, whether or not the client sent `Accept-Encoding`; others
 //!   (an excluded `image/png`, say) do not, since `Accept-Encoding` does not change them.
-//! - **Left alone**: `HEAD`, 1xx (101), 204, 304, responses with `Content-Encoding` or
+//! - **`HEAD`** gets the headers `GET` would (RFC 9110 §9.3.2): `Vary`, `Content-Encoding`, no
+//!   identity `Content-Length`; its body stays empty.
+//! - **Left alone**: 1xx (101), 204, 304, responses with `Content-Encoding` or
 //!   `Content-Range`, `text/event-stream` unless opted in ([`CompressEventStream`] on the
 //!   response, or `compress_event_streams = true`), and calls marked with
 //!   [`SuppressCompression`].

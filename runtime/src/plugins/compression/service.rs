@@ -212,8 +212,7 @@ impl Plan {
         B::Error: Into<BoxError>,
     {
         let status = res.status();
-        if self.is_head
-            || status.is_informational()
+        if status.is_informational()
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
             || res.extensions().get::<SuppressCompression>().is_some()
@@ -244,7 +243,12 @@ impl Plan {
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
-            .or_else(|| res.body().size_hint().exact());
+            // A HEAD response's empty body says nothing about GET's.
+            .or_else(|| {
+                (!self.is_head)
+                    .then(|| res.body().size_hint().exact())
+                    .flatten()
+            });
         let choice = {
             let no_request;
             let (method, uri, request_headers) = match &self.request {
@@ -297,6 +301,13 @@ impl Plan {
             headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
         }
         weaken_etag(headers);
+        if self.is_head {
+            // The headers GET would get (RFC 9110 §9.3.2) and no body; one of unknown size, so
+            // that axum does not put back the identity length as `Content-Length`.
+            return res.map(|_| {
+                Body::from_stream(futures_util::stream::empty::<Result<Bytes, BoxError>>())
+            });
+        }
         let stream = encoder
             .encoder
             .encoder_for_length(encoder.level, content_length);
