@@ -137,9 +137,8 @@ async fn read_to_flushes_after_every_chunk() {
     assert_eq!(sink.flushes, 3);
 }
 
-#[tokio::test]
-async fn read_to_from_a_broken_body_fails_and_leaves_the_sink_open() {
-    // A raw HTTP/1.1 peer that promises 10 bytes, sends 3 and closes.
+/// A raw HTTP/1.1 peer that promises 10 bytes, sends 3 and closes; its address and task.
+async fn truncating_peer() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let peer = tokio::spawn(async move {
@@ -152,6 +151,12 @@ async fn read_to_from_a_broken_body_fails_and_leaves_the_sink_open() {
             .await;
         tokio::time::sleep(Duration::from_millis(50)).await;
     });
+    (addr, peer)
+}
+
+#[tokio::test]
+async fn read_to_from_a_broken_body_fails_and_leaves_the_sink_open() {
+    let (addr, peer) = truncating_peer().await;
     let client = HttpClient::new().expect("client");
     let mut resp = client
         .get(&format!("http://{addr}/"))
@@ -165,6 +170,36 @@ async fn read_to_from_a_broken_body_fails_and_leaves_the_sink_open() {
     assert_eq!(sink.data, b"abc");
     assert!(!sink.shut_down);
     let _ = peer.await;
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_an_unexpected_eof() {
+    let (addr, peer) = truncating_peer().await;
+    let client = HttpClient::new().expect("client");
+    let mut resp = client
+        .get(&format!("http://{addr}/"))
+        .await
+        .expect("response");
+
+    let err = bounded(10, resp.read_to_limit(&mut Vec::new(), 100))
+        .await
+        .expect_err("the body is cut short");
+
+    assert!(err.is_truncated_body(), "{err:?}");
+    assert_eq!(io::Error::from(err).kind(), io::ErrorKind::UnexpectedEof);
+    let _ = peer.await;
+}
+
+#[tokio::test]
+async fn response_read_to_limit_stops_at_the_limit() {
+    let server = server().await;
+    let client = HttpClient::new().expect("client");
+    let mut resp = client.get(&server.url("/ten")).await.expect("response");
+    let mut sink = Vec::new();
+
+    assert_eq!(resp.read_to_limit(&mut sink, 4).await.expect("read"), 4);
+    assert_eq!(sink, b"0123");
+    assert_eq!(resp.text().await.expect("rest"), "456789");
 }
 
 #[tokio::test]

@@ -377,6 +377,14 @@ impl HttpResponse {
     ) -> Result<u64, ClientError> {
         self.body.read_to(sink).await
     }
+    /// See [`ResponseBody::read_to_limit`].
+    pub async fn read_to_limit<W: AsyncWrite + Unpin + ?Sized>(
+        &mut self,
+        sink: &mut W,
+        limit: u64,
+    ) -> Result<u64, ClientError> {
+        self.body.read_to_limit(sink, limit).await
+    }
 }
 
 /// A type a response can be converted into by [`HttpStatement::body`](super::HttpStatement::body):

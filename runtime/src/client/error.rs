@@ -106,6 +106,29 @@ impl ClientError {
         ClientError::Transport(Box::new(err))
     }
 
+    /// Whether the response body ended before its declared length (the peer closed the
+    /// connection mid-body); as an `io::Error` it is [`UnexpectedEof`](std::io::ErrorKind::UnexpectedEof).
+    pub fn is_truncated_body(&self) -> bool {
+        let ClientError::Body(err) = self else {
+            return false;
+        };
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err.as_ref());
+        while let Some(e) = source {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::UnexpectedEof {
+                    return true;
+                }
+            }
+            if e.downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_incomplete_message)
+            {
+                return true;
+            }
+            source = e.source();
+        }
+        false
+    }
+
     /// Whether this is a timeout of the given kind.
     pub fn is_timeout(&self, kind: TimeoutKind) -> bool {
         matches!(self, ClientError::Timeout(k) if *k == kind)
@@ -132,6 +155,9 @@ impl From<ClientError> for std::io::Error {
         match err {
             ClientError::Timeout(_) => std::io::Error::new(std::io::ErrorKind::TimedOut, err),
             ClientError::Sink(e) => e,
+            truncated if truncated.is_truncated_body() => {
+                std::io::Error::new(std::io::ErrorKind::UnexpectedEof, truncated)
+            }
             other => std::io::Error::other(other),
         }
     }
