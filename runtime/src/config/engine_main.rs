@@ -173,20 +173,6 @@ impl EngineMain {
     }
 }
 
-/// Serves the application built by `module` with the configuration of this process's command
-/// line and files on top of `defaults` — `EngineMain::from_args()?.with_defaults(defaults)
-/// .run(module)`, the config-aware sibling of
-/// [`embedded_server`](crate::server::embedded_server).
-pub async fn engine_main<F>(defaults: Config, module: F) -> Result<()>
-where
-    F: FnOnce(&mut Application<()>, &Config) -> Result<()>,
-{
-    EngineMain::from_args()?
-        .with_defaults(defaults)
-        .run(module)
-        .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,7 +64,7 @@ mod toml;
 mod value;
 
 #[doc(inline)]
-pub use engine_main::{engine_main, EngineMain, DEFAULT_CONFIG_FILES};
+pub use engine_main::{EngineMain, DEFAULT_CONFIG_FILES};
 #[doc(inline)]
 pub use value::{Origin, Value};
 
