@@ -151,7 +151,8 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
     }
 
     /// Typed per-application data plugins store on install (e.g. a registry of providers) and
-    /// route checks read ([`RouteContext::extensions`]).
+    /// route checks read ([`RouteContext::extensions`]). One value per type; values are
+    /// `Clone + Send + Sync + 'static` (share a big one behind an `Arc`).
     pub fn extensions(&self) -> &http::Extensions {
         &self.extensions
     }
@@ -185,7 +186,7 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                     .unwrap_or_else(|| "conflicting routes".to_owned());
-                Err(Error::Other(format!("cannot add routes: {msg}")))
+                Err(Error::RouteConflict(msg))
             }
         }
     }
@@ -209,5 +210,82 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
 impl Default for Application<()> {
     fn default() -> Self {
         Self::new(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::routing::get;
+
+    use super::*;
+
+    fn hello() -> Router {
+        Router::new().route("/hello", get(|| async { "hi" }))
+    }
+
+    #[test]
+    fn overlapping_routes_are_a_route_conflict() {
+        let mut app = Application::new(());
+        app.routing(hello()).expect("first routes");
+        let err = app.routing(hello()).expect_err("same method and path");
+        assert!(matches!(err, Error::RouteConflict(_)), "{err:?}");
+        assert!(err.to_string().starts_with("cannot add routes: "), "{err}");
+    }
+
+    #[test]
+    fn route_checks_run_in_order_and_stop_at_the_first_failure() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (a, b, c) = (seen.clone(), seen.clone(), seen.clone());
+        let routes = Routes::from(hello())
+            .check(move |_| {
+                a.lock().expect("lock").push("a");
+                Ok(())
+            })
+            .check(move |_| {
+                b.lock().expect("lock").push("b");
+                Err(Error::RouteCheck("b failed".into()))
+            })
+            .check(move |_| {
+                c.lock().expect("lock").push("c");
+                Ok(())
+            });
+        let mut app = Application::new(());
+        let err = app.routing(routes).expect_err("check b fails");
+        assert_eq!(err.to_string(), "b failed");
+        assert_eq!(*seen.lock().expect("lock"), ["a", "b"]);
+        // Refused routes are not added: the same path still mounts.
+        app.routing(hello()).expect("nothing was added");
+    }
+
+    #[test]
+    fn route_checks_see_plugin_data_and_installed_plugins() {
+        #[derive(Clone)]
+        struct Registry(&'static str);
+        struct Marker;
+        impl Plugin<()> for Marker {
+            const NAME: &'static str = "Marker";
+            fn install(self, app: &mut Application<()>) -> Result<()> {
+                app.extensions_mut().insert(Registry("basic"));
+                Ok(())
+            }
+        }
+        let check = |cx: &mut RouteContext<'_>| match cx.extensions().get::<Registry>() {
+            Some(Registry(name)) if cx.installed("Marker") => {
+                assert_eq!(*name, "basic");
+                Ok(())
+            }
+            _ => Err(Error::RouteCheck("install Marker first".into())),
+        };
+        let mut app = Application::new(());
+        let err = app.routing(Routes::from(hello()).check(check));
+        assert_eq!(
+            err.expect_err("not installed").to_string(),
+            "install Marker first"
+        );
+        app.install(Marker).expect("installs");
+        app.routing(Routes::from(hello()).check(check))
+            .expect("installed now");
     }
 }

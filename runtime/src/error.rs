@@ -86,6 +86,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Routes given to [`Application::routing`](crate::Application::routing) overlap routes
+    /// already there (the same method on the same path, or path templates axum cannot tell
+    /// apart); the message is axum's.
+    #[error("cannot add routes: {0}")]
+    RouteConflict(String),
+    /// A second stream wrapper (e.g. a second TLS plugin) was installed on one engine.
+    #[error("a stream wrapper is already installed on this engine")]
+    StreamWrapperInstalled,
+    /// The engine's accept task panicked or was cancelled.
+    #[error("engine task failed: {0}")]
+    EngineTask(#[source] tokio::task::JoinError),
     /// A start-up check of the routes given to
     /// [`Application::routing`](crate::Application::routing) failed (see
     /// [`RouteCheck`](crate::routing::RouteCheck)); the message says what is wrong.

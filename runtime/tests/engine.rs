@@ -282,7 +282,7 @@ async fn stream_wrapper_serves_through_its_stream_and_adds_extensions() {
             Ok(wrapped)
         })
         .unwrap();
-    assert!(a
+    let second = a
         .engine_hooks()
         .wrap_stream(|io, _: &ConnectionInfo| async move {
             Ok(WrappedStream {
@@ -290,7 +290,11 @@ async fn stream_wrapper_serves_through_its_stream_and_adds_extensions() {
                 extensions: Default::default(),
             })
         })
-        .is_err());
+        .map(|_| ());
+    assert!(
+        matches!(second, Err(oxtor_runtime::Error::StreamWrapperInstalled)),
+        "{second:?}"
+    );
     let server = TestApplication::start(a).await.unwrap();
     assert_eq!(server.get_text("/").await.unwrap(), "wrapped");
 }

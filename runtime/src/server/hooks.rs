@@ -151,12 +151,11 @@ impl EngineHooks {
         self
     }
 
-    /// Installs the stream wrapper (TLS). There is at most one; a second is an error.
+    /// Installs the stream wrapper (TLS). There is at most one; a second is
+    /// [`Error::StreamWrapperInstalled`].
     pub fn wrap_stream(&mut self, wrapper: impl StreamWrapper) -> Result<&mut Self> {
         if self.wrapper.is_some() {
-            return Err(Error::Other(
-                "a stream wrapper is already installed on this engine".to_owned(),
-            ));
+            return Err(Error::StreamWrapperInstalled);
         }
         self.wrapper = Some(Arc::new(wrapper));
         Ok(self)

@@ -234,9 +234,7 @@ impl RunningServer {
     pub async fn shutdown(self) -> Result<()> {
         tracing::info!(grace_ms = self.grace.as_millis() as u64, "shutting down");
         self.shared.start_graceful();
-        self.task
-            .await
-            .map_err(|e| Error::Other(format!("engine task failed: {e}")))?;
+        self.task.await.map_err(Error::EngineTask)?;
         shutdown::drain(&self.shared, self.grace).await;
         Ok(())
     }
