@@ -1,12 +1,10 @@
-//! Items named by code that `oxtor-macros` generates. Not public API: it may change in any
-//! release.
+//! Items named by code that `oxtor-macros` generates, and nothing else. Not public API: it may
+//! change in any release.
 pub use ::axum::{
     extract::{FromRequest, FromRequestParts},
-    response::IntoResponse,
     routing::{on, MethodFilter, MethodRouter},
-    Router,
 };
-pub use ::core;
 
-pub use crate::app::{Application, Plugin};
+#[cfg(feature = "client")]
+pub use crate::client::HttpClient;
 pub use crate::routing::{mount, Blocks, Route, Routes, RoutingBlock};

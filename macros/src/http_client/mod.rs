@@ -1,5 +1,5 @@
-//! `http_client! { entries }`: `install!(::oxtor::client::HttpClient { entries })`, with the
-//! crate path resolved as the other macros resolve it, and `move` closures: a client keeps its
+//! `http_client! { entries }`: `install!(HttpClient { entries })` with the client named through
+//! `::oxtor::__private` as the other macros name the runtime, and `move` closures: a client keeps its
 //! configuration blocks (`'static`) and reruns them, so they own what they capture. Parsing,
 //! validation and expansion are `install!`'s.
 use proc_macro2::TokenStream;
@@ -17,8 +17,8 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let mut errors = Errors::new();
     validate::entries(&entries, &mut errors);
     errors.finish()?;
-    let krate = krate::oxtor();
-    let path = syn::parse2(quote!(#krate::client::HttpClient))?;
+    let private = krate::private();
+    let path = syn::parse2(quote!(#private::HttpClient))?;
     Ok(install::expand::configure(
         &path,
         &entries,
@@ -44,7 +44,7 @@ mod tests {
             "engine { max_conn_total = 10 }  install(DefaultRequest { url(&base) })  \
              default_request(replace = true) {}",
         );
-        let expected = quote!(<::oxtor::client::HttpClient>::configure(move |cfg| {
+        let expected = quote!(<::oxtor::__private::HttpClient>::configure(move |cfg| {
             cfg.engine(move |cfg| {
                 cfg.max_conn_total(10);
             });
@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn no_entries_is_the_default_client() {
-        let expected = quote!(<::oxtor::client::HttpClient>::configure(|_| {}));
+        let expected = quote!(<::oxtor::__private::HttpClient>::configure(|_| {}));
         assert_eq!(expand(""), expected.to_string());
     }
 

@@ -14,21 +14,35 @@ use crate::util::errors::Errors;
 
 /// Expands `#[route(attr)] item`.
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    // Every error is reported: the attribute's, the item's, and what validating the part that
+    // parsed found.
     let mut errors = Errors::new();
-    let attr = syn::parse2::<parse::RouteAttr>(attr)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let item = parse_fn(item)?;
-    let route = attr.map(|attr| validate::route(attr, &mut errors));
-    let handler = validate::handler(&item, &mut errors);
-    errors.finish()?;
-    match route {
-        Some(route) => Ok(expand::route(&item, &handler, &route)),
-        // An attribute that failed to parse has already recorded its error.
-        None => Err(syn::Error::new(
-            proc_macro2::Span::call_site(),
-            "invalid `#[route]`",
-        )),
+    let route =
+        syn::parse2::<parse::RouteAttr>(attr).map(|attr| validate::route(attr, &mut errors));
+    let item = parse_fn(item).map(|item| {
+        let handler = validate::handler(&item, &mut errors);
+        (item, handler)
+    });
+    match (route, item) {
+        (Ok(route), Ok((item, handler))) => {
+            errors.finish()?;
+            Ok(expand::route(&item, &handler, &route))
+        }
+        (Err(mut error), item) => {
+            if let Err(e) = item {
+                error.combine(e);
+            }
+            if let Err(e) = errors.finish() {
+                error.combine(e);
+            }
+            Err(error)
+        }
+        (Ok(_), Err(mut error)) => {
+            if let Err(e) = errors.finish() {
+                error.combine(e);
+            }
+            Err(error)
+        }
     }
 }
 
