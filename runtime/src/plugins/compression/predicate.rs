@@ -1,7 +1,7 @@
 //! Conditions that decide whether a response is compressed: [`CompressionCall`] (what a
 //! condition sees), the [`Condition`] trait for closures, `minimum_size`, and content-type
 //! matching. Ktor's `conditions`, `minimumSize`, `matchContentType` and `excludeContentType`.
-use std::{fmt, sync::Arc};
+use std::{borrow::Cow, fmt, sync::Arc};
 
 use http::{header, HeaderMap, Method, StatusCode, Uri};
 
@@ -41,12 +41,12 @@ impl<'a> CompressionCall<'a> {
         self.uri
     }
 
-    /// The raw value of the first query parameter called `name` (`Some("")` for `?name`).
-    pub fn query_param(&self, name: &str) -> Option<&'a str> {
-        self.uri.query()?.split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (k == name).then_some(v)
-        })
+    /// The decoded value of the first query parameter called `name` (`Some("")` for `?name`),
+    /// read as `application/x-www-form-urlencoded` as axum's `Query` reads it: `?e=%31` and
+    /// `?e=1` both give `"1"`, `+` is a space.
+    pub fn query_param(&self, name: &str) -> Option<Cow<'a, str>> {
+        let query = self.uri.query()?;
+        form_urlencoded::parse(query.as_bytes()).find_map(|(k, v)| (k == name).then_some(v))
     }
 
     /// The request headers.
@@ -257,12 +257,21 @@ mod tests {
     }
 
     #[test]
-    fn query_param_reads_raw_values() {
+    fn query_param_reads_values() {
         let headers = HeaderMap::new();
         let uri = Uri::from_static("/p?e=1&f&g=x");
         let c = call(&headers, &uri, None);
-        assert_eq!(c.query_param("e"), Some("1"));
-        assert_eq!(c.query_param("f"), Some(""));
+        assert_eq!(c.query_param("e").as_deref(), Some("1"));
+        assert_eq!(c.query_param("f").as_deref(), Some(""));
         assert_eq!(c.query_param("h"), None);
+    }
+
+    #[test]
+    fn query_param_decodes_names_and_values() {
+        let headers = HeaderMap::new();
+        let uri = Uri::from_static("/p?e=%31&n%61me=a+b%20c");
+        let c = call(&headers, &uri, None);
+        assert_eq!(c.query_param("e").as_deref(), Some("1"));
+        assert_eq!(c.query_param("name").as_deref(), Some("a b c"));
     }
 }
