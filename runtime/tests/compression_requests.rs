@@ -187,3 +187,39 @@ async fn zstd_window_over_8_mib_is_rejected() {
     let res = post_body(&server, "zstd", zstd_zeros_bomb(1024, 23), None).await;
     assert_eq!(res.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn handler_taking_suppress_decompression_gets_the_body_as_sent() {
+    let keep = |_: SuppressDecompression,
+                applied: AppliedDecoders,
+                headers: http::HeaderMap,
+                body: Bytes| async move {
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_owned()
+        };
+        let described = format!(
+            "{}|{}|{}",
+            header(http::header::CONTENT_ENCODING),
+            header(http::header::CONTENT_LENGTH),
+            applied.0.join(",")
+        );
+        ([("x-request", described)], body)
+    };
+    let server = serve(|_| {}, Router::new().route("/", post(keep))).await;
+    let sent = gzip(b"kept encoded");
+    let res = post_body(&server, "gzip", sent.clone(), None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        res.header("x-request"),
+        Some(format!("gzip|{}|", sent.len()).as_str())
+    );
+    assert_eq!(res.body, sent);
+    // The other routes still decode.
+    let server = serve(|_| {}, Router::new().route("/", post(echo))).await;
+    let res = post_body(&server, "gzip", sent, None).await;
+    assert_eq!(res.text(), "kept encoded|-|gzip");
+}

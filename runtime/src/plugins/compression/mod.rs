@@ -52,8 +52,9 @@
 //! limited to 8 MiB (RFC 9659), and at most four codings are undone per request (more fail the
 //! body with "too many content codings", a 400). A coding that is not registered stops decoding
 //! there; the header keeps what is left and the body is passed on untouched, as Ktor does. To
-//! keep a request encoded, put [`SuppressDecompression`] in its extensions before this layer runs
-//! (from an outer layer), or install the layer on that route group with
+//! keep a request encoded, take [`SuppressDecompression`] as a handler argument
+//! (`async fn upload(_: SuppressDecompression, body: Bytes)`), put it in the request's extensions
+//! from an outer layer, or install the layer on that route group with
 //! `mode = CompressionMode::CompressResponse`.
 //!
 //! # Where oxtor differs from Ktor 3.4.0
@@ -109,6 +110,7 @@ mod config;
 mod layer;
 mod negotiate;
 mod predicate;
+mod request;
 mod service;
 #[cfg(feature = "compression-zstd")]
 mod zstd_stream;
@@ -198,9 +200,12 @@ impl IntoResponseParts for SuppressCompression {
     }
 }
 
-/// Marks a request whose body must not be decoded: Ktor's `call.suppressDecompression()`.
-/// It must be in the request extensions before the compression layer runs (set it in an outer
-/// layer); a handler sees the body after decoding already started.
+/// Keeps a request body encoded: Ktor's `call.suppressDecompression()`. Two ways:
+/// - a handler takes it as an argument (`async fn upload(_: SuppressDecompression, body: Bytes)`):
+///   its body arrives as sent, with its `Content-Encoding` and `Content-Length`, and
+///   [`AppliedDecoders`] is empty (decoding starts only at the body's first read, which comes
+///   after this extractor);
+/// - an outer layer puts it in the request's extensions before the compression layer runs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SuppressDecompression;
 

@@ -1,5 +1,6 @@
-//! [`CompressionService`]: decodes the request body before the inner service sees it, and plans
-//! how its response will be encoded (negotiation happens on the request's headers).
+//! [`CompressionService`]: has the request body decoded ([`request`](super::request)) before the
+//! inner service sees it, and plans how its response will be encoded (negotiation happens on the
+//! request's headers).
 use std::{
     sync::Arc,
     task::{Context, Poll},
@@ -18,12 +19,12 @@ use http_body::Body as HttpBody;
 use tower_service::Service;
 
 use super::{
-    body::{CompressionBody, DecodingBody},
+    body::CompressionBody,
     config::{Registered, Settings},
     future::ResponseFuture,
     negotiate,
     predicate::{self, CompressionCall},
-    AppliedDecoders, CompressEventStream, SuppressCompression, SuppressDecompression,
+    request, CompressEventStream, SuppressCompression, SuppressDecompression,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -88,7 +89,7 @@ where
             && req.headers().contains_key(CONTENT_ENCODING)
             && req.extensions().get::<SuppressDecompression>().is_none()
         {
-            decode_request(req, settings)
+            request::decode(req, settings)
         } else {
             req.map(Body::new)
         };
@@ -101,79 +102,6 @@ where
             settings: settings.clone(),
         }
     }
-}
-
-/// How many codings (`identity` included) one request body may have undone. Each layer costs a
-/// decoder, its buffer and one more nested poll, so a peer listing `gzip` 50 000 times in one
-/// header would otherwise allocate gigabytes and overflow the stack; real clients send one.
-pub(crate) const MAX_REQUEST_CODINGS: usize = 4;
-
-/// Decodes the codings listed in `Content-Encoding`, outermost (last listed) first, as RFC 9110
-/// defines the order. Decoding stops at the first coding not registered; the header keeps the
-/// codings left. The decoded body is capped at `max_decoded_size`. More than
-/// [`MAX_REQUEST_CODINGS`] layers to undo make the body an error the handler's extractor answers
-/// with 400, and nothing is decoded.
-fn decode_request<B>(req: Request<B>, settings: &Settings) -> Request<Body>
-where
-    B: HttpBody<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    let (mut parts, body) = req.into_parts();
-    let mut codings: Vec<String> = parts
-        .headers
-        .get_all(CONTENT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|c| c.trim().to_ascii_lowercase())
-        .filter(|c| !c.is_empty())
-        .map(|c| if c == "x-gzip" { "gzip".to_owned() } else { c })
-        .collect();
-    let mut body = Body::new(body);
-    let mut applied = Vec::new();
-    while let Some(coding) = codings.last() {
-        if applied.len() == MAX_REQUEST_CODINGS {
-            parts.headers.remove(CONTENT_LENGTH);
-            let error = std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("too many content codings (more than {MAX_REQUEST_CODINGS})"),
-            );
-            let body = Body::from_stream(futures_util::stream::iter([Err::<Bytes, _>(error)]));
-            parts.extensions.insert(AppliedDecoders(Vec::new()));
-            return Request::from_parts(parts, body);
-        }
-        if coding == "identity" {
-            applied.push("identity".to_owned());
-            codings.pop();
-            continue;
-        }
-        let decoder = settings
-            .encoders
-            .iter()
-            .find(|e| e.name == *coding)
-            .and_then(|e| e.encoder.decoder());
-        let Some(decoder) = decoder else { break };
-        body = Body::new(DecodingBody::new(body, decoder));
-        applied.push(coding.clone());
-        codings.pop();
-    }
-    if !applied.is_empty() {
-        parts.headers.remove(CONTENT_ENCODING);
-        if !codings.is_empty() {
-            if let Ok(v) = HeaderValue::from_str(&codings.join(", ")) {
-                parts.headers.insert(CONTENT_ENCODING, v);
-            }
-        }
-        if applied.iter().any(|a| a != "identity") {
-            parts.headers.remove(CONTENT_LENGTH);
-            body = Body::new(http_body_util::Limited::new(
-                body,
-                settings.max_decoded_size,
-            ));
-        }
-    }
-    parts.extensions.insert(AppliedDecoders(applied));
-    Request::from_parts(parts, body)
 }
 
 /// What the request tells about encoding its response: its `Accept-Encoding` (negotiated only
