@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `Compression` | `compression` | `compression` |
 //! | `HttpRequestLifecycle` | `lifecycle` | — |
+//! | `Authentication` | `auth` | `auth` (OAuth: `auth-oauth`) |
 //!
 //! # Example
 //! ```
@@ -31,4 +32,8 @@
     )))
 )]
 pub mod compression;
+
+#[cfg(feature = "auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+pub mod auth;
 pub mod lifecycle;

@@ -1,0 +1,213 @@
+//! [`AuthenticateLayer`]: the tower layer behind `authenticate(..) { .. }`, applying Ktor's
+//! rules (`AuthenticationInterceptors.kt`) to the providers it names.
+//!
+//! 1. Providers run in the order named; the first principal wins and the route runs.
+//! 2. A provider's `fallback` that answered the call ends it there (the route is skipped).
+//! 3. Under `optional`, if no provider reported `InvalidCredentials`, the route runs without a
+//!    principal (`NoCredentials` and `Error` failures are suppressed).
+//! 4. Otherwise the first challenge of the non-`Error` failures, `InvalidCredentials` before
+//!    `NoCredentials`, answers; if it does not respond, `401` (empty body).
+//! 5. With only `Error` failures, their challenges run in order until one responds; then `401`.
+//!
+//! Headers a fallback or challenge added to the call are kept on whatever answers it.
+use std::{
+    convert::Infallible,
+    fmt,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use axum::{extract::Request, response::Response};
+use futures_util::future::BoxFuture;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::{
+    context::{unauthorized, AuthContext, AuthenticationFailedCause, Failure},
+    registry::{ProviderRegistry, UnknownProvider},
+    ProviderName, ProviderNames,
+};
+use crate::plugins::auth::AuthenticationProvider;
+
+/// Wraps routes so that only authenticated calls reach them. Built from the providers an
+/// [`Authentication`](super::Authentication) plugin registered; the `authenticate(..)` routing
+/// block builds one at start-up.
+///
+/// ```
+/// use oxtor_runtime::plugins::auth::{Authentication, AuthenticateLayer, ApiKeys, Principal, UserIdPrincipal};
+/// use axum::{routing::get, Router};
+///
+/// let auth = Authentication::configure(|cfg| {
+///     cfg.api_key("key", |cfg| {
+///         cfg.validate(ApiKeys::constant_time(["secret-key"]));
+///     });
+/// }).unwrap();
+/// let layer = AuthenticateLayer::new(auth.registry(), "key", false).unwrap();
+/// let router: Router = Router::new()
+///     .route("/", get(|Principal(p): Principal<UserIdPrincipal>| async move { p.name }))
+///     .route_layer(layer);
+/// # let _ = router;
+/// // A name that is not registered fails, listing the registered ones.
+/// let err = AuthenticateLayer::new(auth.registry(), "nope", false).unwrap_err();
+/// assert_eq!(err.to_string(), "authenticate(\"nope\"): no authentication provider `nope` is installed (installed: \"key\")");
+/// ```
+#[derive(Clone)]
+pub struct AuthenticateLayer {
+    plan: Arc<Plan>,
+}
+
+struct Plan {
+    providers: Vec<Arc<dyn AuthenticationProvider>>,
+    names: Vec<ProviderName>,
+    optional: bool,
+}
+
+impl fmt::Debug for AuthenticateLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthenticateLayer")
+            .field("providers", &self.plan.names)
+            .field("optional", &self.plan.optional)
+            .finish()
+    }
+}
+
+impl AuthenticateLayer {
+    /// A layer trying the providers `names` (in order) from `registry`; `optional` as Ktor's
+    /// `authenticate(optional = true)`. A name `registry` does not hold is an error listing the
+    /// names it does hold.
+    pub fn new(
+        registry: &ProviderRegistry,
+        names: impl ProviderNames,
+        optional: bool,
+    ) -> Result<Self, UnknownProvider> {
+        let names = names.into_names();
+        let providers = names
+            .iter()
+            .map(|name| registry.get(name, &names))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            plan: Arc::new(Plan {
+                providers,
+                names,
+                optional,
+            }),
+        })
+    }
+}
+
+impl<S> Layer<S> for AuthenticateLayer {
+    type Service = Authenticate<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Authenticate {
+            inner,
+            plan: self.plan.clone(),
+        }
+    }
+}
+
+/// The service [`AuthenticateLayer`] builds.
+#[derive(Clone)]
+pub struct Authenticate<S> {
+    inner: S,
+    plan: Arc<Plan>,
+}
+
+impl<S> fmt::Debug for Authenticate<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticate")
+            .field("providers", &self.plan.names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Service<Request> for Authenticate<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        // The ready service goes with this call; the clone waits for the next `poll_ready`.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let plan = self.plan.clone();
+        Box::pin(async move { Ok(plan.run(request, inner).await) })
+    }
+}
+
+impl Plan {
+    async fn run<S>(&self, request: Request, mut inner: S) -> Response
+    where
+        S: Service<Request, Response = Response, Error = Infallible>,
+    {
+        let mut cx = AuthContext::new(request);
+        let mut failures: Vec<Failure> = Vec::new();
+        for provider in &self.providers {
+            match provider.authenticate(&mut cx).await {
+                Ok(()) => {
+                    let (request, call) = cx.into_parts();
+                    let response = match inner.call(request).await {
+                        Ok(r) => r,
+                        Err(never) => match never {},
+                    };
+                    return match call {
+                        // Headers an earlier provider's fallback set stay on the response.
+                        Some(call) => call.finish(|| response),
+                        None => response,
+                    };
+                }
+                Err(failure) => {
+                    failures.push(failure);
+                    // A fallback answered: the call is handled, the route is skipped.
+                    if let Some(call) = cx.existing_call() {
+                        if let Some(response) = call.take_response() {
+                            return response;
+                        }
+                    }
+                }
+            }
+        }
+
+        let invalid = failures.iter().any(|f| f.cause.is_invalid_credentials());
+        if self.optional && !invalid {
+            let (request, call) = cx.into_parts();
+            let response = match inner.call(request).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            return match call {
+                Some(call) => call.finish(|| response),
+                None => response,
+            };
+        }
+
+        let call = cx.call();
+        // Non-Error challenges, InvalidCredentials first: the first one answers.
+        let mut regular: Vec<&mut Failure> = failures
+            .iter_mut()
+            .filter(|f| !matches!(f.cause, AuthenticationFailedCause::Error(_)))
+            .collect();
+        regular.sort_by_key(|f| !f.cause.is_invalid_credentials());
+        if let Some(challenge) = regular.into_iter().find_map(|f| f.challenge.take()) {
+            challenge.run(call.clone()).await;
+            return call.finish(unauthorized);
+        }
+        for failure in failures.iter_mut() {
+            if let Some(challenge) = failure.challenge.take() {
+                challenge.run(call.clone()).await;
+                if call.is_handled() {
+                    break;
+                }
+            }
+        }
+        call.finish(unauthorized)
+    }
+}

@@ -1,0 +1,219 @@
+//! `Authentication`: named providers, and `authenticate(..) { .. }` routing blocks that protect
+//! the routes inside them. Ktor's `ktor-server-auth` (feature `auth`; OAuth under
+//! `auth-oauth`).
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`api_key`] | `api_key("name") { header_name, validate, challenge }`, [`ApiKeys::constant_time`] |
+//! | [`basic`] | `basic("name") { realm, validate }` |
+//! | [`bearer`] | `bearer("name") { realm, validate }` |
+//! | [`oauth`] | `oauth("name") { .. }`: authorization code + PKCE, signed state, `fallback` (feature `auth-oauth`) |
+//! | [`layer`] | [`AuthenticateLayer`], Ktor's rules for trying providers and answering failures |
+//!
+//! `install!(Authentication { api_key("key") { .. } basic("b") { .. } })` registers named
+//! providers (`api_key(None) { .. }` registers the default one, Ktor's unnamed provider);
+//! `routing! { authenticate("key", "b", optional = true) { routes } }` protects `routes`:
+//! providers are tried in order and the first principal wins; the route takes it as
+//! [`Principal<T>`] (or `Option<Principal<T>>` under `optional`), `T` being what the
+//! provider's `validate` returned. When none succeeds, the failures are answered as Ktor does
+//! (see [`layer`]): `InvalidCredentials` challenges before `NoCredentials` ones, then `Error`
+//! causes, then `401` with an empty body. An `authenticate` naming a provider that is not
+//! installed fails at start-up, listing the installed names.
+//!
+//! # Example
+//! The seed's API key sample, with the layer the `authenticate("my-api-key")` block builds:
+//! ```
+//! use oxtor_runtime::{plugins::auth::*, testing::TestApplication, Application};
+//! use axum::{routing::get, Router};
+//!
+//! async fn secret(Principal(key): Principal<UserIdPrincipal>) -> String {
+//!     format!("Key: {}", key.name)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> oxtor_runtime::Result<()> {
+//! // install!(Authentication {
+//! //     api_key("my-api-key") { validate = |key| async move { (key == "secret-key").then(|| UserIdPrincipal::new(key)) } }
+//! // })
+//! let auth = Authentication::configure(|cfg| {
+//!     cfg.api_key("my-api-key", |cfg| {
+//!         cfg.validate(ApiKeys::constant_time(["secret-key"]));
+//!     });
+//! })?;
+//! let layer = AuthenticateLayer::new(auth.registry(), "my-api-key", false).expect("installed");
+//! let mut app = Application::new(());
+//! app.routing(Router::new().route("/", get(secret)).route_layer(layer))?;
+//!
+//! let server = TestApplication::start(app).await?;
+//! let client = reqwest::Client::new();
+//! let ok = client.get(server.url("/")).header("X-Api-Key", "secret-key").send().await.unwrap();
+//! assert_eq!(ok.text().await.unwrap(), "Key: secret-key");
+//! let denied = client.get(server.url("/")).header("X-Api-Key", "nope").send().await.unwrap();
+//! assert_eq!(denied.status(), 401);
+//! # Ok(()) }
+//! ```
+pub mod api_key;
+pub mod basic;
+pub mod bearer;
+mod context;
+pub mod layer;
+#[cfg(feature = "auth-oauth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth-oauth")))]
+pub mod oauth;
+mod principal;
+mod registry;
+mod validate;
+
+use std::sync::Arc;
+
+#[doc(inline)]
+pub use self::{
+    api_key::{ApiKeyConfig, ApiKeys},
+    basic::{BasicConfig, UserPasswordCredential},
+    bearer::BearerConfig,
+    context::{
+        AuthCall, AuthContext, AuthError, AuthenticationFailedCause, AuthenticationProvider,
+        Challenge, Failure,
+    },
+    layer::AuthenticateLayer,
+    principal::{MissingPrincipal, Principal, UserIdPrincipal},
+    registry::{ProviderName, ProviderNames, ProviderRegistry, UnknownProvider},
+};
+use crate::ConfigError;
+
+/// The `Authentication` plugin: a set of named providers. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Authentication {
+    registry: ProviderRegistry,
+}
+
+/// The configuration of [`Authentication`]: one method per provider kind, each taking the
+/// provider's name and its configuration block.
+#[derive(Debug, Default)]
+pub struct AuthenticationConfig {
+    registry: ProviderRegistry,
+    errors: Vec<ConfigError>,
+}
+
+fn path(kind: &str, name: &ProviderName) -> String {
+    match name.as_str() {
+        Some(n) => format!("Authentication.{kind}({n:?})"),
+        None => format!("Authentication.{kind}"),
+    }
+}
+
+impl AuthenticationConfig {
+    fn register(
+        &mut self,
+        kind: &str,
+        name: ProviderName,
+        provider: Result<Arc<dyn AuthenticationProvider>, ConfigError>,
+    ) {
+        if self.registry.contains(&name) {
+            self.errors.push(ConfigError::new(
+                path(kind, &name),
+                format!("a provider named {name} is already registered"),
+            ));
+            return;
+        }
+        match provider {
+            Ok(p) => self.registry.insert(name, p),
+            Err(e) => self.errors.push(e),
+        }
+    }
+
+    /// Registers an API key provider (Ktor's `apiKey(name) { .. }`); see [`api_key`].
+    pub fn api_key(
+        &mut self,
+        name: impl Into<ProviderName>,
+        block: impl FnOnce(&mut ApiKeyConfig),
+    ) -> &mut Self {
+        let name = name.into();
+        let mut cfg = ApiKeyConfig::new(path("api_key", &name));
+        block(&mut cfg);
+        let provider = cfg
+            .build()
+            .map(|p| Arc::new(p) as Arc<dyn AuthenticationProvider>);
+        self.register("api_key", name, provider);
+        self
+    }
+
+    /// Registers a Basic provider (Ktor's `basic(name) { .. }`); see [`basic`].
+    pub fn basic(
+        &mut self,
+        name: impl Into<ProviderName>,
+        block: impl FnOnce(&mut BasicConfig),
+    ) -> &mut Self {
+        let name = name.into();
+        let mut cfg = BasicConfig::new(path("basic", &name));
+        block(&mut cfg);
+        let provider = cfg
+            .build()
+            .map(|p| Arc::new(p) as Arc<dyn AuthenticationProvider>);
+        self.register("basic", name, provider);
+        self
+    }
+
+    /// Registers a Bearer provider (Ktor's `bearer(name) { .. }`); see [`bearer`].
+    pub fn bearer(
+        &mut self,
+        name: impl Into<ProviderName>,
+        block: impl FnOnce(&mut BearerConfig),
+    ) -> &mut Self {
+        let name = name.into();
+        let mut cfg = BearerConfig::new(path("bearer", &name));
+        block(&mut cfg);
+        let provider = cfg
+            .build()
+            .map(|p| Arc::new(p) as Arc<dyn AuthenticationProvider>);
+        self.register("bearer", name, provider);
+        self
+    }
+
+    /// Registers an OAuth 2 provider (Ktor's `oauth(name) { .. }`); see [`oauth`].
+    #[cfg(feature = "auth-oauth")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "auth-oauth")))]
+    pub fn oauth(
+        &mut self,
+        name: impl Into<ProviderName>,
+        block: impl FnOnce(&mut oauth::OAuthConfig),
+    ) -> &mut Self {
+        let name = name.into();
+        let mut cfg = oauth::OAuthConfig::new(path("oauth", &name), name.as_str());
+        block(&mut cfg);
+        let provider = cfg
+            .build()
+            .map(|p| Arc::new(p) as Arc<dyn AuthenticationProvider>);
+        self.register("oauth", name, provider);
+        self
+    }
+
+    /// Registers a provider of the application's own (Ktor's `register(provider)`).
+    pub fn provider(
+        &mut self,
+        name: impl Into<ProviderName>,
+        provider: impl AuthenticationProvider,
+    ) -> &mut Self {
+        self.register("provider", name.into(), Ok(Arc::new(provider)));
+        self
+    }
+}
+
+impl Authentication {
+    /// Configures the plugin; what `install!(Authentication { .. })` expands to. The first
+    /// rejected setting is the error (a missing `validate`, a provider name used twice, …).
+    pub fn configure(block: impl FnOnce(&mut AuthenticationConfig)) -> Result<Self, ConfigError> {
+        let mut cfg = AuthenticationConfig::default();
+        block(&mut cfg);
+        if let Some(e) = cfg.errors.into_iter().next() {
+            return Err(e);
+        }
+        Ok(Self {
+            registry: cfg.registry,
+        })
+    }
+
+    /// The registered providers.
+    pub fn registry(&self) -> &ProviderRegistry {
+        &self.registry
+    }
+}
