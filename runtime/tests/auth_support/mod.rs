@@ -253,3 +253,6 @@ impl Drop for MockAuthServer {
         }
     }
 }
+
+#[cfg(feature = "auth-oauth")]
+pub mod oauth;

@@ -85,7 +85,8 @@ impl std::fmt::Debug for OAuthServerSettings {
 pub struct OAuthAccessTokenResponse {
     /// `access_token`.
     pub access_token: String,
-    /// `token_type` (empty when the server sent none).
+    /// `token_type`, lower-cased (token types are case-insensitive, RFC 6749 §7.1); empty
+    /// when the server sent none.
     pub token_type: String,
     /// `expires_in`, if given.
     pub expires_in: Option<Duration>,
