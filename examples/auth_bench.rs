@@ -104,20 +104,27 @@ async fn oauth_callback(n: usize) -> oxtor::Result<()> {
         Router::new()
             .route(
                 "/login",
-                get(|Principal(t): Principal<OAuthAccessTokenResponse>| async move {
-                    format!("Logged in {}", &t.access_token[..5])
-                }),
+                get(
+                    |Principal(t): Principal<OAuthAccessTokenResponse>| async move {
+                        format!("Logged in {}", &t.access_token[..5])
+                    },
+                ),
             )
             .route_layer(layer),
     )?;
     let server = Server::new(app, ServerConfig::local(0)).start().await?;
     let base = format!("http://{}", server.local_addr());
-    let client = oxtor::client::HttpClient::new().map_err(|e| oxtor::Error::Other(e.to_string()))?;
+    let client =
+        oxtor::client::HttpClient::new().map_err(|e| oxtor::Error::Other(e.to_string()))?;
     let fail = |e: oxtor::client::ClientError| oxtor::Error::Other(e.to_string());
 
     let mut callbacks = Vec::with_capacity(n);
     for _ in 0..n {
-        let res = client.get(&format!("{base}/login")).send().await.map_err(fail)?;
+        let res = client
+            .get(&format!("{base}/login"))
+            .send()
+            .await
+            .map_err(fail)?;
         let location = res.header("location").unwrap_or_default().to_owned();
         let state = location
             .split(['?', '&'])

@@ -39,6 +39,8 @@
 //! `compression-gzip` | `gzip` and `deflate` codings (flate2 via async-compression) | Yes (via `compression`)
 //! `compression-br` | `br` (brotli) coding | Yes (via `compression`)
 //! `client` | The HTTP client, `client::HttpClient` (hyper-util pool, rustls with ring) | Yes
+//! `auth` | The `Authentication` plugin with API key, Basic and Bearer providers, `authenticate(..)` blocks (`plugins::auth`) | Yes
+//! `auth-oauth` | The OAuth 2 provider with PKCE, signed state and `fallback` (`plugins::auth::oauth`; implies `auth` and `client`) | Yes
 //!
 //! Turning a coding off removes its block from the `Compression` builder, so `zstd { .. }` without
 //! `compression-zstd` is a rustc error at that key. Routing, the engine, configuration, headers
@@ -76,6 +78,13 @@ pub mod prelude {
     // The extension traits that add plugins' `routing!` blocks to `Blocks`.
     #[doc(no_inline)]
     pub use oxtor_runtime::plugins::lifecycle::LifecycleBlocks;
+
+    #[cfg(feature = "auth-oauth")]
+    #[doc(no_inline)]
+    pub use oxtor_runtime::plugins::auth::oauth::{OAuth2RedirectError, OAuthAccessTokenResponse};
+    #[cfg(feature = "auth")]
+    #[doc(no_inline)]
+    pub use oxtor_runtime::plugins::auth::{ApiKeys, Authentication, Principal, UserIdPrincipal};
 }
 
 /// The README's example, compiled as a doctest so it cannot drift from the API.

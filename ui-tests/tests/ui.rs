@@ -25,3 +25,11 @@ fn install() {
     t.pass("tests/install/pass/*.rs");
     t.compile_fail("tests/install/fail/*.rs");
 }
+
+#[rustversion::attr(not(stable(1.95)), ignore = "stderr pinned to 1.95")]
+#[test]
+fn auth() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/auth/pass/*.rs");
+    t.compile_fail("tests/auth/fail/*.rs");
+}
