@@ -84,7 +84,9 @@ pub mod prelude {
     pub use oxtor_runtime::plugins::auth::oauth::{OAuth2RedirectError, OAuthAccessTokenResponse};
     #[cfg(feature = "auth")]
     #[doc(no_inline)]
-    pub use oxtor_runtime::plugins::auth::{ApiKeys, Authentication, Principal, UserIdPrincipal};
+    pub use oxtor_runtime::plugins::auth::{
+        ApiKeys, AuthenticateBlocks, Authentication, Principal, UserIdPrincipal,
+    };
 }
 
 /// The README's example, compiled as a doctest so it cannot drift from the API.

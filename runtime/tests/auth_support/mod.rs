@@ -20,7 +20,8 @@ use axum::{
     Router,
 };
 use oxtor_runtime::{
-    plugins::auth::{AuthenticateLayer, Authentication, ProviderNames},
+    plugins::auth::{AuthenticateBlocks, Authentication, ProviderNames},
+    routing::{Blocks, Routes, RoutingBlock},
     testing::TestApplication,
     Application,
 };
@@ -30,7 +31,8 @@ use tokio::{
     process::{Child, Command},
 };
 
-/// Serves `routes` behind `authenticate(names, optional)` of `auth`, plus `open` unprotected.
+/// Installs `auth` and serves `routes` in an `authenticate(names, optional = ..)` block (what
+/// `routing!` expands it to), plus `open` unprotected.
 pub async fn serve(
     auth: Authentication,
     names: impl ProviderNames,
@@ -38,11 +40,12 @@ pub async fn serve(
     routes: Router,
     open: Router,
 ) -> TestApplication {
-    let layer =
-        AuthenticateLayer::new(auth.registry(), names, optional).expect("providers installed");
     let mut app = Application::new(());
-    app.routing(routes.route_layer(layer).merge(open))
-        .expect("routes");
+    app.install(auth).expect("plugin installs");
+    let mut block = Blocks.authenticate(names);
+    block.optional(optional);
+    let routes = block.wrap(Routes::from(routes)).merge(open);
+    app.routing(routes).expect("providers installed");
     TestApplication::start(app).await.expect("server starts")
 }
 

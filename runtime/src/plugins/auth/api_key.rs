@@ -186,11 +186,11 @@ impl ApiKeys {
     ///
     /// ```
     /// # use oxtor_runtime::plugins::auth::ApiKeys;
-    /// # futures_util::executor::block_on(async {
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let validate = ApiKeys::constant_time(["secret-key"]);
     /// assert_eq!(validate("secret-key".into()).await.unwrap().name, "secret-key");
     /// assert!(validate("secret-kez".into()).await.is_none());
-    /// # });
+    /// # }
     /// ```
     pub fn constant_time<I, K>(
         keys: I,

@@ -13,12 +13,16 @@
 use std::{
     convert::Infallible,
     fmt,
-    sync::Arc,
+    sync::{Arc, OnceLock},
     task::{Context, Poll},
 };
 
-use axum::{extract::Request, response::Response};
+use axum::{
+    extract::Request,
+    response::{IntoResponse, Response},
+};
 use futures_util::future::BoxFuture;
+use http::StatusCode;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -57,7 +61,9 @@ pub struct AuthenticateLayer {
 }
 
 struct Plan {
-    providers: Vec<Arc<dyn AuthenticationProvider>>,
+    /// Set when the names are resolved against a registry: at once by
+    /// [`AuthenticateLayer::new`], at start-up for the `authenticate(..)` block.
+    providers: OnceLock<Vec<Arc<dyn AuthenticationProvider>>>,
     names: Vec<ProviderName>,
     optional: bool,
 }
@@ -80,18 +86,37 @@ impl AuthenticateLayer {
         names: impl ProviderNames,
         optional: bool,
     ) -> Result<Self, UnknownProvider> {
-        let names = names.into_names();
-        let providers = names
-            .iter()
-            .map(|name| registry.get(name, &names))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
+        let layer = Self::unbound(names.into_names(), optional);
+        layer.bind(registry)?;
+        Ok(layer)
+    }
+
+    /// A layer whose providers are resolved later by [`bind`](Self::bind); until then it
+    /// answers `500` (routes served without `Application::routing`'s start-up checks).
+    pub(crate) fn unbound(names: Vec<ProviderName>, optional: bool) -> Self {
+        Self {
             plan: Arc::new(Plan {
-                providers,
+                providers: OnceLock::new(),
                 names,
                 optional,
             }),
-        })
+        }
+    }
+
+    /// The provider names, in order.
+    pub fn names(&self) -> &[ProviderName] {
+        &self.plan.names
+    }
+
+    /// Resolves the names against `registry` (once; a second call changes nothing).
+    pub(crate) fn bind(&self, registry: &ProviderRegistry) -> Result<(), UnknownProvider> {
+        let names = &self.plan.names;
+        let providers = names
+            .iter()
+            .map(|name| registry.get(name, names))
+            .collect::<Result<Vec<_>, _>>()?;
+        let _ = self.plan.providers.set(providers);
+        Ok(())
     }
 }
 
@@ -148,9 +173,16 @@ impl Plan {
     where
         S: Service<Request, Response = Response, Error = Infallible>,
     {
+        let Some(providers) = self.providers.get() else {
+            tracing::error!(
+                providers = ?self.names,
+                "authenticate(..) routes are served without Application::routing, which binds their providers; refusing the call"
+            );
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
         let mut cx = AuthContext::new(request);
         let mut failures: Vec<Failure> = Vec::new();
-        for provider in &self.providers {
+        for provider in providers {
             match provider.authenticate(&mut cx).await {
                 Ok(()) => {
                     let (request, call) = cx.into_parts();

@@ -21,9 +21,13 @@
 //! installed fails at start-up, listing the installed names.
 //!
 //! # Example
-//! The seed's API key sample, with the layer the `authenticate("my-api-key")` block builds:
+//! The seed's API key sample; `routing! { authenticate("my-api-key") { secret } }` expands to
+//! the block below.
 //! ```
-//! use oxtor_runtime::{plugins::auth::*, testing::TestApplication, Application};
+//! use oxtor_runtime::{
+//!     plugins::auth::*, routing::{Blocks, RoutingBlock, Routes}, testing::TestApplication,
+//!     Application,
+//! };
 //! use axum::{routing::get, Router};
 //!
 //! async fn secret(Principal(key): Principal<UserIdPrincipal>) -> String {
@@ -31,17 +35,17 @@
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> oxtor_runtime::Result<()> {
+//! let mut app = Application::new(());
 //! // install!(Authentication {
-//! //     api_key("my-api-key") { validate = |key| async move { (key == "secret-key").then(|| UserIdPrincipal::new(key)) } }
+//! //     api_key("my-api-key") { validate = ApiKeys::constant_time(["secret-key"]) }
 //! // })
-//! let auth = Authentication::configure(|cfg| {
+//! app.install(Authentication::configure(|cfg| {
 //!     cfg.api_key("my-api-key", |cfg| {
 //!         cfg.validate(ApiKeys::constant_time(["secret-key"]));
 //!     });
-//! })?;
-//! let layer = AuthenticateLayer::new(auth.registry(), "my-api-key", false).expect("installed");
-//! let mut app = Application::new(());
-//! app.routing(Router::new().route("/", get(secret)).route_layer(layer))?;
+//! }))?;
+//! let block = Blocks.authenticate("my-api-key");
+//! app.routing(block.wrap(Routes::from(Router::new().route("/", get(secret)))))?;
 //!
 //! let server = TestApplication::start(app).await?;
 //! let client = reqwest::Client::new();
@@ -51,9 +55,24 @@
 //! assert_eq!(denied.status(), 401);
 //! # Ok(()) }
 //! ```
+//!
+//! A block naming a provider that is not installed stops the application at start-up:
+//! ```
+//! use oxtor_runtime::{plugins::auth::*, routing::{Blocks, RoutingBlock, Routes}, Application};
+//! use axum::{routing::get, Router};
+//!
+//! let mut app = Application::new(());
+//! app.install(Authentication::configure(|cfg| {
+//!     cfg.bearer("t", |cfg| { cfg.validate(|t| async move { Some(UserIdPrincipal::new(t)) }); });
+//! })).unwrap();
+//! let routes = Blocks.authenticate(("t", "key")).wrap(Routes::from(Router::new().route("/", get(|| async { "" }))));
+//! let err = app.routing(routes).unwrap_err();
+//! assert_eq!(err.to_string(), "authenticate(\"t\", \"key\"): no authentication provider `key` is installed (installed: \"t\")");
+//! ```
 pub mod api_key;
 pub mod basic;
 pub mod bearer;
+mod block;
 mod context;
 pub mod layer;
 #[cfg(feature = "auth-oauth")]
@@ -70,6 +89,7 @@ pub use self::{
     api_key::{ApiKeyConfig, ApiKeys},
     basic::{BasicConfig, UserPasswordCredential},
     bearer::BearerConfig,
+    block::{AuthenticateBlock, AuthenticateBlocks},
     context::{
         AuthCall, AuthContext, AuthError, AuthenticationFailedCause, AuthenticationProvider,
         Challenge, Failure,
@@ -78,7 +98,7 @@ pub use self::{
     principal::{MissingPrincipal, Principal, UserIdPrincipal},
     registry::{ProviderName, ProviderNames, ProviderRegistry, UnknownProvider},
 };
-use crate::ConfigError;
+use crate::{app::Application, ConfigError, Plugin};
 
 /// The `Authentication` plugin: a set of named providers. See the [module docs](self).
 #[derive(Debug, Clone)]
@@ -215,5 +235,16 @@ impl Authentication {
     /// The registered providers.
     pub fn registry(&self) -> &ProviderRegistry {
         &self.registry
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Plugin<S> for Authentication {
+    const NAME: &'static str = "Authentication";
+
+    /// Stores the providers in [`Application::extensions`], where the `authenticate(..)`
+    /// blocks of routes added afterwards find them.
+    fn install(self, app: &mut Application<S>) -> crate::Result<()> {
+        app.extensions_mut().insert(self.registry);
+        Ok(())
     }
 }

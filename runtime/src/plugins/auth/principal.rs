@@ -23,7 +23,9 @@ use http::{request::Parts, StatusCode};
 /// async fn maybe(p: Option<Principal<UserIdPrincipal>>) -> String {
 ///     p.map_or("anonymous".into(), |p| p.name.clone())
 /// }
-/// # let _ = (axum::routing::get(secret), axum::routing::get::<_, _, ()>(maybe));
+/// let _router: axum::Router = axum::Router::new()
+///     .route("/secret", axum::routing::get(secret))
+///     .route("/maybe", axum::routing::get(maybe));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Principal<T>(pub T);
