@@ -334,7 +334,7 @@ async fn unnamed_provider_is_the_default_one() {
         });
     })
     .unwrap();
-    let server = serve(auth, (), false, name_route(), Router::new()).await;
+    let server = serve(auth, None, false, name_route(), Router::new()).await;
     let res = client()
         .get(server.url("/"))
         .header("X-Api-Key", "dflt")
@@ -353,10 +353,10 @@ fn unknown_provider_is_an_error_listing_the_installed_names() {
         err.to_string(),
         "authenticate(\"bearer\", \"jwt\"): no authentication provider `jwt` is installed (installed: \"basic\", \"bearer\")"
     );
-    let err = AuthenticateLayer::new(basic_and_bearer().registry(), (), false).unwrap_err();
+    let err = AuthenticateLayer::new(basic_and_bearer().registry(), None, false).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "authenticate(): no default (unnamed) authentication provider is installed (installed: \"basic\", \"bearer\")"
+        "authenticate(None): no default (unnamed) authentication provider is installed (installed: \"basic\", \"bearer\")"
     );
 }
 

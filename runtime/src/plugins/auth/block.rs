@@ -15,7 +15,7 @@ use crate::{
 /// `oxtor::prelude`).
 pub trait AuthenticateBlocks {
     /// The `authenticate` block protecting its routes with the providers `names` (in order;
-    /// `()` for the default provider); its key is [`AuthenticateBlock::optional`].
+    /// `None` for the default provider); its key is [`AuthenticateBlock::optional`].
     fn authenticate<N: ProviderNames>(&self, names: N) -> AuthenticateBlock;
 }
 

@@ -6,7 +6,7 @@ use std::{fmt, sync::Arc};
 use super::AuthenticationProvider;
 
 /// A provider's name; [`ProviderName::DEFAULT`] (Ktor's `null` name) is the provider registered
-/// without one, used by `authenticate() { .. }`.
+/// without one, used by `authenticate(None) { .. }`.
 ///
 /// ```
 /// use oxtor_runtime::plugins::auth::ProviderName;
@@ -61,8 +61,8 @@ impl From<Option<&str>> for ProviderName {
     }
 }
 
-/// The provider names an `authenticate(..)` block takes: none (`()`, the default provider), one
-/// name, a tuple of up to 8, an array or a `Vec`.
+/// The provider names an `authenticate(..)` block takes: one name, a tuple of up to 8, an array
+/// or a `Vec`; `None` (or `()`) for the default (unnamed) provider.
 #[diagnostic::on_unimplemented(
     message = "authenticate(..) takes provider names (string literals), not `{Self}`",
     label = "not a provider name",
@@ -86,6 +86,13 @@ impl ProviderNames for &str {
 }
 
 impl ProviderNames for String {
+    fn into_names(self) -> Vec<ProviderName> {
+        vec![self.into()]
+    }
+}
+
+/// `None` is the default provider: `authenticate(None) { .. }` (Ktor's `authenticate { .. }`).
+impl ProviderNames for Option<&str> {
     fn into_names(self) -> Vec<ProviderName> {
         vec![self.into()]
     }
@@ -188,23 +195,17 @@ pub struct UnknownProvider {
 
 impl fmt::Display for UnknownProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let list = |names: &[ProviderName]| {
+        let list = |names: &[ProviderName], default: &str| {
             names
                 .iter()
                 .map(|n| match n.as_str() {
                     Some(s) => format!("{s:?}"),
-                    None => "<default>".to_owned(),
+                    None => default.to_owned(),
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let requested: Vec<ProviderName> = self
-            .requested
-            .iter()
-            .filter(|n| n.as_str().is_some())
-            .cloned()
-            .collect();
-        write!(f, "authenticate({}): ", list(&requested))?;
+        write!(f, "authenticate({}): ", list(&self.requested, "None"))?;
         match self.missing.as_str() {
             Some(name) => write!(f, "no authentication provider `{name}` is installed")?,
             None => f.write_str("no default (unnamed) authentication provider is installed")?,
@@ -212,7 +213,11 @@ impl fmt::Display for UnknownProvider {
         if self.installed.is_empty() {
             f.write_str(" (no providers are installed)")
         } else {
-            write!(f, " (installed: {})", list(&self.installed))
+            write!(
+                f,
+                " (installed: {})",
+                list(&self.installed, "the default provider")
+            )
         }
     }
 }
