@@ -4,6 +4,7 @@
 //! Like Ktor's `EngineMain` it honours `application.conf` / `application.toml` in the working
 //! directory, `-config=FILE`, `-host=H`, `-port=N` and `-P:ktor.deployment.port=N`; a bad
 //! configuration stops it before it binds, with the file, line and key in the message.
+mod auth;
 mod basics;
 mod compression;
 mod echo;
@@ -18,9 +19,11 @@ use oxtor::{
 const DEFAULTS: &str = include_str!("application.conf");
 
 /// The application module: plugins first, then routes.
-fn module(app: &mut Application) -> oxtor::Result<()> {
+fn module(app: &mut Application, config: &Config) -> oxtor::Result<()> {
     compression::install(app)?;
     lifecycle::install(app)?;
+    auth::install(app, config)?;
+    app.routing(auth::routes())?;
     app.routing(basics::routes())?;
     app.routing(compression::routes())?;
     app.routing(echo::routes())?;
@@ -47,5 +50,5 @@ async fn main() -> std::process::ExitCode {
 async fn serve() -> oxtor::Result<()> {
     let defaults = Config::from_hocon_str("examples/showcase/application.conf", DEFAULTS)?;
     let main = EngineMain::from_args()?.with_defaults(defaults);
-    main.run(|app, _config| module(app)).await
+    main.run(module).await
 }
