@@ -10,15 +10,14 @@
 //!   p50/p99/max.
 use std::time::{Duration, Instant};
 
-use axum::{extract::State, http::HeaderMap, routing::get, Router};
+use axum::{extract::State, http::HeaderMap, Router};
 use oxtor::{
-    plugins::auth::{
-        oauth::OAuthAccessTokenResponse, ApiKeys, AuthenticateLayer, Authentication, Principal,
-    },
+    prelude::*,
     server::{Server, ServerConfig},
-    Application,
 };
 
+/// The same handler with and without `authenticate`.
+#[route(GET, "/api/key")]
 async fn key(headers: HeaderMap) -> String {
     let key = headers
         .get("x-api-key")
@@ -29,18 +28,13 @@ async fn key(headers: HeaderMap) -> String {
 
 fn auth_app(authenticate: bool) -> oxtor::Result<Application> {
     let mut app = Application::new(());
-    let routes = Router::new().route("/api/key", get(key));
     if authenticate {
-        let auth = Authentication::configure(|cfg| {
-            cfg.api_key("my-api-key", |cfg| {
-                cfg.validate(ApiKeys::constant_time(["secret-key"]));
-            });
-        })?;
-        let layer = AuthenticateLayer::new(auth.registry(), "my-api-key", false)
-            .map_err(|e| oxtor::Error::Other(e.to_string()))?;
-        app.routing(routes.route_layer(layer))?;
+        app.install(install!(Authentication {
+            api_key("my-api-key") { validate = ApiKeys::constant_time(["secret-key"]) }
+        }))?;
+        app.routing(routing! { authenticate("my-api-key") { key } })?;
     } else {
-        app.routing(routes)?;
+        app.routing(routing! { key })?;
     }
     Ok(app)
 }
@@ -62,6 +56,12 @@ async fn serve(ports: &[u16]) -> oxtor::Result<()> {
     a.abort();
     b.abort();
     Ok(())
+}
+
+/// The OAuth-protected route.
+#[route(GET, "/login")]
+async fn login(token: Principal<OAuthAccessTokenResponse>) -> String {
+    format!("Logged in {}", &token.access_token[..5])
 }
 
 async fn token_endpoint(State(()): State<()>) -> ([(&'static str, &'static str); 1], &'static str) {
@@ -87,31 +87,19 @@ async fn oauth_callback(n: usize) -> oxtor::Result<()> {
         .await
     });
 
-    let auth = Authentication::configure(|cfg| {
-        cfg.oauth("login", |cfg| {
-            cfg.authorize_url("http://127.0.0.1:1/authorize");
-            cfg.access_token_url(format!("http://{token_addr}/token"));
-            cfg.client_id("bench");
-            cfg.client_secret("secret");
-            cfg.state_key("benchmark state key of 32 bytes!");
-            cfg.url_provider(|call| format!("http://{}/login", call.host().unwrap_or("localhost")));
-        });
-    })?;
-    let layer = AuthenticateLayer::new(auth.registry(), "login", false)
-        .map_err(|e| oxtor::Error::Other(e.to_string()))?;
+    let token_url = format!("http://{token_addr}/token");
     let mut app = Application::new(());
-    app.routing(
-        Router::new()
-            .route(
-                "/login",
-                get(
-                    |Principal(t): Principal<OAuthAccessTokenResponse>| async move {
-                        format!("Logged in {}", &t.access_token[..5])
-                    },
-                ),
-            )
-            .route_layer(layer),
-    )?;
+    app.install(install!(Authentication {
+        oauth("login") {
+            authorize_url = "http://127.0.0.1:1/authorize"
+            access_token_url = token_url
+            client_id = "bench"
+            client_secret = "secret"
+            state_key = "benchmark state key of 32 bytes!"
+            url_provider = |call| format!("http://{}/login", call.host().unwrap_or("localhost"))
+        }
+    }))?;
+    app.routing(routing! { authenticate("login") { login } })?;
     let server = Server::new(app, ServerConfig::local(0)).start().await?;
     let base = format!("http://{}", server.local_addr());
     let client =
