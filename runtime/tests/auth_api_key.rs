@@ -38,7 +38,9 @@ async fn module(header_name: Option<&'static str>, conflict_challenge: bool) -> 
             } else {
                 "this-is-expected-key"
             };
-            cfg.validate(move |key| async move { (key == expected).then(|| KeyPrincipal { key }) });
+            cfg.validate(
+                move |key| async move { (key == expected).then_some(KeyPrincipal { key }) },
+            );
             if conflict_challenge {
                 cfg.challenge(|call| async move { call.respond(StatusCode::CONFLICT) });
             }
