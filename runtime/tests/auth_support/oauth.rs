@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::{
     http::StatusCode,
-    routing::{get, post},
+    routing::{self, post},
     Router,
 };
 use oxtor_runtime::{
@@ -18,7 +18,7 @@ use oxtor_runtime::{
     testing::TestApplication,
 };
 
-use super::serve;
+use super::{client, query_param, serve};
 
 pub const STATE_KEY: &str = "test state key, 32 bytes or more!";
 
@@ -78,7 +78,7 @@ pub async fn oauth_server(
     .expect("valid configuration");
     let login = Router::new().route(
         "/login",
-        get(
+        routing::get(
             |p: Option<Principal<OAuthAccessTokenResponse>>| async move {
                 match p {
                     Some(Principal(t)) => format!(
@@ -98,7 +98,33 @@ pub async fn oauth_server(
     );
     let open = Router::new().route(
         "/login-after-fallback",
-        get(|| async { "Redirected after fallback" }).merge(post(|| async { "posted" })),
+        routing::get(|| async { "Redirected after fallback" }).merge(post(|| async { "posted" })),
     );
     serve(auth, "login", optional, login, open).await
+}
+
+/// GET `/login` without credentials: the redirect's Location.
+pub async fn redirect(server: &TestApplication) -> String {
+    let res = client().get(server.url("/login")).send().await.unwrap();
+    assert_eq!(res.status(), 302);
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// A valid state, from a redirect.
+pub async fn state(server: &TestApplication) -> String {
+    query_param(&redirect(server).await, "state").expect("state")
+}
+
+/// GET `path_and_query` without following redirects.
+pub async fn get(server: &TestApplication, path_and_query: &str) -> reqwest::Response {
+    client()
+        .get(server.url(path_and_query))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `s` percent-encoded for a query.
+pub fn enc(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_owned()
 }
