@@ -39,6 +39,7 @@
 //! `compression-gzip` | `gzip` and `deflate` codings (flate2 via async-compression) | Yes (via `compression`)
 //! `compression-br` | `br` (brotli) coding | Yes (via `compression`)
 //! `client` | The HTTP client, `client::HttpClient` (hyper-util pool, rustls with ring) | Yes
+//! `client-auth` | The client `Auth` plugin: Basic and Bearer providers, token cache control (`client::plugins::auth`); implies `client` | Yes
 //! `auth` | The `Authentication` plugin with API key, Basic and Bearer providers, `authenticate(..)` blocks (`plugins::auth`) | Yes
 //! `auth-oauth` | The OAuth 2 provider with PKCE, signed state and `fallback` (`plugins::auth::oauth`; implies `auth` and `client`) | Yes
 //!

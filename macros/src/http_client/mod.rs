@@ -1,7 +1,8 @@
 //! `http_client! { entries }`: `install!(HttpClient { entries })` with the client named through
 //! `::oxtor::__private` as the other macros name the runtime, and `move` closures: a client keeps its
-//! configuration blocks (`'static`) and reruns them, so they own what they capture. Parsing,
-//! validation and expansion are `install!`'s.
+//! configuration blocks (`'static`) and reruns them, so they own what they capture. Blocks nested
+//! inside those (`bearer { .. }` in `install(Auth { .. })`) run while their parent runs and borrow
+//! from it. Parsing, validation and expansion are `install!`'s.
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::parse::Parser;
@@ -56,6 +57,24 @@ mod tests {
                 let mut __oxtor_entry = cfg.default_request(|_| {});
                 __oxtor_entry.replace(true);
             }
+        }));
+        assert_eq!(out, expected.to_string());
+    }
+
+    #[test]
+    fn blocks_nested_in_stored_blocks_borrow_from_them() {
+        let out = expand("install(Auth { bearer { load_tokens = f } })  engine { sub { k = 1 } }");
+        let expected = quote!(<::oxtor::__private::HttpClient>::configure(move |cfg| {
+            cfg.install(Auth, move |cfg| {
+                cfg.bearer(|cfg| {
+                    cfg.load_tokens(f);
+                });
+            });
+            cfg.engine(move |cfg| {
+                cfg.sub(|cfg| {
+                    cfg.k(1);
+                });
+            });
         }));
         assert_eq!(out, expected.to_string());
     }

@@ -12,8 +12,23 @@ pub(crate) enum Capture {
     /// `|cfg| ..`: borrow, for plugins that run their blocks inside `configure` (`install!`).
     Borrow,
     /// `move |cfg| ..`: own, for configurations that keep their blocks (`'static`) and rerun
-    /// them, as the HTTP client does (`http_client!`).
+    /// them, as the HTTP client does (`http_client!`). Only the outer closure and the blocks it
+    /// stores (`engine { .. }`, `install(P { .. })`) move; blocks nested in those run while
+    /// their parent runs and borrow from it (moving out of the parent, an `Fn`, would not
+    /// compile: `install(Auth { bearer { load_tokens = { let s = store.clone(); .. } } })`).
     Move,
+    /// The blocks stored by a `Move` closure: `move` themselves, their children borrow.
+    MoveStored,
+}
+
+impl Capture {
+    /// How the closures one level deeper capture.
+    fn nested(self) -> Self {
+        match self {
+            Capture::Borrow | Capture::MoveStored => Capture::Borrow,
+            Capture::Move => Capture::MoveStored,
+        }
+    }
 }
 
 /// The whole desugaring.
@@ -36,15 +51,15 @@ fn closure(entries: &[Entry], capture: Capture) -> TokenStream {
     let cfg = Ident::new("cfg", Span::mixed_site());
     let calls = entries.iter().map(|entry| match entry {
         Entry::Assign { key, value } => quote_spanned!(key.span()=> #cfg.#key(#value);),
-        Entry::Call { name, args } => call(&cfg, name, args, None, capture),
+        Entry::Call { name, args } => call(&cfg, name, args, None, capture.nested()),
         Entry::Block { name, args, body } => {
-            let nested = closure(body, capture);
-            call(&cfg, name, args, Some(nested), capture)
+            let nested = closure(body, capture.nested());
+            call(&cfg, name, args, Some(nested), capture.nested())
         }
     });
     let capture = match capture {
         Capture::Borrow => None,
-        Capture::Move => Some(quote!(move)),
+        Capture::Move | Capture::MoveStored => Some(quote!(move)),
     };
     quote!(#capture |#cfg| { #(#calls)* })
 }

@@ -86,6 +86,10 @@ pub enum ClientError {
     /// Writing into the sink of `read_to` failed.
     #[error("sink error: {0}")]
     Sink(#[source] std::io::Error),
+    /// An authentication provider's `load_tokens`, `refresh_tokens` or `credentials` failed; the
+    /// call that needed it fails with this error (later calls try again).
+    #[error("authentication failed: {0}")]
+    Auth(#[source] BoxError),
 }
 
 impl ClientError {

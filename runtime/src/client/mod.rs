@@ -8,7 +8,7 @@
 //! | [`statement`] | [`HttpStatement`]: `execute`/`body` on the engine's dispatcher, `execute_blocking` |
 //! | [`request`] | [`HttpRequestBuilder`], [`Headers`], [`Attributes`], [`RequestBody`] + [`BodyWriter`] (duplex) |
 //! | [`body`] | [`HttpResponse`], [`ResponseBody`] with `read_to` / `read_to_limit` |
-//! | [`plugins`] | the plugin mechanism (`install`, `install_or_replace`) and `DefaultRequest` |
+//! | [`plugins`] | the plugin mechanism (`install`, `install_or_replace`), `DefaultRequest`, and `Auth` (feature `client-auth`) |
 //! | [`url`] | [`UrlBuilder`], the possibly-relative URL `DefaultRequest` merges |
 //!
 //! Configuration uses plain `&mut self` builder methods, so the client DSL (`http_client!`) is
@@ -298,6 +298,12 @@ impl HttpClient {
     /// Whether plugin `P` is installed.
     pub fn is_installed<P: ClientPlugin>(&self) -> bool {
         self.inner.config.is_installed::<P>()
+    }
+
+    /// The client-wide attributes the installed plugins stored (Ktor's `HttpClient.attributes`;
+    /// see [`PluginScope::attributes`](plugins::PluginScope::attributes)).
+    pub fn attributes(&self) -> &Attributes {
+        &self.inner.pipeline.attributes
     }
 
     /// A statement for `method` and `url` (absolute, or relative to `DefaultRequest`'s URL).

@@ -40,11 +40,19 @@
 //! assert_eq!(child.get("/").prepared()?.headers_ref().get("user-agent"), Some("c"));
 //! # Ok(()) }
 //! ```
+#[cfg(feature = "client-auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-auth")))]
+pub mod auth;
 pub mod default_request;
 
 use std::{any::Any, any::TypeId, fmt, future::Future, pin::Pin, sync::Arc};
 
-use super::{body::HttpResponse, error::ClientError, request::HttpRequestBuilder, HttpClient};
+use super::{
+    body::HttpResponse,
+    error::ClientError,
+    request::{Attributes, HttpRequestBuilder},
+    HttpClient,
+};
 
 /// A boxed future returned by [`SendInterceptor`]s.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -136,11 +144,13 @@ impl Next {
     }
 }
 
-/// What a plugin registers while installing.
+/// What a plugin registers while installing: hooks, interceptors, and client-wide attributes
+/// (Ktor's `HttpClient.attributes`), readable with [`HttpClient::attributes`].
 #[derive(Default, Clone)]
 pub struct PluginScope {
     pub(crate) on_request: Vec<OnRequest>,
     pub(crate) interceptors: Vec<Arc<dyn SendInterceptor>>,
+    pub(crate) attributes: Attributes,
 }
 
 impl fmt::Debug for PluginScope {
@@ -148,6 +158,7 @@ impl fmt::Debug for PluginScope {
         f.debug_struct("PluginScope")
             .field("on_request", &self.on_request.len())
             .field("interceptors", &self.interceptors.len())
+            .field("attributes", &self.attributes)
             .finish()
     }
 }
@@ -165,6 +176,11 @@ impl PluginScope {
     pub fn on_send(&mut self, interceptor: impl SendInterceptor) -> &mut Self {
         self.interceptors.push(Arc::new(interceptor));
         self
+    }
+    /// The client's attributes: what a plugin stores here is readable from the built client with
+    /// [`HttpClient::attributes`] (the Auth plugin keeps its providers there).
+    pub fn attributes(&mut self) -> &mut Attributes {
+        &mut self.attributes
     }
 }
 

@@ -1,0 +1,167 @@
+//! The request flow of the [`Auth`](super::Auth) plugin, a send interceptor (Ktor's
+//! `Auth.kt`):
+//!
+//! 1. Every provider that is for the request's URL and wants to `send_without_request` adds its
+//!    credentials; the provider's token **version** is remembered for this request.
+//! 2. The request is sent. A response that is not a rejection (`re_authorize_on_response`,
+//!    default: `401`), or any response to a request marked with
+//!    [`AuthCircuitBreaker`](super::AuthCircuitBreaker), is returned as is.
+//! 3. Otherwise a provider is chosen among those for the URL not tried yet: the only one (with or
+//!    without a matching `WWW-Authenticate`), or the first that
+//!    [`is_applicable`](super::AuthProvider::is_applicable) to one of the challenges.
+//! 4. If the rejected request carried that provider's credentials at the current version, the
+//!    provider refreshes them, under a per-provider lock: concurrent rejections of the same
+//!    version make **one** refresh, the others just retry with its result. A failed refresh
+//!    returns the rejection.
+//! 5. The request is sent again with fresh credentials, unless its body was a stream (which cannot
+//!    be replayed): then the rejection is returned. Each provider is tried at most once.
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
+
+use super::{challenge::AuthChallenge, provider::AuthProvider};
+use crate::client::{
+    body::HttpResponse,
+    error::ClientError,
+    plugins::{BoxFuture, Next, SendInterceptor},
+    request::{HttpRequestBuilder, RequestBody},
+};
+
+/// Decides whether a response rejects the credentials.
+pub(crate) type ReAuthorize = Arc<dyn Fn(&HttpResponse) -> bool + Send + Sync>;
+
+/// A provider with its token version and its refresh lock.
+pub(crate) struct Slot {
+    pub(crate) provider: Arc<dyn AuthProvider>,
+    version: AtomicU64,
+    refresh: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    pub(crate) fn new(provider: Arc<dyn AuthProvider>) -> Self {
+        Self {
+            provider,
+            version: AtomicU64::new(0),
+            refresh: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+/// The installed plugin: its providers and its rejection test.
+pub(crate) struct AuthState {
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) re_authorize: Option<ReAuthorize>,
+}
+
+/// The send interceptor the plugin registers.
+pub(crate) struct AuthInterceptor(pub(crate) Arc<AuthState>);
+
+impl AuthState {
+    fn rejects(&self, response: &HttpResponse) -> bool {
+        match &self.re_authorize {
+            Some(f) => f(response),
+            None => response.status() == http::StatusCode::UNAUTHORIZED,
+        }
+    }
+}
+
+impl SendInterceptor for AuthInterceptor {
+    fn intercept(
+        &self,
+        request: HttpRequestBuilder,
+        next: Next,
+    ) -> BoxFuture<Result<HttpResponse, ClientError>> {
+        let state = self.0.clone();
+        Box::pin(async move { state.run(request, next).await })
+    }
+}
+
+/// Ktor's `findProvider`: the provider to answer this rejection and the challenge it answers.
+fn choose(
+    slots: &[Slot],
+    candidates: &[usize],
+    challenges: &[AuthChallenge],
+) -> Option<(usize, Option<AuthChallenge>)> {
+    if let [only] = candidates {
+        let provider = &slots[*only].provider;
+        let challenge = challenges
+            .iter()
+            .find(|c| provider.is_applicable(c))
+            .cloned();
+        return Some((*only, challenge));
+    }
+    challenges.iter().find_map(|challenge| {
+        candidates
+            .iter()
+            .find(|&&i| slots[i].provider.is_applicable(challenge))
+            .map(|&i| (i, Some(challenge.clone())))
+    })
+}
+
+impl AuthState {
+    async fn run(
+        &self,
+        mut request: HttpRequestBuilder,
+        next: Next,
+    ) -> Result<HttpResponse, ClientError> {
+        if request.is_refresh_token_request() {
+            return next.run(request).await;
+        }
+        let slots = &self.slots[..];
+        // The version of each provider whose credentials this request carries.
+        let mut sent_with: Vec<Option<u64>> = vec![None; slots.len()];
+        for (i, slot) in slots.iter().enumerate() {
+            let provider = &slot.provider;
+            if provider.is_for(&request) && provider.send_without_request(&request) {
+                sent_with[i] = Some(slot.version.load(Ordering::Acquire));
+                provider.add_request_headers(&mut request, None).await?;
+            }
+        }
+        let replayable = !matches!(request.body, RequestBody::Channel(_));
+        let mut response = next.clone().run(request.clone()).await?;
+
+        let mut candidates: Vec<usize> = (0..slots.len())
+            .filter(|&i| slots[i].provider.is_for(&request))
+            .collect();
+        while self.rejects(&response) && !candidates.is_empty() {
+            let challenges = AuthChallenge::from_headers(response.headers());
+            if candidates.len() > 1 && challenges.is_empty() {
+                break;
+            }
+            let Some((chosen, challenge)) = choose(slots, &candidates, &challenges) else {
+                break;
+            };
+            candidates.retain(|&i| i != chosen);
+            let slot = &slots[chosen];
+
+            if let Some(version) = sent_with[chosen] {
+                let _refreshing = slot.refresh.lock().await;
+                if slot.version.load(Ordering::Acquire) == version {
+                    if !slot
+                        .provider
+                        .refresh_token(next.client(), &mut response)
+                        .await?
+                    {
+                        return Ok(response);
+                    }
+                    slot.version.fetch_add(1, Ordering::AcqRel);
+                }
+            }
+            if !replayable {
+                return Ok(response);
+            }
+
+            let mut retry = request.clone();
+            sent_with[chosen] = Some(slot.version.load(Ordering::Acquire));
+            slot.provider
+                .add_request_headers(&mut retry, challenge.as_ref())
+                .await?;
+            // The rejection is dropped unread; it is replaced by the retry's response.
+            drop(response);
+            request = retry;
+            response = next.clone().run(request.clone()).await?;
+        }
+        Ok(response)
+    }
+}

@@ -1,0 +1,349 @@
+//! [`AuthTokenHolder`]: the token cache of a provider (Ktor's `AuthTokenHolder`), with Ktor
+//! 3.4's cache control.
+//!
+//! - [`load_token`](AuthTokenHolder::load_token): with caching on (the default) the loader runs
+//!   once and its value is reused; concurrent first loads share **one** loader call. A `None`
+//!   result is not cached, and an error is not sticky: the next call loads again. With caching
+//!   off the loader runs on every call, and a value stored by a refresh is not used by loads.
+//! - [`set_token`](AuthTokenHolder::set_token) (a refresh) runs its block only if nobody stored
+//!   or cleared a token since the call began; otherwise it returns the token a concurrent caller
+//!   stored. Concurrent refreshes therefore run **one** block (single flight).
+//! - [`clear_token`](AuthTokenHolder::clear_token) forgets the token now. A load or refresh in
+//!   flight still returns its value to its own caller but does not store it.
+//!
+//! # Example
+//! ```
+//! use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+//! use oxtor_runtime::client::plugins::auth::AuthTokenHolder;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), oxtor_runtime::client::ClientError> {
+//! let loads = Arc::new(AtomicUsize::new(0));
+//! let counter = loads.clone();
+//! let holder = AuthTokenHolder::new(true, move || {
+//!     let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+//!     async move { Some(format!("token{n}")) }
+//! });
+//! assert_eq!(holder.load_token().await?.as_deref(), Some("token1"));
+//! assert_eq!(holder.load_token().await?.as_deref(), Some("token1"));
+//! holder.clear_token();
+//! assert_eq!(holder.load_token().await?.as_deref(), Some("token2"));
+//! let refreshed = holder.set_token(|old| async move { Ok(old.map(|t| t + "!")) }).await?;
+//! assert_eq!(refreshed.as_deref(), Some("token2!"));
+//! assert_eq!(loads.load(Ordering::SeqCst), 2);
+//! # Ok(()) }
+//! ```
+use std::{
+    fmt,
+    future::Future,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use futures_util::future::BoxFuture;
+
+use crate::client::error::{BoxError, ClientError};
+
+/// What a token loader or refresher may return: `Option<T>` (no token is `None`), or
+/// `Result<Option<T>, E>` when it can fail (the error fails the call as [`ClientError::Auth`]).
+pub trait TokenResult<T>: Send + 'static {
+    /// The result as the holder uses it.
+    fn into_token_result(self) -> Result<Option<T>, ClientError>;
+}
+
+impl<T: Send + 'static> TokenResult<T> for Option<T> {
+    fn into_token_result(self) -> Result<Option<T>, ClientError> {
+        Ok(self)
+    }
+}
+
+impl<T: Send + 'static, E: Into<BoxError> + Send + 'static> TokenResult<T>
+    for Result<Option<T>, E>
+{
+    fn into_token_result(self) -> Result<Option<T>, ClientError> {
+        self.map_err(|e| ClientError::Auth(e.into()))
+    }
+}
+
+/// A type-erased token loader.
+pub(crate) type Loader<T> =
+    Arc<dyn Fn() -> BoxFuture<'static, Result<Option<T>, ClientError>> + Send + Sync>;
+
+/// Erases `f` into a [`Loader`].
+pub(crate) fn loader<T, F, Fut, O>(f: F) -> Loader<T>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = O> + Send + 'static,
+    O: TokenResult<T>,
+{
+    Arc::new(move || {
+        let fut = f();
+        Box::pin(async move { fut.await.into_token_result() })
+    })
+}
+
+struct Slot<T> {
+    value: Option<T>,
+    /// Bumped by every store and every clear, so a caller can tell whether the token changed
+    /// while it waited (Ktor compares the token itself).
+    generation: u64,
+}
+
+/// The token cache of a provider; see the [module docs](self).
+pub struct AuthTokenHolder<T> {
+    load: Loader<T>,
+    cache: bool,
+    slot: Mutex<Slot<T>>,
+    /// Serializes loads and refreshes (single flight).
+    flight: tokio::sync::Mutex<()>,
+}
+
+impl<T> fmt::Debug for AuthTokenHolder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("AuthTokenHolder")
+            .field("cache_tokens", &self.cache)
+            .field("loaded", &slot.value.is_some())
+            .field("generation", &slot.generation)
+            .finish()
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> AuthTokenHolder<T> {
+    /// A holder whose tokens come from `load`; `cache_tokens` as Ktor's `cacheTokens`.
+    pub fn new<F, Fut, O>(cache_tokens: bool, load: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = O> + Send + 'static,
+        O: TokenResult<T>,
+    {
+        Self::with_loader(cache_tokens, loader(load))
+    }
+
+    pub(crate) fn with_loader(cache_tokens: bool, load: Loader<T>) -> Self {
+        Self {
+            load,
+            cache: cache_tokens,
+            slot: Mutex::new(Slot {
+                value: None,
+                generation: 0,
+            }),
+            flight: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot<T>> {
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether tokens are cached between calls.
+    pub fn caches_tokens(&self) -> bool {
+        self.cache
+    }
+
+    /// The cached token, without loading.
+    pub fn get(&self) -> Option<T> {
+        self.slot().value.clone()
+    }
+
+    /// The token: the cached one, or a freshly loaded one (see the [module docs](self)).
+    pub async fn load_token(&self) -> Result<Option<T>, ClientError> {
+        if !self.cache {
+            return (self.load)().await;
+        }
+        if let Some(value) = self.get() {
+            return Ok(Some(value));
+        }
+        let _flight = self.flight.lock().await;
+        let generation = {
+            let slot = self.slot();
+            if let Some(value) = &slot.value {
+                return Ok(Some(value.clone()));
+            }
+            slot.generation
+        };
+        let loaded = (self.load)().await?;
+        if let Some(value) = &loaded {
+            let mut slot = self.slot();
+            if slot.generation == generation {
+                slot.value = Some(value.clone());
+                slot.generation += 1;
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// Replaces the token with what `block` returns (given the current token), unless another
+    /// caller stored or cleared a token since this call began: then that caller's token is
+    /// returned and `block` does not run. A `None` from `block` clears the token.
+    pub async fn set_token<F, Fut>(&self, block: F) -> Result<Option<T>, ClientError>
+    where
+        F: FnOnce(Option<T>) -> Fut,
+        Fut: Future<Output = Result<Option<T>, ClientError>>,
+    {
+        let began = self.slot().generation;
+        let _flight = self.flight.lock().await;
+        let (generation, current) = {
+            let slot = self.slot();
+            (slot.generation, slot.value.clone())
+        };
+        if generation != began {
+            return Ok(current);
+        }
+        let new = block(current).await?;
+        let mut slot = self.slot();
+        if slot.generation == generation {
+            slot.value = new.clone();
+            slot.generation += 1;
+        }
+        Ok(new)
+    }
+
+    /// Forgets the token: the next [`load_token`](Self::load_token) loads a fresh one.
+    pub fn clear_token(&self) {
+        let mut slot = self.slot();
+        slot.value = None;
+        slot.generation += 1;
+    }
+
+    /// Runs the loader directly, bypassing the cache and the single-flight lock (a refresh uses
+    /// it to find the old tokens when none are cached).
+    pub(crate) async fn load_uncached(&self) -> Result<Option<T>, ClientError> {
+        (self.load)().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        sync::{
+            atomic::{AtomicUsize, Ordering},
+            Arc,
+        },
+        time::Duration,
+    };
+
+    use super::AuthTokenHolder;
+    use crate::client::ClientError;
+
+    fn counting(cache: bool, delay: Duration) -> (AuthTokenHolder<usize>, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let holder = AuthTokenHolder::new(cache, move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                tokio::time::sleep(delay).await;
+                Some(n)
+            }
+        });
+        (holder, calls)
+    }
+
+    #[tokio::test]
+    async fn concurrent_first_loads_share_one_loader_call() {
+        let (holder, calls) = counting(true, Duration::from_millis(20));
+        let (a, b, c) = tokio::join!(
+            holder.load_token(),
+            holder.load_token(),
+            holder.load_token()
+        );
+        assert_eq!(
+            (a.ok(), b.ok(), c.ok()),
+            (Some(Some(1)), Some(Some(1)), Some(Some(1)))
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn without_caching_every_load_calls_the_loader_and_ignores_a_refresh() {
+        let (holder, calls) = counting(false, Duration::ZERO);
+        assert_eq!(holder.load_token().await.ok(), Some(Some(1)));
+        let set = holder.set_token(|_| async { Ok(Some(100)) }).await;
+        assert_eq!(set.ok(), Some(Some(100)));
+        assert_eq!(holder.load_token().await.ok(), Some(Some(2)));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn none_is_not_cached() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let holder = AuthTokenHolder::<u8>::new(true, move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { None }
+        });
+        assert_eq!(holder.load_token().await.ok(), Some(None));
+        assert_eq!(holder.load_token().await.ok(), Some(None));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_load_error_is_not_sticky() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let holder = AuthTokenHolder::new(true, move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    Err("load failed")
+                } else {
+                    Ok(Some(n))
+                }
+            }
+        });
+        assert!(matches!(
+            holder.load_token().await,
+            Err(ClientError::Auth(_))
+        ));
+        assert_eq!(holder.load_token().await.ok(), Some(Some(1)));
+    }
+
+    #[tokio::test]
+    async fn concurrent_refreshes_run_one_block_and_share_its_token() {
+        let (holder, _) = counting(true, Duration::ZERO);
+        let _ = holder.load_token().await;
+        let blocks = AtomicUsize::new(0);
+        let (holder, blocks) = (&holder, &blocks);
+        let refresh = move || async move {
+            holder
+                .set_token(|old| {
+                    blocks.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok(old.map(|v| v + 10))
+                    }
+                })
+                .await
+        };
+        let (a, b) = tokio::join!(refresh(), refresh());
+        assert_eq!((a.ok(), b.ok()), (Some(Some(11)), Some(Some(11))));
+        assert_eq!(blocks.load(Ordering::SeqCst), 1);
+        assert_eq!(holder.get(), Some(11));
+    }
+
+    #[tokio::test]
+    async fn a_clear_during_a_load_returns_the_value_but_does_not_store_it() {
+        let (holder, _) = counting(true, Duration::from_millis(30));
+        let load = holder.load_token();
+        let clear = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            holder.clear_token();
+        };
+        let (loaded, ()) = tokio::join!(load, clear);
+        assert_eq!(loaded.ok(), Some(Some(1)));
+        assert_eq!(holder.get(), None);
+    }
+
+    #[tokio::test]
+    async fn a_refresh_error_is_not_sticky() {
+        let (holder, _) = counting(true, Duration::ZERO);
+        let _ = holder.load_token().await;
+        let failed = holder
+            .set_token(|_| async { Err(ClientError::Auth("refresh failed".into())) })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(holder.get(), Some(1));
+        let ok = holder
+            .set_token(|old| async move { Ok(old.map(|v| v + 1)) })
+            .await;
+        assert_eq!(ok.ok(), Some(Some(2)));
+    }
+}
