@@ -33,3 +33,11 @@ fn auth() {
     t.pass("tests/auth/pass/*.rs");
     t.compile_fail("tests/auth/fail/*.rs");
 }
+
+#[rustversion::attr(not(stable(1.95)), ignore = "stderr pinned to 1.95")]
+#[test]
+fn http_client() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/http_client/pass/*.rs");
+    t.compile_fail("tests/http_client/fail/*.rs");
+}

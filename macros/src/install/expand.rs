@@ -50,7 +50,10 @@ fn closure(entries: &[Entry], capture: Capture) -> TokenStream {
     }
     let cfg = Ident::new("cfg", Span::mixed_site());
     let calls = entries.iter().map(|entry| match entry {
-        Entry::Assign { key, value } => quote_spanned!(key.span()=> #cfg.#key(#value);),
+        Entry::Assign { key, value } => {
+            let cfg = receiver(&cfg, key);
+            quote_spanned!(key.span()=> #cfg.#key(#value);)
+        }
         Entry::Call { name, args } => call(&cfg, name, args, None, capture.nested()),
         Entry::Block { name, args, body } => {
             let nested = closure(body, capture.nested());
@@ -62,6 +65,12 @@ fn closure(entries: &[Entry], capture: Capture) -> TokenStream {
         Capture::Move | Capture::MoveStored => Some(quote!(move)),
     };
     quote!(#capture |#cfg| { #(#calls)* })
+}
+
+/// The `cfg` receiver of a call, located at the user's `token` (its hygiene unchanged), so that
+/// rustc's "no method named .." points at the token alone, not from the macro's first line.
+fn receiver(cfg: &Ident, token: &Ident) -> Ident {
+    Ident::new("cfg", cfg.span().located_at(token.span()))
 }
 
 /// `cfg.name(args, nested);`, or with keyed arguments
@@ -85,6 +94,7 @@ fn call(
             }
         })
         .chain(nested);
+    let cfg = receiver(cfg, name);
     let call = quote_spanned!(name.span()=> #cfg.#name(#(#arguments),*));
     if args.keyed.is_empty() {
         return quote!(#call;);

@@ -55,6 +55,12 @@ use std::{any::TypeId, fmt, sync::Arc};
 
 use http::Method;
 
+#[cfg(feature = "client-auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client-auth")))]
+#[doc(inline)]
+pub use self::plugins::auth::{
+    Auth, BasicAuthCredentials, BasicAuthProvider, BearerAuthProvider, BearerTokens,
+};
 #[doc(inline)]
 pub use self::{
     body::{FromResponse, HttpResponse, Json, ResponseBody},
