@@ -37,6 +37,10 @@ use tokio::{
     time::{Instant, Sleep},
 };
 
+/// The default limit on a response body collected whole: 64 MiB (see
+/// [`ResponseBody::set_max_body_size`]).
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 64 * 1024 * 1024;
+
 use super::{
     error::{BoxError, ClientError, TimeoutKind},
     pool::idle::ConnHandle,
@@ -51,6 +55,8 @@ pub struct ResponseBody {
     duplex: Option<Arc<DuplexShared>>,
     idle: Option<Idle>,
     conn: Option<ConnHandle>,
+    /// The most `bytes`/`text`/`json` collect.
+    max_size: u64,
     /// Keeps the engine (and a runtime it owns) alive while the body is read.
     _engine: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
@@ -92,8 +98,23 @@ impl ResponseBody {
                 sleep: Box::pin(tokio::time::sleep(timeout)),
             }),
             conn: None,
+            max_size: DEFAULT_MAX_BODY_SIZE,
             _engine: None,
         }
+    }
+
+    /// Sets the most [`bytes`](Self::bytes), [`text`](Self::text) and [`json`](Self::json)
+    /// collect (default: the client's `max_body_size`, [`DEFAULT_MAX_BODY_SIZE`] unless set);
+    /// beyond it they fail with [`ClientError::BodyTooLarge`]. Streaming with `read_to` is not
+    /// limited: it holds one chunk at a time.
+    pub fn set_max_body_size(&mut self, bytes: u64) -> &mut Self {
+        self.max_size = bytes;
+        self
+    }
+
+    /// The limit of [`bytes`](Self::bytes); see [`set_max_body_size`](Self::set_max_body_size).
+    pub fn max_body_size(&self) -> u64 {
+        self.max_size
     }
 
     pub(crate) fn keep_alive(mut self, engine: Arc<dyn std::any::Any + Send + Sync>) -> Self {
@@ -249,20 +270,35 @@ impl ResponseBody {
             .boxed_unsync();
     }
 
-    /// Collects the rest of the body.
+    /// Collects the rest of the body, at most [`max_body_size`](Self::max_body_size) bytes:
+    /// past that the body is cancelled and [`ClientError::BodyTooLarge`] returned, having held
+    /// no more than the limit plus one chunk.
     pub async fn bytes(&mut self) -> Result<Bytes, ClientError> {
+        let limit = self.max_size;
+        let mut total = 0u64;
+        let mut within = |chunk: &Bytes, this: &mut Self| {
+            total += chunk.len() as u64;
+            if total > limit {
+                this.cancel();
+                return Err(ClientError::BodyTooLarge { limit });
+            }
+            Ok(())
+        };
         let first = match self.chunk().await? {
             Some(c) => c,
             None => return Ok(Bytes::new()),
         };
+        within(&first, self)?;
         let second = match self.chunk().await? {
             Some(c) => c,
             None => return Ok(first),
         };
+        within(&second, self)?;
         let mut all = Vec::with_capacity(first.len() + second.len());
         all.extend_from_slice(&first);
         all.extend_from_slice(&second);
         while let Some(c) = self.chunk().await? {
+            within(&c, self)?;
             all.extend_from_slice(&c);
         }
         Ok(all.into())
@@ -358,17 +394,34 @@ impl HttpResponse {
     pub fn into_body(self) -> ResponseBody {
         self.body
     }
-    /// Collects the body.
+    /// Sets the most [`bytes`](Self::bytes), [`text`](Self::text) and [`json`](Self::json)
+    /// collect for this response (see [`ResponseBody::set_max_body_size`]).
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.body.set_max_body_size(bytes);
+        self
+    }
+    /// Collects the body, within [`max_body_size`](Self::max_body_size): a `Content-Length`
+    /// over the limit fails before anything is read.
     pub async fn bytes(mut self) -> Result<Bytes, ClientError> {
+        let limit = self.body.max_body_size();
+        let declared = self
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            self.body.cancel();
+            return Err(ClientError::BodyTooLarge { limit });
+        }
         self.body.bytes().await
     }
-    /// Collects the body as UTF-8 text.
-    pub async fn text(mut self) -> Result<String, ClientError> {
-        self.body.text().await
+    /// Collects the body as UTF-8 text, within [`max_body_size`](Self::max_body_size).
+    pub async fn text(self) -> Result<String, ClientError> {
+        String::from_utf8(self.bytes().await?.into()).map_err(|_| ClientError::InvalidUtf8)
     }
-    /// Collects the body and deserializes it from JSON.
-    pub async fn json<T: serde::de::DeserializeOwned>(mut self) -> Result<T, ClientError> {
-        self.body.json().await
+    /// Collects the body and deserializes it from JSON, within
+    /// [`max_body_size`](Self::max_body_size).
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T, ClientError> {
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Serialization(e.to_string()))
     }
     /// See [`ResponseBody::read_to`].
     pub async fn read_to<W: AsyncWrite + Unpin + ?Sized>(

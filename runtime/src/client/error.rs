@@ -41,7 +41,8 @@ impl fmt::Display for TimeoutKind {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
-    /// The URL could not be parsed or has no host.
+    /// The URL cannot be sent: it does not parse, its host is empty, its scheme is not `http` or
+    /// `https`, or its port is not in 1..=65535 (never replaced by a default).
     #[error("invalid URL `{url}`: {reason}")]
     InvalidUrl {
         /// The URL as given.
@@ -86,6 +87,15 @@ pub enum ClientError {
     /// Writing into the sink of `read_to` failed.
     #[error("sink error: {0}")]
     Sink(#[source] std::io::Error),
+    /// A response body collected whole (`bytes`, `text`, `json`, `body::<T>()`) is larger than
+    /// the limit; the rest of it was not read. Raise the limit per call with
+    /// `max_body_size(..)` on the statement or the response, or client-wide on the config; or
+    /// stream the body with `read_to`.
+    #[error("response body exceeds the limit of {limit} bytes (raise it with `max_body_size`, or stream it with `read_to`)")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// An authentication provider's `load_tokens`, `refresh_tokens` or `credentials` failed; the
     /// call that needed it fails with this error (later calls try again).
     #[error("authentication failed: {0}")]

@@ -87,6 +87,7 @@ type EngineBlock = Arc<dyn Fn(&mut EngineConfig) + Send + Sync>;
 pub struct HttpClientConfig {
     engine: Vec<EngineBlock>,
     plugins: Vec<PluginEntry>,
+    max_body_size: Option<u64>,
 }
 
 impl fmt::Debug for HttpClientConfig {
@@ -94,6 +95,7 @@ impl fmt::Debug for HttpClientConfig {
         f.debug_struct("HttpClientConfig")
             .field("engine_blocks", &self.engine.len())
             .field("plugins", &self.plugins)
+            .field("max_body_size", &self.max_body_size)
             .finish()
     }
 }
@@ -106,6 +108,15 @@ impl HttpClientConfig {
         block: impl Fn(&mut EngineConfig) + Send + Sync + 'static,
     ) -> &mut Self {
         self.engine.push(Arc::new(block));
+        self
+    }
+
+    /// The most a response body collected whole (`bytes`, `text`, `json`, `body::<T>()`) may
+    /// hold, in bytes (default [`body::DEFAULT_MAX_BODY_SIZE`], 64 MiB); past it the call fails
+    /// with [`ClientError::BodyTooLarge`]. Override it per call with
+    /// [`HttpStatement::max_body_size`] or [`HttpResponse::max_body_size`].
+    pub fn max_body_size(&mut self, bytes: u64) -> &mut Self {
+        self.max_body_size = Some(bytes);
         self
     }
 

@@ -290,6 +290,7 @@ pub struct HttpRequestBuilder {
     pub(crate) attributes: Attributes,
     pub(crate) body: RequestBody,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) max_body_size: Option<u64>,
     pub(crate) error: Option<ClientError>,
 }
 
@@ -303,6 +304,7 @@ impl HttpRequestBuilder {
             attributes: Attributes::default(),
             body: RequestBody::Empty,
             timeout: None,
+            max_body_size: None,
             error: None,
         }
     }
@@ -389,6 +391,13 @@ impl HttpRequestBuilder {
     /// A timeout for this request alone, overriding the engine's `request_timeout`.
     pub fn timeout(&mut self, timeout: Duration) -> &mut Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// The most this request's response body may hold when collected whole, overriding the
+    /// client's `max_body_size`.
+    pub fn max_body_size(&mut self, bytes: u64) -> &mut Self {
+        self.max_body_size = Some(bytes);
         self
     }
 

@@ -100,6 +100,12 @@ impl HttpStatement {
         self.request.timeout(timeout);
         self
     }
+    /// The most the response body may hold when collected whole (`body::<T>()`, `bytes`, `text`,
+    /// `json`), overriding the client's `max_body_size` for this call.
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.request.max_body_size(bytes);
+        self
+    }
     /// The request as built so far (before plugins run).
     pub fn request(&self) -> &HttpRequestBuilder {
         &self.request
@@ -274,6 +280,10 @@ impl HttpClient {
             return Err(ClientError::InvalidHeader(h));
         }
         let uri = request.url.to_uri()?;
+        let max_body_size = request
+            .max_body_size
+            .or(self.inner.config.max_body_size)
+            .unwrap_or(super::body::DEFAULT_MAX_BODY_SIZE);
         let url = request.url.to_string();
         let timeout = request.timeout.or(config.request_timeout);
 
@@ -367,9 +377,10 @@ impl HttpClient {
         };
         let conn = resp.extensions().get::<ConnHandle>().cloned();
         let (parts, body) = resp.into_parts();
-        let body = ResponseBody::new(body, config.socket_timeout, duplex)
+        let mut body = ResponseBody::new(body, config.socket_timeout, duplex)
             .with_connection(conn)
             .keep_alive(engine.clone());
+        body.set_max_body_size(max_body_size);
         Ok(HttpResponse::new(parts, url, body))
     }
 }

@@ -24,6 +24,8 @@ pub struct UrlBuilder {
     /// Percent-encoded `key=value` pairs (a key without `=` has value `None`).
     pub(crate) query: Vec<(String, Option<String>)>,
     pub(crate) fragment: String,
+    /// The port as written when it is not a valid port (`99999`, `abc`, `0`); sending fails.
+    pub(crate) bad_port: Option<String>,
 }
 
 fn default_port(protocol: &str) -> u16 {
@@ -88,7 +90,16 @@ impl UrlBuilder {
             let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
             let (host, port) = split_host_port(authority);
             self.host = Some(host.to_owned());
-            self.port = port;
+            match port {
+                Ok(port) => {
+                    self.port = port;
+                    self.bad_port = None;
+                }
+                Err(written) => {
+                    self.port = 0;
+                    self.bad_port = Some(written.to_owned());
+                }
+            }
             rest = &after[end..];
         }
         self.path = rest.to_owned();
@@ -133,6 +144,7 @@ impl UrlBuilder {
     /// Sets the port (0 = the protocol's default).
     pub fn set_port(&mut self, port: u16) -> &mut Self {
         self.port = port;
+        self.bad_port = None;
         self
     }
     /// Sets the encoded path.
@@ -244,8 +256,57 @@ impl UrlBuilder {
         out
     }
 
-    /// The URI sent on the wire (no fragment, path at least `/`).
+    /// What is wrong with this URL as a request target, if anything: a scheme other than
+    /// `http`/`https`, an empty host (`http:///x`), or a port outside 1..=65535. A URL without any
+    /// host is fine: it goes to `localhost`, as in Ktor.
+    pub(crate) fn problem(&self) -> Option<String> {
+        if let Some(protocol) = self.protocol.as_deref() {
+            if protocol != "http" && protocol != "https" {
+                return Some(format!(
+                    "unsupported scheme `{protocol}`: the client speaks `http` and `https`"
+                ));
+            }
+        }
+        if self.host.as_deref() == Some("") {
+            return Some("the host is empty".to_owned());
+        }
+        if let Some(port) = &self.bad_port {
+            return Some(format!("port `{port}` is not in 1..=65535"));
+        }
+        None
+    }
+
+    /// The URL as written, without filling in defaults (for error messages).
+    fn as_written(&self) -> String {
+        let mut out = String::new();
+        if let Some(p) = &self.protocol {
+            out.push_str(p);
+            out.push(':');
+        }
+        if let Some(h) = &self.host {
+            out.push_str("//");
+            out.push_str(h);
+            if let Some(port) = &self.bad_port {
+                out.push(':');
+                out.push_str(port);
+            } else if self.port != 0 {
+                out.push_str(&format!(":{}", self.port));
+            }
+        }
+        out.push_str(&self.path_and_query());
+        out
+    }
+
+    /// The URI sent on the wire (no fragment, path at least `/`); fails with
+    /// [`ClientError::InvalidUrl`](super::ClientError::InvalidUrl) for what
+    /// [`problem`](Self::problem) reports.
     pub(crate) fn to_uri(&self) -> Result<http::Uri, super::ClientError> {
+        if let Some(reason) = self.problem() {
+            return Err(super::ClientError::InvalidUrl {
+                url: self.as_written(),
+                reason,
+            });
+        }
         let mut pq = self.path_and_query();
         if !pq.starts_with('/') {
             pq.insert(0, '/');
@@ -269,21 +330,28 @@ impl fmt::Display for UrlBuilder {
     }
 }
 
-fn split_host_port(authority: &str) -> (&str, u16) {
+/// Host and port of an authority; the port is 0 when absent or empty (the scheme's default),
+/// and `Err(as written)` when it is not in 1..=65535.
+fn split_host_port(authority: &str) -> (&str, Result<u16, &str>) {
+    fn port(written: &str) -> Result<u16, &str> {
+        match written.parse::<u16>() {
+            _ if written.is_empty() => Ok(0),
+            Ok(0) | Err(_) => Err(written),
+            Ok(p) => Ok(p),
+        }
+    }
     if let Some(rest) = authority.strip_prefix('[') {
         if let Some((host, after)) = rest.split_once(']') {
-            let port = after
-                .strip_prefix(':')
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(0);
-            return (host, port);
+            return match after.strip_prefix(':') {
+                Some(p) => (host, port(p)),
+                None if after.is_empty() => (host, Ok(0)),
+                None => (host, Err(after)),
+            };
         }
     }
     match authority.rsplit_once(':') {
-        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
-            (h, p.parse().unwrap_or(0))
-        }
-        _ => (authority, 0),
+        Some((h, p)) if !h.contains(':') => (h, port(p)),
+        _ => (authority, Ok(0)),
     }
 }
 
@@ -325,6 +393,49 @@ mod tests {
         assert_eq!(url.host(), Some("::1"));
         assert_eq!(url.port(), 8080);
         assert_eq!(url.to_string(), "http://[::1]:8080/x");
+    }
+
+    #[test]
+    fn a_port_out_of_range_is_an_error_not_the_default_port() {
+        for (input, port) in [
+            ("http://h:99999/x", "99999"),
+            ("http://h:0/", "0"),
+            ("http://h:80a/", "80a"),
+            ("http://[::1]:65536/", "65536"),
+        ] {
+            let url = UrlBuilder::parse(input);
+            match url.to_uri() {
+                Err(crate::client::ClientError::InvalidUrl { url, reason }) => {
+                    assert_eq!(reason, format!("port `{port}` is not in 1..=65535"));
+                    assert!(url.contains(port), "{url}");
+                }
+                other => panic!("{input}: {other:?}"),
+            }
+        }
+        assert_eq!(UrlBuilder::parse("http://h:/").port(), 0);
+        let mut fixed = UrlBuilder::parse("http://h:99999/");
+        fixed.set_port(8080);
+        assert!(fixed.to_uri().is_ok());
+    }
+
+    #[test]
+    fn an_empty_host_is_an_error_not_localhost() {
+        let err = UrlBuilder::parse("http:///path").to_uri();
+        assert!(
+            matches!(&err, Err(crate::client::ClientError::InvalidUrl { reason, .. }) if reason == "the host is empty"),
+            "{err:?}"
+        );
+        assert!(UrlBuilder::parse("/relative").to_uri().is_ok());
+    }
+
+    #[test]
+    fn only_http_and_https_are_sent() {
+        let err = UrlBuilder::parse("ftp://files.example/a").to_uri();
+        assert_eq!(
+            err.map_err(|e| e.to_string()).err().as_deref(),
+            Some("invalid URL `ftp://files.example/a`: unsupported scheme `ftp`: the client speaks `http` and `https`")
+        );
+        assert!(UrlBuilder::parse("HTTPS://h/").to_uri().is_ok());
     }
 
     #[test]
