@@ -605,6 +605,80 @@ async fn a_refresh_error_reaches_the_caller_and_the_next_call_refreshes_again() 
     assert_eq!(count(&attempts), 2);
 }
 
+/// A bearer client whose refresh takes 200 ms and counts refreshes started and completed.
+fn slow_refresh(
+    non_cancellable: bool,
+    started: Arc<AtomicUsize>,
+    completed: Arc<AtomicUsize>,
+) -> HttpClient {
+    HttpClient::configure(move |cfg| {
+        cfg.install(Auth, move |auth| {
+            let (started, completed) = (started.clone(), completed.clone());
+            auth.bearer(|b| {
+                b.non_cancellable_refresh(non_cancellable);
+                b.load_tokens(|| async { Some(BearerTokens::access("expired")) });
+                b.refresh_tokens(move |_| {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    let completed = completed.clone();
+                    async move {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        completed.fetch_add(1, Ordering::SeqCst);
+                        Some(BearerTokens::access("fresh"))
+                    }
+                });
+            });
+        });
+    })
+    .expect("client")
+}
+
+#[tokio::test]
+async fn a_non_cancellable_refresh_completes_after_its_request_is_dropped() {
+    let peer = Peer::default();
+    peer.accept("Bearer fresh")
+        .challenge(r#"Bearer realm="test""#);
+    let server = server(&peer).await;
+    let (started, completed) = (counter(), counter());
+    let client = slow_refresh(true, started.clone(), completed.clone());
+
+    let dropped =
+        tokio::time::timeout(Duration::from_millis(100), client.get(&server.url("/r"))).await;
+    assert!(
+        dropped.is_err(),
+        "the first request is cancelled mid-refresh"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (status, body) = text(client.get(&server.url("/r"))).await;
+
+    assert_eq!(count(&completed), 1);
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok:Bearer fresh"));
+    assert_eq!(
+        count(&started),
+        1,
+        "the stored token is used, no second refresh"
+    );
+}
+
+#[tokio::test]
+async fn a_cancellable_refresh_stops_with_its_request() {
+    let peer = Peer::default();
+    peer.accept("Bearer fresh")
+        .challenge(r#"Bearer realm="test""#);
+    let server = server(&peer).await;
+    let (started, completed) = (counter(), counter());
+    let client = slow_refresh(false, started.clone(), completed.clone());
+
+    let dropped =
+        tokio::time::timeout(Duration::from_millis(100), client.get(&server.url("/r"))).await;
+    assert!(
+        dropped.is_err(),
+        "the first request is cancelled mid-refresh"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    assert_eq!((count(&started), count(&completed)), (1, 0));
+}
+
 #[tokio::test]
 async fn one_provider_refreshes_on_a_401_without_www_authenticate() {
     let peer = Peer::default();

@@ -112,6 +112,7 @@ pub struct BearerConfig {
     send_without_request: Option<RequestPredicate>,
     realm: Option<String>,
     cache_tokens: bool,
+    non_cancellable_refresh: bool,
     scope: HostScope,
 }
 
@@ -123,6 +124,7 @@ impl Default for BearerConfig {
             send_without_request: None,
             realm: None,
             cache_tokens: true,
+            non_cancellable_refresh: false,
             scope: HostScope::pinned(),
         }
     }
@@ -135,6 +137,7 @@ impl fmt::Debug for BearerConfig {
             .field("refresh_tokens", &self.refresh.is_some())
             .field("realm", &self.realm)
             .field("cache_tokens", &self.cache_tokens)
+            .field("non_cancellable_refresh", &self.non_cancellable_refresh)
             .field("scope", &self.scope)
             .finish()
     }
@@ -188,6 +191,14 @@ impl BearerConfig {
         self
     }
 
+    /// Ktor's `nonCancellableRefresh`: with `true` a refresh runs as its own task on the
+    /// client's runtime, so it completes and stores its tokens even if the request that started
+    /// it is dropped (default `false`: the refresh is cancelled with its request).
+    pub fn non_cancellable_refresh(&mut self, non_cancellable: bool) -> &mut Self {
+        self.non_cancellable_refresh = non_cancellable;
+        self
+    }
+
     /// Sends the token to exactly these hosts (`host` or `host:port`) instead of pinning it to
     /// the first request's origin; see [`HostScope`].
     pub fn hosts<I>(&mut self, hosts: I) -> &mut Self
@@ -204,8 +215,9 @@ impl BearerConfig {
             .load
             .unwrap_or_else(|| loader(|| async { None::<BearerTokens> }));
         BearerAuthProvider {
-            tokens: AuthTokenHolder::with_loader(self.cache_tokens, load),
+            tokens: Arc::new(AuthTokenHolder::with_loader(self.cache_tokens, load)),
             refresh: self.refresh,
+            non_cancellable_refresh: self.non_cancellable_refresh,
             send_without_request: self.send_without_request,
             realm: self.realm,
             scope: self.scope,
@@ -215,8 +227,9 @@ impl BearerConfig {
 
 /// The Bearer provider; see the [module docs](self).
 pub struct BearerAuthProvider {
-    tokens: AuthTokenHolder<BearerTokens>,
+    tokens: Arc<AuthTokenHolder<BearerTokens>>,
     refresh: Option<Refresher>,
+    non_cancellable_refresh: bool,
     send_without_request: Option<RequestPredicate>,
     realm: Option<String>,
     scope: HostScope,
@@ -279,27 +292,46 @@ impl AuthProvider for BearerAuthProvider {
         client: &'a HttpClient,
         response: &'a mut HttpResponse,
     ) -> BoxFuture<'a, Result<bool, ClientError>> {
-        Box::pin(async move {
-            let Some(refresh) = &self.refresh else {
-                return Ok(false);
-            };
-            let new = self
-                .tokens
-                .set_token(|current| async move {
+        let Some(refresh) = self.refresh.clone() else {
+            return Box::pin(async { Ok(false) });
+        };
+        let tokens = self.tokens.clone();
+        let (client, status, headers, url) = (
+            client.clone(),
+            response.status(),
+            response.headers().clone(),
+            response.url().to_owned(),
+        );
+        let refreshing = async move {
+            tokens
+                .set_token(|current| async {
                     let old_tokens = match current {
                         Some(t) => Some(t),
-                        None => self.tokens.load_uncached().await?,
+                        None => tokens.load_uncached().await?,
                     };
                     refresh(RefreshTokensParams {
                         client: client.clone(),
-                        status: response.status(),
-                        headers: response.headers().clone(),
-                        url: response.url().to_owned(),
+                        status,
+                        headers,
+                        url,
                         old_tokens,
                     })
                     .await
                 })
-                .await?;
+                .await
+        };
+        let non_cancellable = self.non_cancellable_refresh;
+        Box::pin(async move {
+            let new = if non_cancellable {
+                // A detached task: dropping this future does not stop it.
+                let handle = tokio::runtime::Handle::current();
+                handle
+                    .spawn(refreshing)
+                    .await
+                    .map_err(|e| ClientError::Runtime(format!("token refresh failed: {e}")))??
+            } else {
+                refreshing.await?
+            };
             Ok(new.is_some())
         })
     }
