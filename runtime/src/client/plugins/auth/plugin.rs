@@ -121,6 +121,9 @@ impl AuthState {
         let replayable = !matches!(request.body, RequestBody::Channel(_));
         let mut response = next.clone().run(request.clone()).await?;
 
+        if !self.rejects(&response) {
+            return Ok(response);
+        }
         let mut candidates: Vec<usize> = (0..slots.len())
             .filter(|&i| slots[i].provider.is_for(&request))
             .collect();

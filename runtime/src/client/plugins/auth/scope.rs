@@ -36,20 +36,43 @@ struct Origin {
     port: u16,
 }
 
-impl Origin {
-    fn of(url: &UrlBuilder) -> Option<Self> {
-        let scheme = url.protocol().unwrap_or("http").to_ascii_lowercase();
-        let host = url.host()?.to_ascii_lowercase();
-        let port = effective_port(&scheme, url.port());
+/// The parts of a URL an [`Origin`] compares, borrowed (no allocation per request).
+struct Target<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: u16,
+}
+
+impl<'a> Target<'a> {
+    fn of(url: &'a UrlBuilder) -> Option<Self> {
+        let scheme = url.protocol().unwrap_or("http");
+        let host = url.host()?;
+        let port = effective_port(scheme, url.port());
         Some(Self { scheme, host, port })
     }
 }
 
+impl Origin {
+    fn of(target: &Target<'_>) -> Self {
+        Self {
+            scheme: target.scheme.to_ascii_lowercase(),
+            host: target.host.to_ascii_lowercase(),
+            port: target.port,
+        }
+    }
+
+    fn is(&self, target: &Target<'_>) -> bool {
+        self.port == target.port
+            && self.scheme.eq_ignore_ascii_case(target.scheme)
+            && self.host.eq_ignore_ascii_case(target.host)
+    }
+}
+
 fn effective_port(scheme: &str, port: u16) -> u16 {
-    match (port, scheme) {
-        (0, "https" | "wss") => 443,
-        (0, _) => 80,
-        (p, _) => p,
+    match port {
+        0 if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("wss") => 443,
+        0 => 80,
+        p => p,
     }
 }
 
@@ -78,8 +101,8 @@ impl HostPattern {
         }
     }
 
-    fn matches(&self, origin: &Origin) -> bool {
-        self.host == origin.host && self.port.is_none_or(|p| p == origin.port)
+    fn matches(&self, target: &Target<'_>) -> bool {
+        self.host.eq_ignore_ascii_case(target.host) && self.port.is_none_or(|p| p == target.port)
     }
 }
 
@@ -128,7 +151,7 @@ impl HostScope {
     /// Whether credentials may go to `url`, without pinning (an unpinned scope allows any URL
     /// with a host).
     pub fn allows(&self, url: &UrlBuilder) -> bool {
-        let Some(origin) = Origin::of(url) else {
+        let Some(target) = Target::of(url) else {
             return false;
         };
         match &self.mode {
@@ -136,29 +159,29 @@ impl HostScope {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .as_ref()
-                .is_none_or(|p| *p == origin),
-            Mode::Hosts(hosts) => hosts.iter().any(|h| h.matches(&origin)),
+                .is_none_or(|p| p.is(&target)),
+            Mode::Hosts(hosts) => hosts.iter().any(|h| h.matches(&target)),
         }
     }
 
     /// Whether credentials may go to `url`, pinning an unpinned scope to its origin (atomically,
     /// so two first requests to different origins cannot both get credentials).
     pub fn claim(&self, url: &UrlBuilder) -> bool {
-        let Some(origin) = Origin::of(url) else {
+        let Some(target) = Target::of(url) else {
             return false;
         };
         match &self.mode {
             Mode::Pinned(pin) => {
                 let mut pin = pin.lock().unwrap_or_else(PoisonError::into_inner);
                 match pin.as_ref() {
-                    Some(p) => *p == origin,
+                    Some(p) => p.is(&target),
                     None => {
-                        *pin = Some(origin);
+                        *pin = Some(Origin::of(&target));
                         true
                     }
                 }
             }
-            Mode::Hosts(hosts) => hosts.iter().any(|h| h.matches(&origin)),
+            Mode::Hosts(hosts) => hosts.iter().any(|h| h.matches(&target)),
         }
     }
 
