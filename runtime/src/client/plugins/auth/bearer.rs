@@ -86,7 +86,9 @@ impl BearerTokens {
 #[derive(Debug, Clone)]
 pub struct RefreshTokensParams {
     /// The client the rejected call ran on; mark its refresh request with
-    /// [`mark_as_refresh_token_request`](HttpRequestBuilder::mark_as_refresh_token_request).
+    /// [`mark_as_refresh_token_request`](HttpRequestBuilder::mark_as_refresh_token_request)
+    /// (an unmarked request that this provider had to re-authorize would wait for this very
+    /// refresh).
     pub client: HttpClient,
     /// The status of the response that rejected the tokens.
     pub status: StatusCode,
