@@ -23,7 +23,7 @@
 //!     "late"
 //! })))?;
 //! let server = TestApplication::start(app).await?;
-//! assert_eq!(server.get("/slow").await?.status, 504);
+//! assert_eq!(server.get("/slow").await?.status(), 504);
 //!
 //! let err = RequestTimeout::configure(|cfg| { cfg.timeout(Duration::ZERO); }).unwrap_err();
 //! assert_eq!(err.to_string(), "RequestTimeout.timeout: must be more than zero");

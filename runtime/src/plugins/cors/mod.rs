@@ -51,7 +51,7 @@
 //! assert_eq!(res.header("access-control-allow-headers"), Some("X-Token"));
 //!
 //! let other = http::Request::get("/").header("origin", "https://evil.com").body(Body::empty()).unwrap();
-//! assert_eq!(server.send(other).await?.status, 403);
+//! assert_eq!(server.send(other).await?.status(), 403);
 //! # Ok(()) }
 //! ```
 use std::{collections::HashSet, fmt, sync::Arc, time::Duration};
