@@ -42,6 +42,20 @@
 //! `client-auth` | The client `Auth` plugin: Basic and Bearer providers, token cache control (`client::plugins::auth`); implies `client` | Yes
 //! `auth` | The `Authentication` plugin with API key, Basic and Bearer providers, `authenticate(..)` blocks (`plugins::auth`) | Yes
 //! `auth-oauth` | The OAuth 2 provider with PKCE, signed state and `fallback` (`plugins::auth::oauth`; implies `auth` and `client`) | Yes
+//! `server-plugins` | Every plugin below | Yes
+//! `status-pages` | `StatusPages`: errors and statuses to responses, panics to 500 (tower-http `catch-panic`) | Yes (via `server-plugins`)
+//! `call-logging` | `CallLogging`: Ktor's line per call, MDC fields in a per-call span | Yes (via `server-plugins`)
+//! `call-id` | `CallId`: retrieve, generate, verify and echo a call id (tower-http `RequestId`) | Yes (via `server-plugins`)
+//! `cors` | `CORS` with Ktor's checks and preflight answers | Yes (via `server-plugins`)
+//! `default-headers` | `DefaultHeaders`: `Server`, `Date` and custom headers | Yes (via `server-plugins`)
+//! `hsts` | `HSTS`: `Strict-Transport-Security` for https requests | Yes (via `server-plugins`)
+//! `forwarded-headers` | `XForwardedHeaders`: the origin trusted proxies report | Yes (via `server-plugins`)
+//! `request-timeout` | `RequestTimeout`: 504 past a timeout (tower-http `timeout`) | Yes (via `server-plugins`)
+//! `body-limit` | `RequestBodyLimit`: 413 past a per-call limit | Yes (via `server-plugins`)
+//! `auto-head-response` | `AutoHeadResponse`: `HEAD` for every `GET` route | Yes (via `server-plugins`)
+//!
+//! Handler errors ([`exception::CallError`]) and Ktor 3.4's default error responses need no
+//! feature.
 //!
 //! Turning a coding off removes its block from the `Compression` builder, so `zstd { .. }` without
 //! `compression-zstd` is a rustc error at that key. Routing, the engine, configuration, headers

@@ -9,6 +9,7 @@ mod basics;
 mod compression;
 mod echo;
 mod lifecycle;
+mod plugins;
 
 use oxtor::{
     config::{Config, EngineMain},
@@ -20,6 +21,7 @@ const DEFAULTS: &str = include_str!("application.conf");
 
 /// The application module: plugins first, then routes.
 fn module(app: &mut Application, config: &Config) -> oxtor::Result<()> {
+    plugins::install(app)?;
     compression::install(app)?;
     lifecycle::install(app)?;
     auth::install(app, config)?;
@@ -28,6 +30,7 @@ fn module(app: &mut Application, config: &Config) -> oxtor::Result<()> {
     app.routing(compression::routes())?;
     app.routing(echo::routes())?;
     app.routing(lifecycle::routes())?;
+    app.routing(plugins::routes())?;
     Ok(())
 }
 

@@ -7,8 +7,10 @@
 //! | [`routing`] | the [`Route`] trait behind `#[route]`, [`Routes`](routing::Routes) that `routing!` builds, its blocks ([`Blocks`](routing::Blocks)) |
 //! | [`server`] | the engine: accept loop, HTTP/1.1 + h2c, graceful shutdown, connection hooks |
 //! | [`config`] | `application.conf` / `application.toml`, command line, [`EngineMain`](config::EngineMain) |
+//! | [`exception`] | [`CallError`](exception::CallError): handler errors as Ktor's exceptions, with Ktor 3.4's default responses |
 //! | [`headers`] | header helpers such as [`HeaderMapExt::get_split_values`](headers::HeaderMapExt::get_split_values) |
 //! | [`testing`] | [`TestApplication`](testing::TestApplication): the analogue of Ktor's `testApplication` |
+//! | [`origin`] | [`RequestOrigin`](origin::RequestOrigin): scheme, host, port and client of a request (Ktor's `request.origin`) |
 //! | [`plugins`] | server plugins (compression, request lifecycle, …) |
 //! | `client` | the HTTP client (feature `client`) |
 //!
@@ -34,7 +36,9 @@ extern crate self as oxtor;
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod exception;
 pub mod headers;
+pub mod origin;
 pub mod plugins;
 pub mod routing;
 pub mod server;

@@ -5,6 +5,16 @@
 //! | `Compression` | `compression` | `compression` |
 //! | `HttpRequestLifecycle` | `lifecycle` | — |
 //! | `Authentication` | `auth` | `auth` (OAuth: `auth-oauth`) |
+//! | `StatusPages` | `status_pages` | `status-pages` |
+//! | `DefaultHeaders` | `default_headers` | `default-headers` |
+//! | `CallLogging` | `call_logging` | `call-logging` |
+//! | `CORS` | `cors` | `cors` |
+//! | `CallId` | `call_id` | `call-id` |
+//! | `XForwardedHeaders` | `forwarded_headers` | `forwarded-headers` |
+//! | `HSTS` | `hsts` | `hsts` |
+//! | `RequestTimeout` | `timeout` | `request-timeout` |
+//! | `RequestBodyLimit` | `body_limit` | `body-limit` |
+//! | `AutoHeadResponse` | `auto_head` | `auto-head-response` |
 //!
 //! # Example
 //! ```
@@ -18,6 +28,18 @@
 //! assert!(app.is_installed("HttpRequestLifecycle"));
 //! ```
 
+#[cfg(feature = "auto-head-response")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auto-head-response")))]
+pub mod auto_head;
+#[cfg(feature = "body-limit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "body-limit")))]
+pub mod body_limit;
+#[cfg(feature = "call-id")]
+#[cfg_attr(docsrs, doc(cfg(feature = "call-id")))]
+pub mod call_id;
+#[cfg(feature = "call-logging")]
+#[cfg_attr(docsrs, doc(cfg(feature = "call-logging")))]
+pub mod call_logging;
 #[cfg(any(
     feature = "compression-zstd",
     feature = "compression-gzip",
@@ -36,4 +58,22 @@ pub mod compression;
 #[cfg(feature = "auth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
 pub mod auth;
+#[cfg(feature = "cors")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cors")))]
+pub mod cors;
+#[cfg(feature = "default-headers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "default-headers")))]
+pub mod default_headers;
+#[cfg(feature = "forwarded-headers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "forwarded-headers")))]
+pub mod forwarded_headers;
+#[cfg(feature = "hsts")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hsts")))]
+pub mod hsts;
 pub mod lifecycle;
+#[cfg(feature = "status-pages")]
+#[cfg_attr(docsrs, doc(cfg(feature = "status-pages")))]
+pub mod status_pages;
+#[cfg(feature = "request-timeout")]
+#[cfg_attr(docsrs, doc(cfg(feature = "request-timeout")))]
+pub mod timeout;

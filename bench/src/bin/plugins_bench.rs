@@ -1,0 +1,232 @@
+//! The server side of `bench/plugins.sh`.
+//!
+//! `plugins_bench serve BASE_PORT` serves `GET /hello` once per line below, on consecutive
+//! ports from `BASE_PORT`, and prints `ready` then one `name port` line per server. Each
+//! plugin is served twice through the same `axum::serve` loop — installed through oxtor
+//! (`Application::into_router`), and as the tower-http layer a hand-written axum app would use
+//! (or bare axum where tower-http has none) — so the pair differs only by the layer. The last
+//! pair is every plugin at once on oxtor's engine vs bare axum on `axum::serve`.
+use std::time::{Duration, SystemTime};
+
+use axum::{response::Response, routing::get, Router};
+use http::{header, HeaderValue, StatusCode};
+use oxtor::{
+    plugins::{
+        auto_head::AutoHeadResponse, body_limit::RequestBodyLimit, call_id::CallId,
+        call_logging::CallLogging, cors::CORS, default_headers::DefaultHeaders,
+        forwarded_headers::XForwardedHeaders, hsts::HSTS, status_pages::StatusPages,
+        timeout::RequestTimeout,
+    },
+    server::{Server, ServerConfig},
+    Application, Plugin,
+};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{Any, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+async fn hello() -> &'static str {
+    "Hello, world!"
+}
+
+fn bare() -> Router {
+    Router::new().route("/hello", get(hello))
+}
+
+fn oxtor_with(plugin: impl Plugin<()>) -> oxtor::Result<Router> {
+    let mut app = Application::new(());
+    app.install(plugin)?;
+    app.routing(bare())?;
+    Ok(app.into_router())
+}
+
+fn all_plugins() -> oxtor::Result<Application> {
+    let mut app = Application::new(());
+    app.install(CallLogging::configure(|cfg| {
+        cfg.level(tracing::Level::DEBUG);
+    }))?;
+    app.install(CallId::configure(|cfg| {
+        cfg.header("X-Request-Id");
+        cfg.generate_random(36, oxtor::plugins::call_id::CALL_ID_DEFAULT_DICTIONARY);
+    }))?;
+    app.install(DefaultHeaders::default())?;
+    app.install(StatusPages::default())?;
+    app.install(XForwardedHeaders::default())?;
+    app.install(HSTS::default())?;
+    app.install(CORS::configure(|cfg| {
+        cfg.any_host();
+    }))?;
+    app.install(RequestTimeout::configure(|_| {})?)?;
+    app.install(RequestBodyLimit::configure(|cfg| {
+        cfg.limit(1 << 20);
+    }))?;
+    app.install(AutoHeadResponse)?;
+    app.routing(bare())?;
+    Ok(app)
+}
+
+fn http_date(_: &Response) -> Option<HeaderValue> {
+    HeaderValue::try_from(httpdate::fmt_http_date(SystemTime::now())).ok()
+}
+
+fn servers() -> oxtor::Result<Vec<(&'static str, Router)>> {
+    let sts = HeaderValue::from_static("max-age=31536000; includeSubDomains");
+    Ok(vec![
+        ("status-pages/oxtor", oxtor_with(StatusPages::default())?),
+        (
+            "status-pages/tower-http",
+            bare().layer(CatchPanicLayer::new()),
+        ),
+        (
+            "call-logging/oxtor",
+            oxtor_with(CallLogging::configure(|cfg| {
+                cfg.level(tracing::Level::DEBUG);
+            }))?,
+        ),
+        (
+            "call-logging/tower-http",
+            bare().layer(TraceLayer::new_for_http()),
+        ),
+        (
+            "call-id/oxtor",
+            oxtor_with(CallId::configure(|cfg| {
+                cfg.header("X-Request-Id");
+                cfg.generate_random(36, oxtor::plugins::call_id::CALL_ID_DEFAULT_DICTIONARY);
+            }))?,
+        ),
+        (
+            "call-id/tower-http",
+            bare()
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid)),
+        ),
+        (
+            "cors/oxtor",
+            oxtor_with(CORS::configure(|cfg| {
+                cfg.any_host();
+            }))?,
+        ),
+        (
+            "cors/tower-http",
+            bare().layer(CorsLayer::new().allow_origin(Any)),
+        ),
+        (
+            "default-headers/oxtor",
+            oxtor_with(DefaultHeaders::default())?,
+        ),
+        (
+            "default-headers/tower-http",
+            bare()
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::DATE,
+                    http_date,
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::SERVER,
+                    HeaderValue::from_static("axum"),
+                )),
+        ),
+        (
+            "hsts/oxtor",
+            oxtor_with(HSTS::configure(|cfg| {
+                cfg.filter(|_| true);
+            }))?,
+        ),
+        (
+            "hsts/tower-http",
+            bare().layer(SetResponseHeaderLayer::overriding(
+                header::STRICT_TRANSPORT_SECURITY,
+                sts,
+            )),
+        ),
+        (
+            "forwarded-headers/oxtor",
+            oxtor_with(XForwardedHeaders::default())?,
+        ),
+        ("forwarded-headers/axum", bare()),
+        (
+            "request-timeout/oxtor",
+            oxtor_with(RequestTimeout::configure(|_| {})?)?,
+        ),
+        (
+            "request-timeout/tower-http",
+            bare().layer(TimeoutLayer::with_status_code(
+                StatusCode::GATEWAY_TIMEOUT,
+                Duration::from_secs(30),
+            )),
+        ),
+        (
+            "body-limit/oxtor",
+            oxtor_with(RequestBodyLimit::configure(|cfg| {
+                cfg.limit(1 << 20);
+            }))?,
+        ),
+        (
+            "body-limit/tower-http",
+            bare().layer(RequestBodyLimitLayer::new(1 << 20)),
+        ),
+        ("auto-head/oxtor", oxtor_with(AutoHeadResponse)?),
+        ("auto-head/axum", bare()),
+    ])
+}
+
+async fn serve(base: u16) -> oxtor::Result<()> {
+    let mut lines = Vec::new();
+    let mut port = base;
+    for (name, router) in servers()? {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| oxtor::Error::io(format!("bind {name}"), e))?;
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        lines.push(format!("{name} {port}"));
+        port += 1;
+    }
+    let _all = Server::new(all_plugins()?, ServerConfig::local(port))
+        .start()
+        .await?;
+    lines.push(format!("all/oxtor {port}"));
+    port += 1;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| oxtor::Error::io("bind bare axum", e))?;
+    tokio::spawn(async move { axum::serve(listener, bare()).await });
+    lines.push(format!("all/axum {port}"));
+    println!("ready");
+    for l in lines {
+        println!("{l}");
+    }
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    // Both logging layers log at DEBUG into a sink: the cost of formatting is measured, not
+    // of writing to a terminal.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(std::io::sink)
+        .init();
+    let mut args = std::env::args().skip(1);
+    let result = match (
+        args.next().as_deref(),
+        args.next().and_then(|p| p.parse().ok()),
+    ) {
+        (Some("serve"), Some(base)) => serve(base).await,
+        _ => Err(oxtor::Error::Other(
+            "usage: plugins_bench serve BASE_PORT".into(),
+        )),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
