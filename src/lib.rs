@@ -41,6 +41,7 @@
 //! `client` | The HTTP client, `client::HttpClient` (hyper-util pool, rustls with ring) | Yes
 //! `auth` | The `Authentication` plugin with API key, Basic and Bearer providers, `authenticate(..)` blocks (`plugins::auth`) | Yes
 //! `auth-oauth` | The OAuth 2 provider with PKCE, signed state and `fallback` (`plugins::auth::oauth`; implies `auth` and `client`) | Yes
+//! `tls` | HTTPS connectors from `ktor.security.ssl.*` (`server::tls`: PKCS#12, JKS and PEM key stores, mutual TLS, reload; rustls with ring) | Yes
 //!
 //! Turning a coding off removes its block from the `Compression` builder, so `zstd { .. }` without
 //! `compression-zstd` is a rustc error at that key. Routing, the engine, configuration, headers
