@@ -12,7 +12,7 @@
 //!   wrong password, an unknown alias, a key that does not match its certificate, an expired
 //!   certificate, a CA certificate used as the server's, an unreadable trust store — each is a
 //!   [`TlsError`] naming the config key and the file.
-//! - A [`Tls`] is a [`StreamWrapper`](crate::server::StreamWrapper) for one
+//! - A [`Tls`] is a [`StreamWrapper`] for one
 //!   [`Connector`](crate::server::Connector): the engine serves plain and TLS connectors side by
 //!   side (`ktor.deployment.port` and `sslPort`). The client's verified chain reaches handlers
 //!   as the [`PeerCertificates`] extractor.
