@@ -439,3 +439,77 @@ async fn watch_interval_reloads_when_the_file_changes() {
     assert_eq!(served, expected);
     server.abort();
 }
+
+#[tokio::test]
+async fn reload_leaves_an_open_connection_on_its_certificate() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let certs = Certs::new("reload-open");
+    let other = Certs::new("reload-open-b");
+    let live = certs.path("live.pem");
+    std::fs::copy(certs.path("server.pem"), &live).unwrap_or_default();
+    let tls = load(TlsSettings::new(&live));
+    let server = serve_tls(tls.clone()).await;
+
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in [certs.path("ca.pem"), other.path("ca.pem")] {
+        let ca = CertificateDer::from_pem_file(ca).unwrap_or_else(|e| panic!("{e}"));
+        roots.add(ca).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap_or_else(|e| panic!("{e}"))
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let name =
+        rustls_pki_types::ServerName::try_from("localhost").unwrap_or_else(|e| panic!("{e}"));
+    let mut stream = connector
+        .connect(name, tcp)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let first_cert = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .map(|c| c[0].to_vec());
+
+    async fn get(stream: &mut (impl AsyncReadExt + AsyncWriteExt + Unpin)) -> String {
+        stream
+            .write_all(b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut buf = vec![0; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+    assert!(get(&mut stream).await.ends_with("Hello, world!"));
+
+    std::fs::copy(other.path("server.pem"), &live).unwrap_or_default();
+    tls.reload().unwrap_or_else(|e| panic!("{e}"));
+    // The open connection goes on serving, on the session it was established with.
+    let second = get(&mut stream).await;
+    assert!(second.starts_with("HTTP/1.1 200"), "{second}");
+    assert_eq!(
+        stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .map(|c| c[0].to_vec()),
+        first_cert
+    );
+    // A new connection gets the new certificate.
+    assert_eq!(
+        tls_support::served_serial(server.local_addr()).await,
+        tls_support::file_serial(&other.path("server.crt"))
+    );
+    server.abort();
+}
