@@ -13,6 +13,6 @@ async fn whoami(peer: Option<PeerCertificates>) -> String {
 }
 
 /// The route of this module.
-pub(crate) fn routes() -> axum::Router {
+pub(crate) fn routes() -> oxtor::routing::Routes {
     routing! { whoami }
 }
