@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # TLS load test: oxtor's HTTPS connector against a hand-written tokio-rustls + hyper-util server
-# (examples/bench_tls_baseline.rs) serving the same axum router, the same certificate (the PEM
+# (bench/src/bin/bench_tls_baseline.rs) serving the same axum router, the same certificate (the PEM
 # key store of scripts/dev-certs: EC P-256) and the same rustls settings (ring, TLS 1.2 + 1.3,
 # ALPN h2 + http/1.1).
 #
@@ -50,8 +50,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 echo "== building release servers"
-cargo build --release --quiet --example bench_tls_oxtor --example bench_tls_baseline
-bin="$root/target/release/examples"
+cargo build --release --quiet -p oxtor-bench --bin bench_tls_oxtor --bin bench_tls_baseline
+bin="$root/target/release"
 
 work=$(mktemp -d)
 pids=()
