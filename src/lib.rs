@@ -76,6 +76,9 @@ pub mod prelude {
     pub use oxtor_runtime::plugins::compression::Compression;
     #[doc(no_inline)]
     pub use oxtor_runtime::plugins::lifecycle::{CallScope, Cancellation, HttpRequestLifecycle};
+    #[cfg(feature = "tls")]
+    #[doc(no_inline)]
+    pub use oxtor_runtime::server::tls::PeerCertificates;
     // The extension traits that add plugins' `routing!` blocks to `Blocks`.
     #[doc(no_inline)]
     pub use oxtor_runtime::plugins::lifecycle::LifecycleBlocks;

@@ -1,7 +1,6 @@
 //! `GET /whoami`: who the client is by its TLS certificate (mutual TLS on the `sslPort`, see
 //! `tls.conf`), or `anonymous` on the plain port and for clients without one.
 use oxtor::prelude::*;
-use oxtor::server::tls::PeerCertificates;
 
 /// The subject of the client's verified certificate.
 #[route(GET, "/whoami")]
