@@ -56,6 +56,7 @@
 //!
 //! Handler errors ([`exception::CallError`]) and Ktor 3.4's default error responses need no
 //! feature.
+//! `tls` | HTTPS connectors from `ktor.security.ssl.*` (`server::tls`: PKCS#12, JKS and PEM key stores, mutual TLS, reload; rustls with ring) | Yes
 //!
 //! Turning a coding off removes its block from the `Compression` builder, so `zstd { .. }` without
 //! `compression-zstd` is a rustc error at that key. Routing, the engine, configuration, headers
@@ -90,6 +91,9 @@ pub mod prelude {
     pub use oxtor_runtime::plugins::compression::Compression;
     #[doc(no_inline)]
     pub use oxtor_runtime::plugins::lifecycle::{CallScope, Cancellation, HttpRequestLifecycle};
+    #[cfg(feature = "tls")]
+    #[doc(no_inline)]
+    pub use oxtor_runtime::server::tls::PeerCertificates;
     // The extension traits that add plugins' `routing!` blocks to `Blocks`.
     #[doc(no_inline)]
     pub use oxtor_runtime::plugins::lifecycle::LifecycleBlocks;

@@ -4,12 +4,18 @@
 //! Like Ktor's `EngineMain` it honours `application.conf` / `application.toml` in the working
 //! directory, `-config=FILE`, `-host=H`, `-port=N` and `-P:ktor.deployment.port=N`; a bad
 //! configuration stops it before it binds, with the file, line and key in the message.
+//!
+//! HTTPS on `sslPort` next to the plain port, with mutual TLS for clients that present a
+//! certificate (`GET /whoami`):
+//! `scripts/dev-certs certs && cargo run --example showcase -- -config=examples/showcase/tls.conf`.
 mod auth;
 mod basics;
 mod compression;
 mod echo;
 mod lifecycle;
 mod plugins;
+#[cfg(feature = "tls")]
+mod tls;
 
 use oxtor::{
     config::{Config, EngineMain},
@@ -31,6 +37,8 @@ fn module(app: &mut Application, config: &Config) -> oxtor::Result<()> {
     app.routing(echo::routes())?;
     app.routing(lifecycle::routes())?;
     app.routing(plugins::routes())?;
+    #[cfg(feature = "tls")]
+    app.routing(tls::routes())?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | [`app`] | [`Application`], the [`Plugin`] trait, installing plugins and routes |
 //! | [`routing`] | the [`Route`] trait behind `#[route]`, [`Routes`](routing::Routes) that `routing!` builds, its blocks ([`Blocks`](routing::Blocks)) |
-//! | [`server`] | the engine: accept loop, HTTP/1.1 + h2c, graceful shutdown, connection hooks |
+//! | [`server`] | the engine: connectors (plain, TLS with feature `tls`), HTTP/1.1 + h2c + h2, graceful shutdown, connection hooks |
 //! | [`config`] | `application.conf` / `application.toml`, command line, [`EngineMain`](config::EngineMain) |
 //! | [`exception`] | [`CallError`](exception::CallError): handler errors as Ktor's exceptions, with Ktor 3.4's default responses |
 //! | [`headers`] | header helpers such as [`HeaderMapExt::get_split_values`](headers::HeaderMapExt::get_split_values) |

@@ -2,10 +2,13 @@
 //! command line, check it, build the application with a module, serve it.
 use std::path::{Path, PathBuf};
 
-use super::{cli, Config};
+use super::{cli, keys, Config};
+#[cfg(feature = "tls")]
+use crate::server::tls::Tls;
 use crate::{
     app::Application,
-    server::{RunningServer, Server, ServerConfig},
+    error::ConfigError,
+    server::{Connector, RunningServer, Server, ServerConfig},
     Result,
 };
 
@@ -160,23 +163,75 @@ impl EngineMain {
         self.server(state, module)?.run().await
     }
 
+    /// The engine's listeners, as Ktor makes them: a plain one on `ktor.deployment.port`, a TLS
+    /// one on `sslPort` with the `ktor.security.ssl.*` stores (read and checked here, so nothing
+    /// listens half-configured), or both. Neither set is Ktor's start-up error.
+    pub fn connectors(&self) -> Result<Vec<Connector>> {
+        let config = &self.config;
+        let host = config.server_config()?.host;
+        let port = config.port(keys::PORT)?;
+        let ssl_port = config.port(keys::SSL_PORT)?;
+        let mut connectors = Vec::with_capacity(2);
+        if let Some(port) = port {
+            connectors.push(Connector::http(host.clone(), port));
+        }
+        if let Some(ssl_port) = ssl_port {
+            connectors.push(self.https(host, ssl_port)?);
+        }
+        if connectors.is_empty() {
+            return Err(ConfigError::new(
+                "",
+                "Neither port nor sslPort specified. Use command line options -port/-sslPort or \
+                 configure connectors in application.conf",
+            )
+            .into());
+        }
+        Ok(connectors)
+    }
+
+    #[cfg(feature = "tls")]
+    fn https(&self, host: String, ssl_port: u16) -> Result<Connector> {
+        let settings = self.config.tls_settings()?.ok_or_else(|| {
+            ConfigError::new(keys::SSL_PORT, "sslPort is set but could not be read")
+        })?;
+        let tls = Tls::load(settings).map_err(|e| self.config.tls_error(e))?;
+        Ok(Connector::https(host, ssl_port, tls))
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn https(&self, _host: String, _ssl_port: u16) -> Result<Connector> {
+        Err(self
+            .config
+            .error(
+                keys::SSL_PORT,
+                "serving HTTPS needs oxtor's `tls` cargo feature",
+            )
+            .into())
+    }
+
     fn server<S, F>(self, state: S, module: F) -> Result<Server>
     where
         S: Clone + Send + Sync + 'static,
         F: FnOnce(&mut Application<S>, &Config) -> Result<()>,
     {
         let server_config = self.server_config()?;
-        tracing::info!(files = ?self.files, host = %server_config.host, port = server_config.port, "configuration loaded");
+        let connectors = self.connectors()?;
+        tracing::info!(files = ?self.files, host = %server_config.host, connectors = ?connectors.iter().map(|c| (c.port(), c.is_secure())).collect::<Vec<_>>(), "configuration loaded");
+        #[cfg(feature = "tls")]
+        for connector in &connectors {
+            if let Some(tls) = &connector.tls {
+                tls.spawn_reloader();
+            }
+        }
         let mut app = Application::new(state);
         module(&mut app, &self.config)?;
-        Ok(Server::new(app, server_config))
+        Ok(Server::new(app, server_config).connectors(connectors))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::keys;
 
     #[test]
     fn no_file_and_no_arguments_gives_the_engine_defaults() {

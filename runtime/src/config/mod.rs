@@ -60,6 +60,8 @@ mod cli;
 mod de;
 mod engine_main;
 mod hocon;
+#[cfg(feature = "tls")]
+mod ssl;
 mod toml;
 mod value;
 
@@ -79,7 +81,7 @@ pub mod keys {
     /// How long in-flight calls may run after shutdown starts: milliseconds, or a HOCON
     /// duration such as `10s`; default 10 s.
     pub const SHUTDOWN_GRACE_PERIOD: &str = "ktor.deployment.shutdownGracePeriod";
-    /// Key store (PKCS#12 or PEM) of the HTTPS connector. Command line `-sslKeyStore=`.
+    /// Key store (PKCS#12, JKS, or PEM with chain and key) of the HTTPS connector. Command line `-sslKeyStore=`.
     pub const SSL_KEY_STORE: &str = "ktor.security.ssl.keyStore";
     /// Alias of the key in the key store; Ktor's default is `mykey`.
     pub const SSL_KEY_ALIAS: &str = "ktor.security.ssl.keyAlias";
@@ -93,6 +95,12 @@ pub mod keys {
     pub const SSL_TRUST_STORE_PASSWORD: &str = "ktor.security.ssl.trustStorePassword";
     /// TLS protocol versions to enable, e.g. `["TLSv1.2", "TLSv1.3"]`.
     pub const SSL_ENABLED_PROTOCOLS: &str = "ktor.security.ssl.enabledProtocols";
+    /// oxtor: whether a trust store makes client certificates `required` (default, as Ktor) or
+    /// `optional`.
+    pub const SSL_CLIENT_AUTH: &str = "ktor.security.ssl.clientAuth";
+    /// oxtor: also reload the key and trust stores when their files change, checking at this
+    /// interval (a duration such as `10s`); off by default. SIGHUP always reloads.
+    pub const SSL_WATCH_INTERVAL: &str = "ktor.security.ssl.watchInterval";
 }
 
 /// A tree of configuration keys, each remembering where it came from.

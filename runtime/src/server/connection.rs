@@ -9,13 +9,18 @@ use tracing::Instrument;
 use super::{
     call::{CallAborted, CallService, ConnState},
     control::Registry,
-    hooks::{ConnectionInfo, ConnectionIo, WrappedStream},
+    hooks::{BoxedIo, ConnectionInfo, ConnectionIo, StreamWrapper, WrappedStream},
     watch::ReadClosedWatcher,
     EngineShared,
 };
 
 /// Serves `stream` until the client leaves, the connection is drained, or the server stops.
-pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<EngineShared>) {
+pub(crate) async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<EngineShared>,
+    connector_wrapper: Option<Arc<dyn StreamWrapper>>,
+) {
     let id = shared.next_id();
     let info = ConnectionInfo {
         id,
@@ -28,15 +33,15 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Engin
         tracing::trace!("connection accepted");
         shared.hooks.connection_opened(&info);
         let watcher = ReadClosedWatcher::new(&stream);
-        match shared.hooks.wrapper.clone() {
-            None => {
+        match (connector_wrapper, shared.hooks.wrapper.clone()) {
+            (None, None) => {
                 let conn = ConnState::new(&shared, &info, None);
                 drive(TokioIo::new(stream), conn, watcher, &shared, id).await;
             }
-            Some(wrapper) => {
+            (first, second) => {
                 let wrapped = tokio::time::timeout(
                     shared.handshake_timeout,
-                    wrapper.wrap(Box::new(stream), &info),
+                    wrap_all(Box::new(stream), &info, [first, second]),
                 )
                 .await;
                 match wrapped {
@@ -119,6 +124,24 @@ async fn drive<I: ConnectionIo>(
     shared.registry.remove(id);
     // Whatever still runs on this connection has lost its client.
     disconnect.cancel();
+}
+
+/// Runs the connector's wrapper (TLS), then the application's, merging their extensions.
+async fn wrap_all(
+    io: BoxedIo,
+    info: &ConnectionInfo,
+    wrappers: [Option<Arc<dyn StreamWrapper>>; 2],
+) -> std::io::Result<WrappedStream> {
+    let mut wrapped = WrappedStream {
+        io,
+        extensions: http::Extensions::new(),
+    };
+    for wrapper in wrappers.into_iter().flatten() {
+        let next = wrapper.wrap(wrapped.io, info).await?;
+        wrapped.io = next.io;
+        wrapped.extensions.extend(next.extensions);
+    }
+    Ok(wrapped)
 }
 
 /// Whether a connection ended because a call asked to be aborted ([`AbortCall`](super::AbortCall)).

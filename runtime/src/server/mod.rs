@@ -1,6 +1,6 @@
-//! The engine: our own accept loop on hyper-util's `auto` builder (HTTP/1.1 and h2c on one port,
-//! upgrades kept), graceful shutdown, per-connection [`EngineHooks`], and the per-request
-//! [`ClientDisconnect`] signal.
+//! The engine: our own accept loops on hyper-util's `auto` builder (HTTP/1.1 and h2c on one port,
+//! upgrades kept; h2 over TLS), one per [`Connector`] (plain or TLS), graceful shutdown,
+//! per-connection [`EngineHooks`], and the per-request [`ClientDisconnect`] signal.
 //!
 //! What the engine guarantees a call:
 //! - **It runs to completion**, even if its client goes away: hyper drops a handler's future when
@@ -57,9 +57,13 @@ mod call;
 pub mod call_watch;
 mod config;
 mod connection;
+mod connector;
 mod control;
 pub mod hooks;
 mod shutdown;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 mod watch;
 
 #[doc(inline)]
@@ -68,6 +72,8 @@ pub use call::{AbortCall, ClientDisconnect};
 pub use call_watch::{CallMetrics, CallState, CallWatch, WatchedCall};
 #[doc(inline)]
 pub use config::ServerConfig;
+#[doc(inline)]
+pub use connector::Connector;
 #[doc(inline)]
 pub use hooks::{ConnectionInfo, EngineHooks, StreamWrapper, WrappedStream};
 #[doc(inline)]
@@ -116,12 +122,13 @@ pub struct Server {
     router: Router,
     hooks: EngineHooks,
     config: ServerConfig,
+    connectors: Vec<Connector>,
     header_read_timeout: Option<Duration>,
     handshake_timeout: Duration,
 }
 
 impl Server {
-    /// Serves `app` with `config`.
+    /// Serves `app` with `config`: one plain connector on `config.host:config.port`.
     pub fn new<S: Clone + Send + Sync + 'static>(
         app: Application<S>,
         config: ServerConfig,
@@ -130,6 +137,7 @@ impl Server {
         Self {
             router,
             hooks,
+            connectors: vec![Connector::http(config.host.clone(), config.port)],
             config,
             header_read_timeout: None,
             handshake_timeout: Duration::from_secs(10),
@@ -153,15 +161,41 @@ impl Server {
         self
     }
 
-    /// Binds and starts accepting in the background.
+    /// Adds a listener (an HTTPS one, say) serving the same application.
+    #[must_use]
+    pub fn connector(mut self, connector: Connector) -> Self {
+        self.connectors.push(connector);
+        self
+    }
+
+    /// Replaces the listeners (by default one plain connector on `config.host:config.port`).
+    #[must_use]
+    pub fn connectors(mut self, connectors: impl IntoIterator<Item = Connector>) -> Self {
+        self.connectors = connectors.into_iter().collect();
+        self
+    }
+
+    /// Binds every connector, then starts accepting in the background; if one cannot bind,
+    /// none listens.
     pub async fn start(self) -> Result<RunningServer> {
-        let addr = format!("{}:{}", self.config.host, self.config.port);
-        let listener = TcpListener::bind(&addr)
-            .await
-            .map_err(|e| Error::io(format!("cannot bind {addr}"), e))?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|e| Error::io("cannot read the bound address", e))?;
+        let mut listeners = Vec::with_capacity(self.connectors.len());
+        for connector in self.connectors {
+            let addr = format!("{}:{}", connector.host, connector.port);
+            let listener = TcpListener::bind(&addr)
+                .await
+                .map_err(|e| Error::io(format!("cannot bind {addr}"), e))?;
+            let local_addr = listener
+                .local_addr()
+                .map_err(|e| Error::io("cannot read the bound address", e))?;
+            listeners.push((listener, local_addr, connector));
+        }
+        let Some(&(_, local_addr, _)) = listeners.first() else {
+            return Err(crate::ConfigError::new(
+                "",
+                "the server has no connector: give it one with `Server::connector`",
+            )
+            .into());
+        };
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -181,13 +215,27 @@ impl Server {
             next_id: AtomicU64::new(0),
             registry: control::Registry::default(),
         });
-        let task = tokio::spawn(accept_loop(listener, shared.clone()));
-        tracing::info!(%local_addr, "oxtor listening (HTTP/1.1, h2c)");
+        let mut local_addrs = Vec::with_capacity(listeners.len());
+        let mut tasks = Vec::with_capacity(listeners.len());
+        for (listener, addr, connector) in listeners {
+            if connector.secure {
+                tracing::info!(local_addr = %addr, "oxtor listening (HTTPS: HTTP/1.1, h2)");
+            } else {
+                tracing::info!(local_addr = %addr, "oxtor listening (HTTP/1.1, h2c)");
+            }
+            local_addrs.push(addr);
+            tasks.push(tokio::spawn(accept_loop(
+                listener,
+                shared.clone(),
+                connector.wrapper,
+            )));
+        }
         Ok(RunningServer {
             local_addr,
+            local_addrs,
             grace: self.config.shutdown_grace_period,
             shared,
-            task,
+            tasks,
         })
     }
 
@@ -204,43 +252,57 @@ impl Server {
 /// the runtime ends; stop it with [`shutdown`](Self::shutdown) or [`abort`](Self::abort).
 pub struct RunningServer {
     local_addr: SocketAddr,
+    local_addrs: Vec<SocketAddr>,
     grace: Duration,
     shared: Arc<EngineShared>,
-    task: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for RunningServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunningServer")
-            .field("local_addr", &self.local_addr)
+            .field("local_addrs", &self.local_addrs)
             .field("grace", &self.grace)
             .finish_non_exhaustive()
     }
 }
 
 impl RunningServer {
-    /// The address it listens on.
+    /// The address of its first connector.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address of each connector, in the order they were given.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
     }
 
     /// Stops the engine at once, dropping every connection and call (what a test does at drop).
     pub fn abort(self) {
         self.shared.start_hard_stop();
-        self.task.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 
     /// Stops accepting, lets in-flight calls finish within the grace period, then closes.
     pub async fn shutdown(self) -> Result<()> {
         tracing::info!(grace_ms = self.grace.as_millis() as u64, "shutting down");
         self.shared.start_graceful();
-        self.task.await.map_err(Error::EngineTask)?;
+        for task in self.tasks {
+            task.await.map_err(Error::EngineTask)?;
+        }
         shutdown::drain(&self.shared, self.grace).await;
         Ok(())
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<EngineShared>) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<EngineShared>,
+    wrapper: Option<Arc<dyn StreamWrapper>>,
+) {
     loop {
         let (stream, peer) = tokio::select! {
             biased;
@@ -255,9 +317,12 @@ async fn accept_loop(listener: TcpListener, shared: Arc<EngineShared>) {
                 }
             },
         };
-        shared
-            .tracker
-            .spawn(connection::serve(stream, peer, shared.clone()));
+        shared.tracker.spawn(connection::serve(
+            stream,
+            peer,
+            shared.clone(),
+            wrapper.clone(),
+        ));
     }
     tracing::info!("stopped accepting connections");
 }

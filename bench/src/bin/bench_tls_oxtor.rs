@@ -1,0 +1,36 @@
+//! Benchmark server (oxtor side of `bench/tls.sh`): `GET /hello` over HTTPS on 127.0.0.1:PORT,
+//! served by oxtor's engine with a TLS connector built from `TlsSettings`.
+//!
+//! `bench_tls_oxtor PORT KEY_STORE.pem` (the PEM key store of `scripts/dev-certs`).
+use axum::{routing::get, Router};
+use oxtor::{
+    server::{
+        tls::{Tls, TlsSettings},
+        Connector, Server, ServerConfig,
+    },
+    Application,
+};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let mut args = std::env::args().skip(1);
+    let port = args.next().and_then(|p| p.parse().ok()).unwrap_or(8443);
+    let key_store = args.next().unwrap_or_else(|| "certs/server.pem".to_owned());
+    match serve(port, &key_store).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(port: u16, key_store: &str) -> oxtor::Result<()> {
+    let tls = Tls::load(TlsSettings::new(key_store))?;
+    let mut app = Application::new(());
+    app.routing(Router::new().route("/hello", get(|| async { "Hello, world!" })))?;
+    Server::new(app, ServerConfig::local(port))
+        .connectors([Connector::https("127.0.0.1", port, tls)])
+        .run()
+        .await
+}
