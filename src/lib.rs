@@ -41,6 +41,8 @@
 //! `client` | The HTTP client, `client::HttpClient` (hyper-util pool, rustls with ring) | Yes
 //! `auth` | The `Authentication` plugin with API key, Basic and Bearer providers, `authenticate(..)` blocks (`plugins::auth`) | Yes
 //! `auth-oauth` | The OAuth 2 provider with PKCE, signed state and `fallback` (`plugins::auth::oauth`; implies `auth` and `client`) | Yes
+//! `html` | `html_fragment!`, `html_page!` (maud's syntax and runtime), HTMX support (`html`) | Yes
+//! `resources` | `resources!` (files embedded and precompressed at build time), `respond_resource`, `static_resources` (`resources`) | Yes
 //!
 //! Turning a coding off removes its block from the `Compression` builder, so `zstd { .. }` without
 //! `compression-zstd` is a rustc error at that key. Routing, the engine, configuration, headers
@@ -51,6 +53,14 @@
 #[allow(unused_extern_crates)]
 extern crate self as oxtor;
 
+#[cfg(feature = "resources")]
+#[cfg_attr(docsrs, doc(cfg(feature = "resources")))]
+#[doc(inline)]
+pub use oxtor_macros::resources;
+#[cfg(feature = "html")]
+#[cfg_attr(docsrs, doc(cfg(feature = "html")))]
+#[doc(inline)]
+pub use oxtor_macros::{html_fragment, html_page};
 #[doc(inline)]
 pub use oxtor_macros::{http_client, install, route, routing};
 #[doc(inline)]
@@ -86,6 +96,20 @@ pub mod prelude {
     #[doc(no_inline)]
     pub use oxtor_runtime::plugins::auth::{
         ApiKeys, AuthenticateBlocks, Authentication, Principal, UserIdPrincipal,
+    };
+
+    #[cfg(feature = "html")]
+    #[doc(no_inline)]
+    pub use crate::{
+        html::{respond_html, respond_html_fragment, HtmlFragment, HtmlPage, HxRequest, Render},
+        html_fragment, html_page,
+    };
+
+    #[cfg(feature = "resources")]
+    #[doc(no_inline)]
+    pub use crate::{
+        resources,
+        resources::{respond_resource, static_resources, Resources},
     };
 }
 
