@@ -8,7 +8,9 @@ mod auth;
 mod basics;
 mod compression;
 mod echo;
+mod html;
 mod lifecycle;
+mod resources;
 
 use oxtor::{
     config::{Config, EngineMain},
@@ -28,6 +30,8 @@ fn module(app: &mut Application, config: &Config) -> oxtor::Result<()> {
     app.routing(compression::routes())?;
     app.routing(echo::routes())?;
     app.routing(lifecycle::routes())?;
+    app.routing(html::routes())?;
+    app.routing(resources::routes())?;
     Ok(())
 }
 
