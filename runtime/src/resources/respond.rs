@@ -55,10 +55,10 @@ impl Resource {
     }
 
     pub(crate) fn live(path: String, bytes: Vec<u8>, modified: SystemTime) -> Self {
-        let secs = modified
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let etag = format!("\"{:x}-{:x}\"", secs, bytes.len());
+        // Edits within one second keep the length and the time: the ETag hashes the content.
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hasher::write(&mut hasher, &bytes);
+        let etag = format!("\"{:016x}\"", std::hash::Hasher::finish(&hasher));
         Self {
             inner: Inner::Live {
                 path,
