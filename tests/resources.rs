@@ -112,7 +112,10 @@ async fn the_plain_response_has_validators_and_no_coding() {
     let server = server().await;
     let res = get(&server, "/plain", &[("accept-encoding", "zstd, br")]).await;
     assert!(res.headers.get("content-encoding").is_none());
-    assert!(res.headers["etag"].to_str().expect("ascii").starts_with('"'));
+    assert!(res.headers["etag"]
+        .to_str()
+        .expect("ascii")
+        .starts_with('"'));
     assert!(res.headers.contains_key("last-modified"));
     assert_eq!(res.text().expect("utf-8"), "Test resource content");
 }
@@ -170,7 +173,10 @@ async fn if_none_match_with_the_etag_is_304() {
 async fn if_modified_since_last_modified_is_304() {
     let server = server().await;
     let first = get(&server, "/static/app.js", &[]).await;
-    let lm = first.headers["last-modified"].to_str().expect("ascii").to_owned();
+    let lm = first.headers["last-modified"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     let res = get(&server, "/static/app.js", &[("if-modified-since", &lm)]).await;
     assert_eq!(res.status, StatusCode::NOT_MODIFIED);
     let old = "Thu, 01 Jan 1970 00:00:00 GMT";
@@ -224,10 +230,18 @@ async fn a_range_with_a_stale_if_range_gets_the_whole_file() {
 async fn a_client_accepting_zstd_gets_the_precompressed_variant() {
     let server = server().await;
     let whole = fixture("public/app.js");
-    let res = get(&server, "/static/app.js", &[("accept-encoding", "gzip, zstd")]).await;
+    let res = get(
+        &server,
+        "/static/app.js",
+        &[("accept-encoding", "gzip, zstd")],
+    )
+    .await;
     assert_eq!(res.headers["content-encoding"], "zstd");
     assert_eq!(res.headers["vary"], "Accept-Encoding");
-    assert!(res.headers["etag"].to_str().expect("ascii").ends_with("-zstd\""));
+    assert!(res.headers["etag"]
+        .to_str()
+        .expect("ascii")
+        .ends_with("-zstd\""));
     assert!(res.body.len() < whole.len() / 2);
     assert_eq!(zstd::decode_all(res.body.as_ref()).expect("zstd"), whole);
 }
@@ -236,7 +250,12 @@ async fn a_client_accepting_zstd_gets_the_precompressed_variant() {
 async fn a_client_preferring_br_gets_brotli_with_its_own_etag() {
     let server = server().await;
     let zstd = get(&server, "/static/app.js", &[("accept-encoding", "zstd")]).await;
-    let br = get(&server, "/static/app.js", &[("accept-encoding", "zstd;q=0.5, br")]).await;
+    let br = get(
+        &server,
+        "/static/app.js",
+        &[("accept-encoding", "zstd;q=0.5, br")],
+    )
+    .await;
     assert_eq!(br.headers["content-encoding"], "br");
     assert_ne!(br.headers["etag"], zstd.headers["etag"]);
     let plain = get(&server, "/static/app.js", &[]).await;
@@ -247,7 +266,12 @@ async fn a_client_preferring_br_gets_brotli_with_its_own_etag() {
 #[tokio::test]
 async fn a_file_that_does_not_shrink_has_no_variant() {
     let server = server().await;
-    let res = get(&server, "/static/tiny.bin", &[("accept-encoding", "zstd, br")]).await;
+    let res = get(
+        &server,
+        "/static/tiny.bin",
+        &[("accept-encoding", "zstd, br")],
+    )
+    .await;
     assert!(res.headers.get("content-encoding").is_none());
     assert_eq!(res.body.as_ref(), fixture("public/tiny.bin").as_slice());
 }
@@ -263,7 +287,10 @@ async fn under_the_compression_plugin_a_variant_is_not_encoded_twice() {
     let res = get(&server, "/static/app.js", &[("accept-encoding", "zstd")]).await;
     assert_eq!(res.headers.get_all("content-encoding").iter().count(), 1);
     assert_eq!(zstd::decode_all(res.body.as_ref()).expect("zstd"), whole);
-    assert!(res.headers["etag"].to_str().expect("ascii").ends_with("-zstd\""));
+    assert!(res.headers["etag"]
+        .to_str()
+        .expect("ascii")
+        .ends_with("-zstd\""));
 }
 
 #[tokio::test]
@@ -290,7 +317,11 @@ async fn traversal_attempts_never_escape_the_embedded_set() {
         let res = get(&server, path, &[]).await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{path}");
     }
-    for path in ["/static//etc/passwd", "/static/%2fetc%2fpasswd", "/static/C:%5cwindows"] {
+    for path in [
+        "/static//etc/passwd",
+        "/static/%2fetc%2fpasswd",
+        "/static/C:%5cwindows",
+    ] {
         let res = get(&server, path, &[]).await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}");
     }
@@ -301,7 +332,9 @@ async fn a_raw_backslash_path_is_rejected() {
     let server = server().await;
     let mut stream = server.connect().await.expect("connect");
     stream
-        .write_all(b"GET /static/..\\..\\Cargo.toml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .write_all(
+            b"GET /static/..\\..\\Cargo.toml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
         .await
         .expect("write");
     let mut out = String::new();

@@ -9,7 +9,10 @@ static RES: Resources = resources!("tests/fixtures/resources");
 
 #[tokio::test]
 async fn with_the_env_var_files_are_read_from_disk_and_edits_show_up() {
-    assert!(cfg!(debug_assertions), "live reading is a debug-build feature");
+    assert!(
+        cfg!(debug_assertions),
+        "live reading is a debug-build feature"
+    );
     let dir = std::env::temp_dir().join(format!("oxtor-live-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("public")).expect("temp dir");
     std::fs::write(dir.join("public/app.js"), "let v = 1;").expect("write");
@@ -32,10 +35,20 @@ async fn with_the_env_var_files_are_read_from_disk_and_edits_show_up() {
     // Same length, same second: still a new validator.
     assert_ne!(first.headers["etag"], second.headers["etag"]);
     // Embedded, but not on disk: the disk is what is served.
-    assert_eq!(server.get("/static/index.html").await.expect("get").status, 404);
+    assert_eq!(
+        server.get("/static/index.html").await.expect("get").status,
+        404
+    );
     // A link out of the directory, and a file outside the route's folder.
     assert_eq!(server.get("/static/escape").await.expect("get").status, 404);
-    assert_eq!(server.get("/static/%2e%2e/secret.txt").await.expect("get").status, 400);
+    assert_eq!(
+        server
+            .get("/static/%2e%2e/secret.txt")
+            .await
+            .expect("get")
+            .status,
+        400
+    );
 
     std::fs::remove_dir_all(&dir).expect("clean up");
 }

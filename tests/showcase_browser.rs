@@ -52,11 +52,18 @@ async fn run() {
     browser.call(Some(&page), "Network.enable", json!({})).await;
     browser.call(Some(&page), "Page.enable", json!({})).await;
     browser
-        .call(Some(&page), "Page.navigate", json!({ "url": server.url("/") }))
+        .call(
+            Some(&page),
+            "Page.navigate",
+            json!({ "url": server.url("/") }),
+        )
         .await;
     browser.wait_event(&page, "Page.loadEventFired").await;
     browser
-        .wait_until(&page, "typeof htmx === 'object' && htmx.version.startsWith('2.')")
+        .wait_until(
+            &page,
+            "typeof htmx === 'object' && htmx.version.startsWith('2.')",
+        )
         .await;
 
     // Mark this document: a full reload would lose the mark.
@@ -92,7 +99,9 @@ async fn run() {
     assert_eq!(state["rows"], 4, "three books plus the new one");
     assert_eq!(state["title"], "", "htmx reset the form after the 201");
 
-    let added = browser.response(&page, "/books").expect("POST /books was sent");
+    let added = browser
+        .response(&page, "/books")
+        .expect("POST /books was sent");
     assert_eq!(added["status"], 201);
     for asset in ["/static/htmx.min.js", "/static/css/app.css"] {
         let response = browser.response(&page, asset).expect("asset loaded");
@@ -270,7 +279,10 @@ impl Browser {
     async fn wait_until(&mut self, session: &str, expression: &str) {
         let deadline = Instant::now() + STEP_TIMEOUT;
         while self.evaluate(session, expression).await != json!(true) {
-            assert!(Instant::now() < deadline, "timed out waiting for {expression}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {expression}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -331,6 +331,13 @@ pub fn http_client(input: TokenStream) -> TokenStream {
 /// ```compile_fail
 /// let _ = oxtor::html_fragment! { p { if true { "x" } } }; // write `@if`
 /// ```
+/// A spliced value must implement maud's `Render` or `Display`; otherwise rustc reports that
+/// `render_splice` exists but its trait bounds (`Render` or `Display`) are not satisfied, at the
+/// value:
+/// ```compile_fail
+/// struct Book;
+/// let _ = oxtor::html_fragment! { p { (Book) } };
+/// ```
 #[proc_macro]
 pub fn html_fragment(input: TokenStream) -> TokenStream {
     expand_with(

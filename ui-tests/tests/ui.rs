@@ -33,3 +33,18 @@ fn auth() {
     t.pass("tests/auth/pass/*.rs");
     t.compile_fail("tests/auth/fail/*.rs");
 }
+
+#[rustversion::attr(not(stable(1.95)), ignore = "stderr pinned to 1.95")]
+#[test]
+fn html() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/html/pass/*.rs");
+    t.compile_fail("tests/html/fail/*.rs");
+}
+
+#[rustversion::attr(not(stable(1.95)), ignore = "stderr pinned to 1.95")]
+#[test]
+fn resources() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/resources/fail/*.rs");
+}

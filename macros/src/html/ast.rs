@@ -127,6 +127,9 @@ pub(crate) struct MatchArm {
     pub(crate) body: Block,
 }
 
+/// Control keywords, which need `@` in markup.
+const CONTROL: &[&str] = &["if", "else", "for", "while", "match", "let"];
+
 impl Parse for Markups {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut markups = Vec::new();
@@ -344,6 +347,12 @@ fn parse_arm(input: ParseStream<'_>) -> syn::Result<MatchArm> {
 impl Parse for Element {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let name = parse_name(input, false)?;
+        if CONTROL.contains(&name.text.as_str()) {
+            return Err(syn::Error::new(
+                name.span,
+                format!("`{0}` needs `@` here: write `@{0}`", name.text),
+            ));
+        }
         let mut attrs = Vec::new();
         loop {
             if input.peek(Token![;]) {

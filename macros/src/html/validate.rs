@@ -1,6 +1,6 @@
 //! Rules over the parsed markup that syntax alone does not catch, each reported at the user's
 //! token: a void element with content, `;` after an element that needs a closing tag, two ids,
-//! a Rust keyword used as an element name where `@` was meant.
+//! an invalid attribute name.
 use super::ast::{Attr, AttrValue, Block, Element, ElementBody, Else, If, Markup};
 use crate::util::errors::Errors;
 
@@ -9,9 +9,6 @@ const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
     "wbr",
 ];
-
-/// Control keywords that need `@`.
-const CONTROL: &[&str] = &["if", "else", "for", "while", "match", "let"];
 
 /// Checks every markup item; records all problems.
 pub(crate) fn check(markups: &[Markup], errors: &mut Errors) {
@@ -49,15 +46,6 @@ fn check_if(if_: &If, errors: &mut Errors) {
 
 fn check_element(element: &Element, errors: &mut Errors) {
     let name = &element.name;
-    if CONTROL.contains(&name.text.as_str()) {
-        errors.error_at(
-            name.span,
-            format!(
-                "`{0}` here is an element name; write `@{0}` for control flow",
-                name.text
-            ),
-        );
-    }
     let void = VOID.contains(&name.text.to_ascii_lowercase().as_str());
     match &element.body {
         ElementBody::Void(span) if !void => errors.error_at(

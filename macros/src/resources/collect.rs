@@ -49,16 +49,14 @@ pub(crate) fn folder(args: &Args) -> syn::Result<Folder> {
     let root = Path::new(&manifest).join(lit.value());
     let meta = std::fs::metadata(&root).map_err(|e| {
         error(format!(
-            "cannot read resource folder `{}` ({}): {e}",
+            "cannot read resource folder `{}` (relative to the crate's `Cargo.toml`): {e}",
             lit.value(),
-            root.display()
         ))
     })?;
     if !meta.is_dir() {
         return Err(error(format!(
-            "`{}` ({}) is not a folder",
+            "`{}` is a file; `resources!` embeds a folder",
             lit.value(),
-            root.display()
         )));
     }
     let source_date = std::env::var("SOURCE_DATE_EPOCH")

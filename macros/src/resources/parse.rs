@@ -12,7 +12,8 @@ pub(crate) struct Args {
 impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         if input.is_empty() {
-            return Err(input.error(
+            return Err(syn::Error::new(
+                proc_macro2::Span::call_site(),
                 "expected the folder to embed, relative to the crate's `Cargo.toml`: `resources!(\"resources\")`",
             ));
         }
