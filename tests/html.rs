@@ -123,10 +123,11 @@ fn control_flow() {
         @if let Some(p) = pick { b { (p) } }
         @let n = items.len();
         @match n { 3 => "three", _ => { "other" } }
-        @let mut k = 0;
-        @while k < 2 { i { (k) } @let _ = { k += 1; }; }
+        @let mut it = [0, 1].into_iter();
+        @while let Some(k) = it.next() { i { (k) } }
+        (std::net::Ipv4Addr::LOCALHOST)
     };
-    assert_eq!(f.as_str(), "onetwo3<b>s</b>three<i>0</i><i>1</i>");
+    assert_eq!(f.as_str(), "onetwo3<b>s</b>three<i>0</i><i>1</i>127.0.0.1");
 }
 
 #[test]

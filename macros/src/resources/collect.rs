@@ -63,7 +63,7 @@ pub(crate) fn folder(args: &Args) -> syn::Result<Folder> {
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok());
     let mut paths = Vec::new();
-    walk(&root, &root, &mut paths).map_err(|e| error(e))?;
+    walk(&root, &root, &mut paths).map_err(&error)?;
     paths.sort();
     let mut files = Vec::with_capacity(paths.len());
     for (path, absolute) in paths {

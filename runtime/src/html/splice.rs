@@ -47,6 +47,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the double reference is the mechanism under test
     fn render_values_are_not_escaped_twice_and_display_values_are_escaped() {
         let mut out = String::new();
         (&&Splice(&PreEscaped("<b>"))).render_splice(&mut out);
