@@ -8,7 +8,10 @@ use oxtor::{prelude::*, resources::RESOURCES_DIR_ENV, testing::TestApplication};
 static RES: Resources = resources!("tests/fixtures/resources");
 
 #[tokio::test]
-#[cfg_attr(not(debug_assertions), ignore = "live reading is a debug-build feature")]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "live reading is a debug-build feature"
+)]
 async fn with_the_env_var_files_are_read_from_disk_and_edits_show_up() {
     let dir = std::env::temp_dir().join(format!("oxtor-live-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("public")).expect("temp dir");

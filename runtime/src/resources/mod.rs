@@ -81,7 +81,6 @@ pub struct Resources {
 
 /// One embedded file: its bytes, precompressed variants and validators, all computed at build
 /// time.
-#[derive(Debug)]
 pub struct EmbeddedFile {
     path: &'static str,
     bytes: &'static [u8],
@@ -178,6 +177,19 @@ impl EmbeddedFile {
     /// The strong `ETag` of the uncompressed content, quoted.
     pub fn etag(&self) -> &'static str {
         self.etag
+    }
+}
+
+impl std::fmt::Debug for EmbeddedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedFile")
+            .field("path", &self.path)
+            .field("len", &self.bytes.len())
+            .field("zstd_len", &self.zstd.map(<[u8]>::len))
+            .field("br_len", &self.br.map(<[u8]>::len))
+            .field("etag", &self.etag)
+            .field("modified", &self.modified)
+            .finish()
     }
 }
 

@@ -24,12 +24,26 @@ use super::{content_type::content_type, EmbeddedFile};
 /// As a response it is the whole file, `200 OK`, with `Content-Type`, `ETag` and
 /// `Last-Modified`; [`respond_to`](Self::respond_to) also honours the request's
 /// `Accept-Encoding`, conditional and `Range` headers.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Resource {
     inner: Inner,
 }
 
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.inner {
+            Inner::Embedded(file) => f.debug_tuple("Resource").field(file).finish(),
+            Inner::Live { path, bytes, .. } => f
+                .debug_struct("Resource")
+                .field("path", path)
+                .field("len", &bytes.len())
+                .field("live", &true)
+                .finish(),
+        }
+    }
+}
+
+#[derive(Clone)]
 enum Inner {
     Embedded(&'static EmbeddedFile),
     Live {
