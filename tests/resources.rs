@@ -3,12 +3,13 @@
 //! variants (also under the `Compression` plugin), and traversal attempts, encoded or not.
 #![deny(warnings)]
 
-use axum::{body::Body, response::Response, Router};
+use axum::{body::Body, response::Response};
 use http::{HeaderMap, Request, StatusCode};
 use oxtor::{
     plugins::compression::Compression,
     prelude::*,
     resources::{respond_resource_in, ResourceError},
+    routing::Routes,
     testing::{TestApplication, TestResponse},
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,9 +33,9 @@ async fn in_package(
     respond_resource_in(&RES, &file, &package)
 }
 
-fn routes() -> Router {
-    let router: Router = routing! { resource, plain, in_package };
-    router.merge(static_resources("/static", &RES, "public"))
+fn routes() -> Routes {
+    let routes: Routes = routing! { resource, plain, in_package };
+    routes.merge(static_resources("/static", &RES, "public"))
 }
 
 async fn server() -> TestApplication {

@@ -2,9 +2,9 @@
 //! library app with `html_page!`, `html_fragment!` and htmx (served from `/static`).
 use std::sync::{Arc, RwLock};
 
-use axum::{extract::Form, response::IntoResponse, Router};
+use axum::{extract::Form, response::IntoResponse};
 use http::StatusCode;
-use oxtor::{html::HxTrigger, prelude::*};
+use oxtor::{html::HxTrigger, prelude::*, routing::Routes};
 use serde::Deserialize;
 
 /// Books the library keeps at most, and the longest title or author it accepts: the list lives
@@ -166,7 +166,7 @@ async fn books_html(State(library): State<Library>, hx: HxRequest) -> impl IntoR
 }
 
 /// The HTML routes, with their library.
-pub(crate) fn routes() -> Router {
-    let router: Router<Library> = routing! { index, add, search, books_html };
-    router.with_state(Library::new())
+pub(crate) fn routes() -> Routes {
+    let routes: Routes<Library> = routing! { index, add, search, books_html };
+    routes.into_router().with_state(Library::new()).into()
 }

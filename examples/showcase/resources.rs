@@ -1,8 +1,8 @@
 //! `GET /resource` and `GET /static/{*path}`: files embedded at build time from `resources/`
 //! (htmx included), precompressed with zstd and brotli.
-use axum::{response::Response, Router};
+use axum::response::Response;
 use http::HeaderMap;
-use oxtor::{prelude::*, resources::ResourceError};
+use oxtor::{prelude::*, resources::ResourceError, routing::Routes};
 
 /// The `resources/` folder, embedded in the binary.
 pub(crate) static RES: Resources = resources!("resources");
@@ -15,7 +15,7 @@ async fn resource(headers: HeaderMap) -> Result<Response, ResourceError> {
 }
 
 /// `/resource` and `/static/..` (the `public/` folder).
-pub(crate) fn routes() -> Router {
-    let router: Router = routing! { resource };
-    router.merge(static_resources("/static", &RES, "public"))
+pub(crate) fn routes() -> Routes {
+    let routes: Routes = routing! { resource };
+    routes.merge(static_resources("/static", &RES, "public"))
 }
