@@ -52,7 +52,7 @@
 //! assert_eq!(server.get("/static/missing.css").await?.status, 404);
 //! # Ok(()) }
 //! ```
-mod content_type;
+mod media_type;
 mod live;
 mod path;
 mod respond;
@@ -62,7 +62,7 @@ use axum::response::{IntoResponse, Response};
 use http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
 
 #[doc(inline)]
-pub use content_type::content_type;
+pub use media_type::content_type;
 #[doc(inline)]
 pub use live::RESOURCES_DIR_ENV;
 #[doc(inline)]

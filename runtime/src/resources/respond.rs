@@ -16,7 +16,7 @@ use http::{
     HeaderMap, HeaderValue, StatusCode,
 };
 
-use super::{content_type::content_type, EmbeddedFile};
+use super::{media_type::content_type, EmbeddedFile};
 
 /// A resource that was found: embedded in the binary, or read from disk in a debug build with
 /// `OXTOR_RESOURCES_DIR` set. See the [module docs](crate::resources).
