@@ -218,9 +218,9 @@ fn get(path: &str, htmx: bool) -> Request<Body> {
 async fn a_fragment_responds_text_html_with_content_length() {
     let server = server().await;
     let res = server.get("/fragment").await.expect("response");
-    assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(res.headers["content-type"], "text/html; charset=utf-8");
-    assert_eq!(res.headers["content-length"], "35");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(res.headers()["content-length"], "35");
     assert_eq!(
         res.text().expect("utf-8"),
         "<div>This is an HTML fragment</div>"
@@ -234,11 +234,11 @@ async fn a_fragment_with_status_created_and_hx_headers() {
         .body(Body::empty())
         .expect("valid request");
     let res = server.send(req).await.expect("response");
-    assert_eq!(res.status, StatusCode::CREATED);
-    assert_eq!(res.headers["content-type"], "text/html; charset=utf-8");
-    assert_eq!(res.headers["hx-trigger"], "bookAdded");
-    assert_eq!(res.headers["hx-push-url"], "/books/1");
-    assert_eq!(res.headers["hx-retarget"], "#books");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(res.headers()["hx-trigger"], "bookAdded");
+    assert_eq!(res.headers()["hx-push-url"], "/books/1");
+    assert_eq!(res.headers()["hx-retarget"], "#books");
     assert_eq!(res.text().expect("utf-8"), "<span>Created!</span>");
 }
 
@@ -246,7 +246,7 @@ async fn a_fragment_with_status_created_and_hx_headers() {
 async fn a_page_responds_with_the_doctype() {
     let server = server().await;
     let res = server.get("/page").await.expect("response");
-    assert_eq!(res.headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
     assert_eq!(
         res.text().expect("utf-8"),
         "<!DOCTYPE html><html><body>hi</body></html>"
@@ -260,7 +260,7 @@ async fn one_handler_answers_the_page_or_the_fragment_and_varies() {
         .send(get("/books.html", false))
         .await
         .expect("response");
-    assert_eq!(page.headers["vary"], "HX-Request");
+    assert_eq!(page.headers()["vary"], "HX-Request");
     let page = page.text().expect("utf-8");
     assert!(
         page.starts_with("<!DOCTYPE html><html><head><title>Books</title>"),
@@ -272,7 +272,7 @@ async fn one_handler_answers_the_page_or_the_fragment_and_varies() {
         .send(get("/books.html", true))
         .await
         .expect("response");
-    assert_eq!(fragment.headers["vary"], "HX-Request");
+    assert_eq!(fragment.headers()["vary"], "HX-Request");
     assert!(fragment
         .text()
         .expect("utf-8")
@@ -295,6 +295,6 @@ async fn a_history_restore_request_gets_the_whole_page() {
 async fn a_failure_while_building_sends_the_error_and_no_partial_html() {
     let server = server().await;
     let res = server.get("/failing").await.expect("response");
-    assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(res.text().expect("utf-8"), "cannot load row 2");
 }

@@ -63,23 +63,23 @@ fn fixture(path: &str) -> Vec<u8> {
 async fn respond_resource_answers_the_file_with_ktors_content_type() {
     let server = server().await;
     let res = get(&server, "/resource/testdir/testresource.txt", &[]).await;
-    assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(res.headers["content-type"], "text/plain; charset=utf-8");
-    assert_eq!(res.headers["content-length"], "21");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(res.headers()["content-length"], "21");
     assert_eq!(res.text().expect("utf-8"), "Test resource content");
     let res = get(&server, "/resource/testdir/test.json", &[]).await;
-    assert_eq!(res.headers["content-type"], "application/json");
+    assert_eq!(res.headers()["content-type"], "application/json");
     let res = get(&server, "/resource/testdir/test.html", &[]).await;
-    assert_eq!(res.headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
     let res = get(&server, "/static/tiny.bin", &[]).await;
-    assert_eq!(res.headers["content-type"], "application/octet-stream");
+    assert_eq!(res.headers()["content-type"], "application/octet-stream");
 }
 
 #[tokio::test]
 async fn a_resource_in_the_root_package() {
     let server = server().await;
     let res = get(&server, "/resource/logback-test.xml", &[]).await;
-    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().expect("utf-8").contains("logback"));
 }
 
@@ -87,8 +87,8 @@ async fn a_resource_in_the_root_package() {
 async fn a_missing_resource_is_ktors_500_with_message() {
     let server = server().await;
     let res = get(&server, "/resource/nonexistent.txt", &[]).await;
-    assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(res.headers["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(res.headers()["content-type"], "text/plain; charset=utf-8");
     assert_eq!(
         res.text().expect("utf-8"),
         "Resource not found: nonexistent.txt"
@@ -101,7 +101,7 @@ async fn the_package_form_prepends_the_package() {
     let res = get(&server, "/in-package/testdir/testresource.txt", &[]).await;
     assert_eq!(res.text().expect("utf-8"), "Test resource content");
     let res = get(&server, "/in-package/com.example/testresource.txt", &[]).await;
-    assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(
         res.text().expect("utf-8"),
         "Resource not found: testresource.txt in package com.example"
@@ -112,12 +112,12 @@ async fn the_package_form_prepends_the_package() {
 async fn the_plain_response_has_validators_and_no_coding() {
     let server = server().await;
     let res = get(&server, "/plain", &[("accept-encoding", "zstd, br")]).await;
-    assert!(res.headers.get("content-encoding").is_none());
-    assert!(res.headers["etag"]
+    assert!(res.headers().get("content-encoding").is_none());
+    assert!(res.headers()["etag"]
         .to_str()
         .expect("ascii")
         .starts_with('"'));
-    assert!(res.headers.contains_key("last-modified"));
+    assert!(res.headers().contains_key("last-modified"));
     assert_eq!(res.text().expect("utf-8"), "Test resource content");
 }
 
@@ -125,12 +125,14 @@ async fn the_plain_response_has_validators_and_no_coding() {
 async fn a_missing_static_file_is_404() {
     let server = server().await;
     assert_eq!(
-        get(&server, "/static/nope.css", &[]).await.status,
+        get(&server, "/static/nope.css", &[]).await.status(),
         StatusCode::NOT_FOUND
     );
     // Files outside the folder are not under the route, even though they are embedded.
     assert_eq!(
-        get(&server, "/static/testdir/test.json", &[]).await.status,
+        get(&server, "/static/testdir/test.json", &[])
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
 }
@@ -158,31 +160,31 @@ async fn a_directory_answers_its_index_html() {
 async fn if_none_match_with_the_etag_is_304() {
     let server = server().await;
     let first = get(&server, "/static/app.js", &[]).await;
-    let etag = first.headers["etag"].to_str().expect("ascii").to_owned();
+    let etag = first.headers()["etag"].to_str().expect("ascii").to_owned();
     let res = get(&server, "/static/app.js", &[("if-none-match", &etag)]).await;
-    assert_eq!(res.status, StatusCode::NOT_MODIFIED);
-    assert!(res.body.is_empty());
-    assert_eq!(res.headers["etag"], etag.as_str());
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert!(res.body().is_empty());
+    assert_eq!(res.headers()["etag"], etag.as_str());
     let weak = format!("W/{etag}");
     let res = get(&server, "/static/app.js", &[("if-none-match", &weak)]).await;
-    assert_eq!(res.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     let res = get(&server, "/static/app.js", &[("if-none-match", "\"other\"")]).await;
-    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn if_modified_since_last_modified_is_304() {
     let server = server().await;
     let first = get(&server, "/static/app.js", &[]).await;
-    let lm = first.headers["last-modified"]
+    let lm = first.headers()["last-modified"]
         .to_str()
         .expect("ascii")
         .to_owned();
     let res = get(&server, "/static/app.js", &[("if-modified-since", &lm)]).await;
-    assert_eq!(res.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     let old = "Thu, 01 Jan 1970 00:00:00 GMT";
     let res = get(&server, "/static/app.js", &[("if-modified-since", old)]).await;
-    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -190,14 +192,14 @@ async fn a_single_range_is_206() {
     let server = server().await;
     let whole = fixture("public/app.js");
     let res = get(&server, "/static/app.js", &[("range", "bytes=10-19")]).await;
-    assert_eq!(res.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(
-        res.headers["content-range"],
+        res.headers()["content-range"],
         format!("bytes 10-19/{}", whole.len()).as_str()
     );
-    assert_eq!(res.body.as_ref(), &whole[10..20]);
+    assert_eq!(res.body().as_ref(), &whole[10..20]);
     let res = get(&server, "/static/app.js", &[("range", "bytes=-5")]).await;
-    assert_eq!(res.body.as_ref(), &whole[whole.len() - 5..]);
+    assert_eq!(res.body().as_ref(), &whole[whole.len() - 5..]);
 }
 
 #[tokio::test]
@@ -205,14 +207,14 @@ async fn an_unsatisfiable_range_is_416_and_several_ranges_get_the_whole_file() {
     let server = server().await;
     let whole = fixture("public/app.js");
     let res = get(&server, "/static/app.js", &[("range", "bytes=999999-")]).await;
-    assert_eq!(res.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(
-        res.headers["content-range"],
+        res.headers()["content-range"],
         format!("bytes */{}", whole.len()).as_str()
     );
     let res = get(&server, "/static/app.js", &[("range", "bytes=0-1,5-6")]).await;
-    assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(res.body.len(), whole.len());
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.body().len(), whole.len());
 }
 
 #[tokio::test]
@@ -224,7 +226,7 @@ async fn a_range_with_a_stale_if_range_gets_the_whole_file() {
         &[("range", "bytes=0-9"), ("if-range", "\"stale\"")],
     )
     .await;
-    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -237,14 +239,14 @@ async fn a_client_accepting_zstd_gets_the_precompressed_variant() {
         &[("accept-encoding", "gzip, zstd")],
     )
     .await;
-    assert_eq!(res.headers["content-encoding"], "zstd");
-    assert_eq!(res.headers["vary"], "Accept-Encoding");
-    assert!(res.headers["etag"]
+    assert_eq!(res.headers()["content-encoding"], "zstd");
+    assert_eq!(res.headers()["vary"], "Accept-Encoding");
+    assert!(res.headers()["etag"]
         .to_str()
         .expect("ascii")
         .ends_with("-zstd\""));
-    assert!(res.body.len() < whole.len() / 2);
-    assert_eq!(zstd::decode_all(res.body.as_ref()).expect("zstd"), whole);
+    assert!(res.body().len() < whole.len() / 2);
+    assert_eq!(zstd::decode_all(res.body().as_ref()).expect("zstd"), whole);
 }
 
 #[tokio::test]
@@ -257,11 +259,11 @@ async fn a_client_preferring_br_gets_brotli_with_its_own_etag() {
         &[("accept-encoding", "zstd;q=0.5, br")],
     )
     .await;
-    assert_eq!(br.headers["content-encoding"], "br");
-    assert_ne!(br.headers["etag"], zstd.headers["etag"]);
+    assert_eq!(br.headers()["content-encoding"], "br");
+    assert_ne!(br.headers()["etag"], zstd.headers()["etag"]);
     let plain = get(&server, "/static/app.js", &[]).await;
-    assert!(plain.headers.get("content-encoding").is_none());
-    assert_ne!(plain.headers["etag"], br.headers["etag"]);
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_ne!(plain.headers()["etag"], br.headers()["etag"]);
 }
 
 #[tokio::test]
@@ -273,8 +275,8 @@ async fn a_file_that_does_not_shrink_has_no_variant() {
         &[("accept-encoding", "zstd, br")],
     )
     .await;
-    assert!(res.headers.get("content-encoding").is_none());
-    assert_eq!(res.body.as_ref(), fixture("public/tiny.bin").as_slice());
+    assert!(res.headers().get("content-encoding").is_none());
+    assert_eq!(res.body().as_ref(), fixture("public/tiny.bin").as_slice());
 }
 
 #[tokio::test]
@@ -286,9 +288,9 @@ async fn under_the_compression_plugin_a_variant_is_not_encoded_twice() {
     let server = TestApplication::start(app).await.expect("server starts");
     let whole = fixture("public/app.js");
     let res = get(&server, "/static/app.js", &[("accept-encoding", "zstd")]).await;
-    assert_eq!(res.headers.get_all("content-encoding").iter().count(), 1);
-    assert_eq!(zstd::decode_all(res.body.as_ref()).expect("zstd"), whole);
-    assert!(res.headers["etag"]
+    assert_eq!(res.headers().get_all("content-encoding").iter().count(), 1);
+    assert_eq!(zstd::decode_all(res.body().as_ref()).expect("zstd"), whole);
+    assert!(res.headers()["etag"]
         .to_str()
         .expect("ascii")
         .ends_with("-zstd\""));
@@ -298,7 +300,7 @@ async fn under_the_compression_plugin_a_variant_is_not_encoded_twice() {
 async fn dot_dot_is_400_with_ktors_message() {
     let server = server().await;
     let res = get(&server, "/resource/testdir/../logback-test.xml", &[]).await;
-    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         res.text().expect("utf-8"),
         "Relative path should not contain path traversing characters: testdir/../logback-test.xml"
@@ -316,7 +318,7 @@ async fn traversal_attempts_never_escape_the_embedded_set() {
         "/static/..%2f..%2fsrc/lib.rs",
     ] {
         let res = get(&server, path, &[]).await;
-        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
     }
     for path in [
         "/static//etc/passwd",
@@ -324,7 +326,7 @@ async fn traversal_attempts_never_escape_the_embedded_set() {
         "/static/C:%5cwindows",
     ] {
         let res = get(&server, path, &[]).await;
-        assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
 
@@ -352,7 +354,7 @@ async fn head_has_the_headers_and_no_body() {
         .body(Body::empty())
         .expect("valid request");
     let res = server.send(req).await.expect("response");
-    assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(res.headers["content-encoding"], "br");
-    assert!(res.body.is_empty());
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert!(res.body().is_empty());
 }

@@ -33,20 +33,27 @@ async fn with_the_env_var_files_are_read_from_disk_and_edits_show_up() {
     let second = server.get("/static/app.js").await.expect("get");
     assert_eq!(second.text().expect("utf-8"), "let v = 2;");
     // Same length, same second: still a new validator.
-    assert_ne!(first.headers["etag"], second.headers["etag"]);
+    assert_ne!(first.headers()["etag"], second.headers()["etag"]);
     // Embedded, but not on disk: the disk is what is served.
     assert_eq!(
-        server.get("/static/index.html").await.expect("get").status,
+        server
+            .get("/static/index.html")
+            .await
+            .expect("get")
+            .status(),
         404
     );
     // A link out of the directory, and a file outside the route's folder.
-    assert_eq!(server.get("/static/escape").await.expect("get").status, 404);
+    assert_eq!(
+        server.get("/static/escape").await.expect("get").status(),
+        404
+    );
     assert_eq!(
         server
             .get("/static/%2e%2e/secret.txt")
             .await
             .expect("get")
-            .status,
+            .status(),
         400
     );
 

@@ -37,13 +37,13 @@
 //!
 //! let req = http::Request::post("/books").body(axum::body::Body::empty()).expect("valid request");
 //! let res = server.send(req).await?;
-//! assert_eq!(res.status, StatusCode::CREATED);
-//! assert_eq!(res.headers["content-type"], "text/html; charset=utf-8");
-//! assert_eq!(res.headers["hx-trigger"], "bookAdded");
+//! assert_eq!(res.status(), StatusCode::CREATED);
+//! assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+//! assert_eq!(res.headers()["hx-trigger"], "bookAdded");
 //! assert_eq!(res.text()?, "<li>Dune</li>");
 //!
 //! let page = server.get("/books").await?;
-//! assert_eq!(page.headers["vary"], "HX-Request");
+//! assert_eq!(page.headers()["vary"], "HX-Request");
 //! assert_eq!(page.text()?, "<!DOCTYPE html><ul id=\"books\"></ul>");
 //! let req = http::Request::get("/books").header("hx-request", "true").body(axum::body::Body::empty()).expect("valid request");
 //! assert_eq!(server.send(req).await?.text()?, "<ul id=\"books\"></ul>");

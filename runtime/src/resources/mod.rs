@@ -45,15 +45,15 @@
 //! let server = TestApplication::start(app).await?;
 //!
 //! let res = server.get("/resource").await?;
-//! assert_eq!(res.headers["content-type"], "text/html; charset=utf-8");
-//! assert_eq!(res.headers["etag"], "\"a1\"");
+//! assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+//! assert_eq!(res.headers()["etag"], "\"a1\"");
 //! assert_eq!(res.text()?, "<h1>Hi</h1>");
 //! assert_eq!(server.get_text("/static/").await?, "<h1>Hi</h1>");
-//! assert_eq!(server.get("/static/missing.css").await?.status, 404);
+//! assert_eq!(server.get("/static/missing.css").await?.status(), 404);
 //! # Ok(()) }
 //! ```
-mod media_type;
 mod live;
+mod media_type;
 mod path;
 mod respond;
 mod routes;
@@ -62,9 +62,9 @@ use axum::response::{IntoResponse, Response};
 use http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
 
 #[doc(inline)]
-pub use media_type::content_type;
-#[doc(inline)]
 pub use live::RESOURCES_DIR_ENV;
+#[doc(inline)]
+pub use media_type::content_type;
 #[doc(inline)]
 pub use respond::Resource;
 #[doc(inline)]
