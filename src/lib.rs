@@ -53,10 +53,12 @@
 //! `request-timeout` | `RequestTimeout`: 504 past a timeout (tower-http `timeout`) | Yes (via `server-plugins`)
 //! `body-limit` | `RequestBodyLimit`: 413 past a per-call limit | Yes (via `server-plugins`)
 //! `auto-head-response` | `AutoHeadResponse`: `HEAD` for every `GET` route | Yes (via `server-plugins`)
+//! `tls` | HTTPS connectors from `ktor.security.ssl.*` (`server::tls`: PKCS#12, JKS and PEM key stores, mutual TLS, reload; rustls with ring) | Yes
+//! `html` | `html_fragment!`, `html_page!` (maud's syntax and runtime), HTMX support (`html`) | Yes
+//! `resources` | `resources!` (files embedded and precompressed at build time), `respond_resource`, `static_resources` (`resources`) | Yes
 //!
 //! Handler errors ([`exception::CallError`]) and Ktor 3.4's default error responses need no
 //! feature.
-//! `tls` | HTTPS connectors from `ktor.security.ssl.*` (`server::tls`: PKCS#12, JKS and PEM key stores, mutual TLS, reload; rustls with ring) | Yes
 //!
 //! Turning a coding off removes its block from the `Compression` builder, so `zstd { .. }` without
 //! `compression-zstd` is a rustc error at that key. Routing, the engine, configuration, headers
@@ -67,6 +69,14 @@
 #[allow(unused_extern_crates)]
 extern crate self as oxtor;
 
+#[cfg(feature = "resources")]
+#[cfg_attr(docsrs, doc(cfg(feature = "resources")))]
+#[doc(inline)]
+pub use oxtor_macros::resources;
+#[cfg(feature = "html")]
+#[cfg_attr(docsrs, doc(cfg(feature = "html")))]
+#[doc(inline)]
+pub use oxtor_macros::{html_fragment, html_page};
 #[doc(inline)]
 pub use oxtor_macros::{http_client, install, route, routing};
 #[doc(inline)]
@@ -105,6 +115,20 @@ pub mod prelude {
     #[doc(no_inline)]
     pub use oxtor_runtime::plugins::auth::{
         ApiKeys, AuthenticateBlocks, Authentication, Principal, UserIdPrincipal,
+    };
+
+    #[cfg(feature = "html")]
+    #[doc(no_inline)]
+    pub use crate::{
+        html::{respond_html, respond_html_fragment, HtmlFragment, HtmlPage, HxRequest, Render},
+        html_fragment, html_page,
+    };
+
+    #[cfg(feature = "resources")]
+    #[doc(no_inline)]
+    pub use crate::{
+        resources,
+        resources::{respond_resource, static_resources, Resources},
     };
 }
 

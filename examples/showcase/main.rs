@@ -12,10 +12,12 @@ mod auth;
 mod basics;
 mod compression;
 mod echo;
+mod html;
 mod lifecycle;
 mod plugins;
 #[cfg(feature = "tls")]
 mod tls;
+mod resources;
 
 use oxtor::{
     config::{Config, EngineMain},
@@ -39,6 +41,8 @@ fn module(app: &mut Application, config: &Config) -> oxtor::Result<()> {
     app.routing(plugins::routes())?;
     #[cfg(feature = "tls")]
     app.routing(tls::routes())?;
+    app.routing(html::routes())?;
+    app.routing(resources::routes())?;
     Ok(())
 }
 

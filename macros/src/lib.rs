@@ -1,5 +1,5 @@
 //! Procedural macros of [oxtor](https://docs.rs/oxtor): `#[route]`, `routing!`, `install!`,
-//! `http_client!`.
+//! `http_client!`, `html_fragment!`, `html_page!`, `resources!`.
 //!
 //! Use them through the `oxtor` facade. They are sugar: each expands to plain calls into the
 //! runtime, through the one hidden path `::oxtor::__private` (or the name the dependency was
@@ -24,8 +24,11 @@
 //! ```
 use proc_macro::TokenStream;
 
+mod html;
 mod http_client;
 mod install;
+#[cfg(feature = "resources")]
+mod resources;
 mod route;
 mod routing;
 mod util;
@@ -286,6 +289,102 @@ pub fn http_client(input: TokenStream) -> TokenStream {
         http_client::expand,
         install::fallback,
     )
+}
+
+/// Builds an `oxtor::html::HtmlFragment` from maud's markup syntax (Ktor's
+/// `respondHtmlFragment { .. }`).
+///
+/// ```
+/// use oxtor::prelude::*;
+///
+/// struct Book { title: &'static str, year: u16 }
+/// let books = [Book { title: "Dune", year: 1965 }, Book { title: "<script>", year: 2024 }];
+/// let fragment: HtmlFragment = html_fragment! {
+///     ul.books #list hx-get="/books" hx-on::after-request="done()" "@click"="open = true" {
+///         @for b in &books {
+///             li.book.old[b.year < 2000] data-year=(b.year) { (b.title) }
+///         }
+///     }
+///     input type="checkbox" checked[books.len() > 1];
+/// };
+/// assert_eq!(fragment.as_str(), concat!(
+///     r#"<ul class="books" id="list" hx-get="/books" hx-on::after-request="done()" @click="open = true">"#,
+///     r#"<li class="book old" data-year="1965">Dune</li>"#,
+///     r#"<li class="book" data-year="2024">&lt;script&gt;</li></ul>"#,
+///     r#"<input type="checkbox" checked>"#,
+/// ));
+/// ```
+/// The syntax is maud's: elements `name.class#id attr="v" { .. }` or `br;` (void elements),
+/// literals as escaped text, `(expr)` splices (anything implementing maud's `Render`, such as
+/// another fragment or a maud component, else `Display`; escaped), attribute values written
+/// `"lit"`, `(expr)`, `{ markup }`, `[option]` (present when `Some`), toggles `checked[cond]` and
+/// `.class[cond]`, and `@if`/`@else`, `@if let`, `@for`, `@while`, `@match`, `@let`. Attribute
+/// names may contain `-` and `:` (`hx-get`, `x-on:click`, `hx-on::after-request`), start with `@`
+/// or `:` (Alpine's `@click`, `:class`), or be any string literal (`"@click.prevent"`).
+///
+/// It expands to a block that appends to one pre-sized `String`, literal HTML escaped at compile
+/// time and merged, as maud's `html!` does; `?` inside a splice returns from the enclosing
+/// function, so nothing partial is ever sent. Mistakes are reported at the user's token:
+/// ```compile_fail
+/// let _ = oxtor::html_fragment! { div; }; // `div` is not a void element
+/// ```
+/// ```compile_fail
+/// let _ = oxtor::html_fragment! { p { if true { "x" } } }; // write `@if`
+/// ```
+/// A spliced value must implement maud's `Render` or `Display`; otherwise rustc reports that
+/// `render_splice` exists but its trait bounds (`Render` or `Display`) are not satisfied, at the
+/// value:
+/// ```compile_fail
+/// struct Book;
+/// let _ = oxtor::html_fragment! { p { (Book) } };
+/// ```
+#[proc_macro]
+pub fn html_fragment(input: TokenStream) -> TokenStream {
+    expand_with(
+        "html_fragment!",
+        input,
+        html::expand_fragment,
+        html::fallback_fragment,
+    )
+}
+
+/// Builds an `oxtor::html::HtmlPage`: `<!DOCTYPE html>` followed by the markup, in the syntax
+/// of [`html_fragment!`] (Ktor's `respondHtml { .. }`, without pretty-printing).
+///
+/// ```
+/// use oxtor::prelude::*;
+///
+/// let name = "John";
+/// let page: HtmlPage = html_page! { html { body { h1 { "Hello, " (name) } } } };
+/// assert_eq!(page.as_str(), "<!DOCTYPE html><html><body><h1>Hello, John</h1></body></html>");
+/// ```
+#[proc_macro]
+pub fn html_page(input: TokenStream) -> TokenStream {
+    expand_with("html_page!", input, html::expand_page, html::fallback_page)
+}
+
+/// Embeds a folder in the binary: `static RES: Resources = resources!("resources");` (the folder
+/// is relative to the crate's `Cargo.toml`).
+///
+/// Every file is read at build time, with a strong `ETag` from its SHA-256, its modification
+/// time, and zstd (level 19) and brotli (quality 11) variants kept when smaller; the result is a
+/// constant `oxtor::resources::Resources` that `respond_resource` and `static_resources` serve
+/// (see `oxtor::resources`). Files are included with `include_bytes!`, so editing one rebuilds the
+/// crate; a file added to the folder is picked up at the next rebuild of the crate.
+///
+/// ```
+/// use oxtor::prelude::*;
+///
+/// static RES: Resources = resources!("src");
+/// assert!(RES.get("lib.rs").is_some());
+/// ```
+/// ```compile_fail
+/// static RES: oxtor::resources::Resources = oxtor::resources!("no/such/folder"); // cannot read resource folder
+/// ```
+#[cfg(feature = "resources")]
+#[proc_macro]
+pub fn resources(input: TokenStream) -> TokenStream {
+    expand_with("resources!", input, resources::expand, resources::fallback)
 }
 
 type Expand = fn(proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream>;

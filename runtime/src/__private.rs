@@ -8,3 +8,17 @@ pub use ::axum::{
 #[cfg(feature = "client")]
 pub use crate::client::HttpClient;
 pub use crate::routing::{mount, Blocks, Route, Routes, RoutingBlock};
+
+/// What `html_fragment!` and `html_page!` expand to.
+#[cfg(feature = "html")]
+pub mod html {
+    pub use crate::html::splice::{Splice, ViaDisplay, ViaRender};
+    pub use crate::html::{HtmlFragment, HtmlPage};
+    pub use ::std::string::String;
+}
+
+/// What `resources!` expands to.
+#[cfg(feature = "resources")]
+pub mod resources {
+    pub use crate::resources::{EmbeddedFile, Resources};
+}

@@ -13,6 +13,8 @@
 //! | [`origin`] | [`RequestOrigin`](origin::RequestOrigin): scheme, host, port and client of a request (Ktor's `request.origin`) |
 //! | [`plugins`] | server plugins (compression, request lifecycle, …) |
 //! | `client` | the HTTP client (feature `client`) |
+//! | `html` | HTML fragments and pages, HTMX support (feature `html`) |
+//! | `resources` | resources embedded in the binary, `respond_resource`, static routes (feature `resources`) |
 //!
 //! # Example
 //! ```
@@ -47,6 +49,14 @@ pub mod testing;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
+
+#[cfg(feature = "html")]
+#[cfg_attr(docsrs, doc(cfg(feature = "html")))]
+pub mod html;
+
+#[cfg(feature = "resources")]
+#[cfg_attr(docsrs, doc(cfg(feature = "resources")))]
+pub mod resources;
 
 #[doc(hidden)]
 pub mod __private;

@@ -41,3 +41,18 @@ fn http_client() {
     t.pass("tests/http_client/pass/*.rs");
     t.compile_fail("tests/http_client/fail/*.rs");
 }
+
+#[rustversion::attr(not(stable(1.95)), ignore = "stderr pinned to 1.95")]
+#[test]
+fn html() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/html/pass/*.rs");
+    t.compile_fail("tests/html/fail/*.rs");
+}
+
+#[rustversion::attr(not(stable(1.95)), ignore = "stderr pinned to 1.95")]
+#[test]
+fn resources() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/resources/fail/*.rs");
+}

@@ -1,0 +1,5 @@
+use oxtor::html_fragment;
+
+fn main() {
+    let _ = html_fragment! { a href=; };
+}
