@@ -15,9 +15,9 @@ mod echo;
 mod html;
 mod lifecycle;
 mod plugins;
+mod resources;
 #[cfg(feature = "tls")]
 mod tls;
-mod resources;
 
 use oxtor::{
     config::{Config, EngineMain},
