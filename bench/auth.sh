@@ -12,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}; SECS=${2:-5}; CALLS=${3:-1000}
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --example auth_bench >/dev/null 2>&1 || cargo build --release --example auth_bench
-BIN=target/release/examples/auth_bench
+cargo build --release --quiet -p oxtor-bench --bin auth_bench
+BIN=target/release/auth_bench
 
 PORTS=(18101 18102)
 OUT=$(mktemp)
