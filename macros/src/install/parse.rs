@@ -10,6 +10,8 @@ use syn::{
     token, Expr, Ident, Path, Token,
 };
 
+use crate::util::args::{self, Positional};
+
 /// `Plugin { entries }`.
 pub(crate) struct PluginBlock {
     pub(crate) path: Path,
@@ -32,14 +34,7 @@ pub(crate) enum Entry {
 }
 
 /// The parenthesised arguments of a block or call: positional ones, then `key = value` ones.
-#[derive(Default)]
-pub(crate) struct Args {
-    pub(crate) positional: Vec<Arg>,
-    /// `key = value`: a setter called on what the entry's method returns.
-    pub(crate) keyed: Vec<(Ident, Expr)>,
-    /// Where a positional argument follows a keyed one; reported by validation.
-    pub(crate) misplaced: Vec<Span>,
-}
+pub(crate) type Args = args::Args<Arg>;
 
 /// A positional argument.
 pub(crate) enum Arg {
@@ -136,32 +131,12 @@ impl Parse for Entry {
     }
 }
 
-impl Parse for Args {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut args = Args::default();
-        while !input.is_empty() {
-            if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
-                let key: Ident = input.parse()?;
-                input.parse::<Token![=]>()?;
-                args.keyed.push((key, input.parse()?));
-            } else {
-                let arg = parse_arg(input)?;
-                if !args.keyed.is_empty() {
-                    args.misplaced.push(arg.span());
-                }
-                args.positional.push(arg);
-            }
-            if input.is_empty() {
-                break;
-            }
-            input.parse::<Token![,]>()?;
-        }
-        Ok(args)
+impl Positional for Arg {
+    fn parse_positional(input: ParseStream<'_>) -> syn::Result<Self> {
+        parse_arg(input)
     }
-}
 
-impl Arg {
-    fn span(&self) -> Span {
+    fn arg_span(&self) -> Span {
         match self {
             Arg::Expr(expr) => expr.span(),
             Arg::Plugin(plugin) => plugin.path.span(),

@@ -27,17 +27,7 @@ pub(crate) fn entries(entries: &[Entry], errors: &mut Errors) {
 
 /// Positional arguments first, each key once, nested plugin blocks checked as blocks.
 fn args(args: &Args, errors: &mut Errors) {
-    for span in &args.misplaced {
-        errors.error_at(
-            *span,
-            "positional arguments must come before `key = value` arguments",
-        );
-    }
-    for (i, (key, _)) in args.keyed.iter().enumerate() {
-        if args.keyed[..i].iter().any(|(k, _)| k == key) {
-            errors.error_at(key.span(), format!("`{key}` specified more than once"));
-        }
-    }
+    args.validate(errors);
     for arg in &args.positional {
         if let Arg::Plugin(plugin) = arg {
             self::entries(&plugin.entries, errors);

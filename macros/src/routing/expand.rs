@@ -41,14 +41,8 @@ fn router(private: &TokenStream, items: &[Item]) -> TokenStream {
 /// the user's token). Several positional arguments go as one tuple (Rust has no variadics).
 fn block(private: &TokenStream, block: &Block) -> TokenStream {
     let b = Ident::new("__oxtor_block", Span::mixed_site());
-    let Block {
-        name,
-        args,
-        keys,
-        items,
-        ..
-    } = block;
-    let mutability = (!keys.is_empty()).then(|| quote!(mut));
+    let Block { name, args, items } = block;
+    let mutability = (!args.keyed.is_empty()).then(|| quote!(mut));
     // The whole call `Blocks.name(..)` at the block's name, so that rustc's "no method named .."
     // points there only (not at the whole macro call).
     let receiver: TokenStream = quote!(#private::Blocks)
@@ -58,15 +52,16 @@ fn block(private: &TokenStream, block: &Block) -> TokenStream {
             token
         })
         .collect();
-    let args = match args.as_slice() {
+    let setters = args
+        .keyed
+        .iter()
+        .map(|(key, value)| quote_spanned!(key.span()=> #b.#key(#value);));
+    let args = match args.positional.as_slice() {
         [] => quote!(),
         [one] => quote!(#one),
         several => quote!((#(#several),*)),
     };
     let call = quote_spanned!(name.span()=> #receiver.#name(#args));
-    let setters = keys
-        .iter()
-        .map(|(key, value)| quote_spanned!(key.span()=> #b.#key(#value);));
     let nested = router(private, items);
     let wrap = quote_spanned!(name.span()=> #private::RoutingBlock::wrap);
     quote!({

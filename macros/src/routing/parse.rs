@@ -9,6 +9,8 @@ use syn::{
     token, Expr, Ident, LitStr, Path, Token,
 };
 
+use crate::util::args::Args;
+
 /// The whole input of `routing!`.
 pub(crate) struct Routing {
     pub(crate) items: Vec<Item>,
@@ -32,12 +34,9 @@ pub(crate) enum Item {
 /// `name(args, key = value) { routes }`.
 pub(crate) struct Block {
     pub(crate) name: Ident,
-    pub(crate) args: Vec<Expr>,
-    pub(crate) keys: Vec<(Ident, Expr)>,
+    /// Empty when the block has no parentheses.
+    pub(crate) args: Args<Expr>,
     pub(crate) items: Vec<Item>,
-    /// Errors that are not syntax errors, found while parsing the arguments (a positional argument
-    /// after a keyed one); reported by validation.
-    pub(crate) misplaced: Vec<Span>,
 }
 
 const EXPECTED_ITEM: &str =
@@ -106,40 +105,16 @@ fn parse_nest(kw: Ident, input: ParseStream<'_>) -> syn::Result<Item> {
 }
 
 fn parse_block(name: Ident, input: ParseStream<'_>) -> syn::Result<Block> {
-    let mut args = Vec::new();
-    let mut keys = Vec::new();
-    let mut misplaced = Vec::new();
+    let mut args = Args::default();
     let mut after = name.span();
     if input.peek(token::Paren) {
         let content;
         let parens = parenthesized!(content in input);
         after = parens.span.close();
-        while !content.is_empty() {
-            if content.peek(Ident) && content.peek2(Token![=]) && !content.peek2(Token![==]) {
-                let key: Ident = content.parse()?;
-                content.parse::<Token![=]>()?;
-                keys.push((key, content.parse()?));
-            } else {
-                let arg: Expr = content.parse()?;
-                if !keys.is_empty() {
-                    misplaced.push(syn::spanned::Spanned::span(&arg));
-                }
-                args.push(arg);
-            }
-            if content.is_empty() {
-                break;
-            }
-            content.parse::<Token![,]>()?;
-        }
+        args = content.parse()?;
     }
     let items = parse_body(input, after)?;
-    Ok(Block {
-        name,
-        args,
-        keys,
-        items,
-        misplaced,
-    })
+    Ok(Block { name, args, items })
 }
 
 /// `{ items }` after a group's head; `after` is where to point if the braces are missing.

@@ -22,16 +22,6 @@ pub(crate) fn items(items: &[Item], errors: &mut Errors) {
 }
 
 fn block(block: &Block, errors: &mut Errors) {
-    for span in &block.misplaced {
-        errors.error_at(
-            *span,
-            "positional arguments must come before `key = value` arguments",
-        );
-    }
-    for (i, (key, _)) in block.keys.iter().enumerate() {
-        if block.keys[..i].iter().any(|(k, _)| k == key) {
-            errors.error_at(key.span(), format!("`{key}` specified more than once"));
-        }
-    }
+    block.args.validate(errors);
     items(&block.items, errors);
 }
