@@ -307,3 +307,46 @@ async fn installed_plugin_applies_to_the_served_routes() {
     let res = call(&server, Method::GET, "/plain").await;
     assert_eq!(res.headers()["x-greeting"], "hi");
 }
+
+#[route(GET | POST, "/books")]
+async fn books_form() -> &'static str {
+    "form"
+}
+
+#[test]
+fn the_same_route_twice_in_one_routing_block_is_a_route_conflict() {
+    let routes = routing! { book, handlers::books, book };
+    assert_eq!(
+        routes.conflict().map(|c| c.to_string()),
+        Some("`GET /books/{id}` is already routed".to_owned())
+    );
+    let err = Application::new(()).routing(routes).unwrap_err();
+    assert!(matches!(err, oxtor::Error::RouteConflict(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "cannot add routes: `GET /books/{id}` is already routed"
+    );
+}
+
+#[test]
+fn a_route_colliding_with_one_already_mounted_names_the_shared_methods() {
+    let mut app = Application::new(());
+    app.routing(routing! { route("/api") { handlers::books } })
+        .unwrap();
+    let err = app
+        .routing(routing! { route("/api") { books_form } })
+        .unwrap_err();
+    let oxtor::Error::RouteConflict(conflict) = &err else {
+        panic!("not a route conflict: {err:?}");
+    };
+    assert_eq!(conflict.methods(), [Method::GET]);
+    assert_eq!(conflict.path(), "/api/books");
+    // Other methods on the same path are not a conflict.
+    app.routing(routing! { route("/api") { echo_books } })
+        .unwrap();
+}
+
+#[route(POST, "/books")]
+async fn echo_books(body: String) -> String {
+    body
+}

@@ -56,6 +56,7 @@ mod util;
 /// where S: Clone + Send + Sync + 'static, M: 'static, Path<u32>: FromRequest<S, M> + Send
 /// {
 ///     const PATH: &'static str = "/books/{id}";
+///     const METHODS: &'static [Method] = &[Method::GET, Method::HEAD];
 ///     fn method_router(self) -> MethodRouter<S> { on(MethodFilter::GET.or(MethodFilter::HEAD), book) }
 /// }
 /// ```

@@ -45,7 +45,7 @@ use tower_service::Service;
 
 use crate::{
     error::Error,
-    routing::{RouteContext, Routes},
+    routing::{RouteContext, RouteTable, Routes, RoutesParts},
     server::EngineHooks,
     Result,
 };
@@ -86,6 +86,8 @@ type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
 pub struct Application<S = ()> {
     state: S,
     router: Router<S>,
+    /// The routes added through [`Routes`] that track them, for conflict checks.
+    routes: RouteTable,
     layers: Vec<RouterLayer>,
     installed: Vec<&'static str>,
     hooks: EngineHooks,
@@ -107,6 +109,7 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
         Self {
             state,
             router: Router::new(),
+            routes: RouteTable::default(),
             layers: Vec::new(),
             installed: Vec::new(),
             hooks: EngineHooks::default(),
@@ -167,28 +170,27 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
     /// First runs the start-up checks the routes' blocks attached
     /// ([`RouteCheck`](crate::routing::RouteCheck)), in order, against the application as it is
     /// now — so plugins are installed before `routing`, as in Ktor — and returns the first
-    /// failure. Routes that overlap routes already added are an error (axum would panic).
+    /// failure. Then refuses the routes with [`Error::RouteConflict`] if they conflict with each
+    /// other ([`Routes::conflict`]) or with routes added before: the same method on the same path,
+    /// or path templates axum cannot tell apart. Refused routes are not added. Routes given as a
+    /// plain `axum::Router` are not known to this check: axum panics on their conflicts.
     pub fn routing(&mut self, routes: impl Into<Routes<S>>) -> Result<()> {
-        let (router, checks) = routes.into().into_parts();
+        let RoutesParts {
+            router,
+            checks,
+            table,
+            conflict,
+        } = routes.into().into_parts();
         let mut cx = RouteContext::new(&self.extensions, &self.installed);
         for check in checks {
             check(&mut cx)?;
         }
-        let current = std::mem::take(&mut self.router);
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| current.merge(router))) {
-            Ok(merged) => {
-                self.router = merged;
-                Ok(())
-            }
-            Err(panic) => {
-                let msg = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_else(|| "conflicting routes".to_owned());
-                Err(Error::RouteConflict(msg))
-            }
+        if let Some(conflict) = conflict {
+            return Err(conflict.into());
         }
+        self.routes.add_all(None, &table)?;
+        self.router = std::mem::take(&mut self.router).merge(router);
+        Ok(())
     }
 
     /// The application as a plain `axum::Router`, with its state applied and every installed
@@ -217,28 +219,66 @@ impl Default for Application<()> {
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use axum::routing::get;
+    use axum::routing::{get, MethodRouter};
+    use http::Method;
 
     use super::*;
+    use crate::routing::{mount, Route};
 
-    fn hello() -> Router {
-        Router::new().route("/hello", get(|| async { "hi" }))
+    /// `GET /hello`, as `#[route(GET, "/hello")]` would write it.
+    struct Hello {}
+
+    impl Route<(), ()> for Hello {
+        const PATH: &'static str = "/hello";
+        const METHODS: &'static [Method] = &[Method::GET];
+        fn method_router(self) -> MethodRouter {
+            get(|| async { "hi" })
+        }
+    }
+
+    fn hello() -> Routes {
+        mount(Routes::new(), Hello {})
     }
 
     #[test]
-    fn overlapping_routes_are_a_route_conflict() {
+    fn a_route_already_added_is_a_route_conflict_naming_method_and_path() {
         let mut app = Application::new(());
         app.routing(hello()).expect("first routes");
         let err = app.routing(hello()).expect_err("same method and path");
-        assert!(matches!(err, Error::RouteConflict(_)), "{err:?}");
-        assert!(err.to_string().starts_with("cannot add routes: "), "{err}");
+        let Error::RouteConflict(conflict) = &err else {
+            panic!("not a route conflict: {err:?}");
+        };
+        assert_eq!(
+            (conflict.methods(), conflict.path()),
+            (&[Method::GET][..], "/hello")
+        );
+        assert_eq!(
+            err.to_string(),
+            "cannot add routes: `GET /hello` is already routed"
+        );
+    }
+
+    #[test]
+    fn a_route_nested_onto_an_added_path_is_a_route_conflict() {
+        let mut app = Application::new(());
+        app.routing(Routes::new().nest("/api", hello()))
+            .expect("first routes");
+        let err = app
+            .routing(Routes::new().nest("/api", Routes::new().merge(hello())))
+            .expect_err("same method and nested path");
+        assert_eq!(
+            err.to_string(),
+            "cannot add routes: `GET /api/hello` is already routed"
+        );
+        // The top-level `/hello` is another path.
+        app.routing(hello()).expect("not nested");
     }
 
     #[test]
     fn route_checks_run_in_order_and_stop_at_the_first_failure() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (a, b, c) = (seen.clone(), seen.clone(), seen.clone());
-        let routes = Routes::from(hello())
+        let routes = hello()
             .check(move |_| {
                 a.lock().expect("lock").push("a");
                 Ok(())
@@ -279,13 +319,12 @@ mod tests {
             _ => Err(Error::RouteCheck("install Marker first".into())),
         };
         let mut app = Application::new(());
-        let err = app.routing(Routes::from(hello()).check(check));
+        let err = app.routing(hello().check(check));
         assert_eq!(
             err.expect_err("not installed").to_string(),
             "install Marker first"
         );
         app.install(Marker).expect("installs");
-        app.routing(Routes::from(hello()).check(check))
-            .expect("installed now");
+        app.routing(hello().check(check)).expect("installed now");
     }
 }

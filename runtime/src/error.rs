@@ -86,11 +86,11 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// Routes given to [`Application::routing`](crate::Application::routing) overlap routes
-    /// already there (the same method on the same path, or path templates axum cannot tell
-    /// apart); the message is axum's.
+    /// Routes given to [`Application::routing`](crate::Application::routing) conflict with
+    /// routes already there, or with each other: the same method on the same path, or path
+    /// templates axum cannot tell apart.
     #[error("cannot add routes: {0}")]
-    RouteConflict(String),
+    RouteConflict(#[from] crate::routing::RouteConflict),
     /// A second stream wrapper (e.g. a second TLS plugin) was installed on one engine.
     #[error("a stream wrapper is already installed on this engine")]
     StreamWrapperInstalled,

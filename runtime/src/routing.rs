@@ -29,6 +29,7 @@
 //! struct hello_route {}
 //! impl<S: Clone + Send + Sync + 'static> Route<S, ()> for hello_route {
 //!     const PATH: &'static str = "/hello";
+//!     const METHODS: &'static [http::Method] = &[http::Method::GET];
 //!     fn method_router(self) -> MethodRouter<S> { get(hello) }
 //! }
 //!
@@ -85,11 +86,16 @@ use axum::routing::MethodRouter;
 
 mod block;
 mod routes;
+mod table;
 
 #[doc(inline)]
 pub use block::{Blocks, LayerBlock, RoutingBlock};
+pub(crate) use routes::RoutesParts;
 #[doc(inline)]
 pub use routes::{RouteContext, Routes};
+#[doc(inline)]
+pub use table::RouteConflict;
+pub(crate) use table::RouteTable;
 
 /// A route: a path template and the method router serving it. `#[route(GET, "/p")]` implements
 /// it for a same-named braced struct.
@@ -104,6 +110,7 @@ pub use routes::{RouteContext, Routes};
 ///       A: FromRequestParts<S> + Send, B: FromRequest<S, M> + Send
 /// {
 ///     const PATH: &'static str = "/books/{id}";
+///     const METHODS: &'static [Method] = &[Method::GET, Method::HEAD];
 ///     fn method_router(self) -> MethodRouter<S> { on(MethodFilter::GET.or(MethodFilter::HEAD), book) }
 /// }
 /// ```
@@ -117,6 +124,10 @@ pub use routes::{RouteContext, Routes};
 pub trait Route<S, M> {
     /// The path template, axum syntax (`/books/{id}`, `/static/{*path}`).
     const PATH: &'static str;
+
+    /// The methods [`method_router`](Self::method_router) serves, which [`Routes`] checks for
+    /// conflicts before mounting (`&[Method::GET, Method::HEAD]` for `GET | HEAD`).
+    const METHODS: &'static [http::Method];
 
     /// The method router serving [`PATH`](Self::PATH).
     fn method_router(self) -> MethodRouter<S>;

@@ -21,6 +21,10 @@ pub(crate) fn route(item: &ItemFn, handler: &Handler, route: &Route) -> TokenStr
         .map(|method| quote_spanned!(method.span()=> #private::MethodFilter::#method));
     let first = filters.next();
     let filter = quote!(#first #(.or(#filters))*);
+    let methods = route
+        .methods
+        .iter()
+        .map(|method| quote_spanned!(method.span()=> #private::Method::#method));
 
     let (impl_generics, marker, bounds) = match handler.arg_types.split_last() {
         None => (quote!(<#state>), quote!(()), TokenStream::new()),
@@ -55,6 +59,7 @@ pub(crate) fn route(item: &ItemFn, handler: &Handler, route: &Route) -> TokenStr
             #bounds
         {
             const PATH: &'static str = #path;
+            const METHODS: &'static [#private::Method] = &[#(#methods),*];
 
             fn method_router(self) -> #private::MethodRouter<#state> {
                 #method_router
@@ -79,6 +84,7 @@ pub(crate) fn stub(item: &ItemFn) -> TokenStream {
             #state: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
         {
             const PATH: &'static str = "/";
+            const METHODS: &'static [#private::Method] = &[];
 
             fn method_router(self) -> #private::MethodRouter<#state> {
                 #private::MethodRouter::new()

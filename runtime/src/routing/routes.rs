@@ -4,7 +4,7 @@ use std::fmt;
 
 use axum::Router;
 
-use super::{Route, RouteCheck};
+use super::{table::RouteTable, Route, RouteCheck, RouteConflict};
 use crate::Result;
 
 /// A route tree and the start-up checks its blocks attached (e.g. "the provider this
@@ -14,6 +14,13 @@ use crate::Result;
 /// application at that moment, then adds the routes. Converting to a plain `axum::Router`
 /// ([`into_router`](Self::into_router), `Router::from`, `Router::merge(routes)`) drops the
 /// checks: an application served that way does not get them.
+///
+/// `Routes` also keeps the (path, methods) of every route it mounted, nested and merged, and checks
+/// each addition the way axum would: a method routed twice on one path, or a path template axum
+/// cannot tell apart from one already there, is not added but kept as a
+/// [`RouteConflict`] that `Application::routing` returns — where axum would panic. Routes added
+/// as a plain `axum::Router` (`Routes::from(router)`, [`map_router`](Self::map_router)) are not
+/// known to it: axum itself rejects those, by panicking, as it does outside oxtor.
 ///
 /// # Example
 /// ```
@@ -38,6 +45,9 @@ use crate::Result;
 pub struct Routes<S = ()> {
     router: Router<S>,
     checks: Vec<RouteCheck>,
+    table: RouteTable,
+    /// The first conflict found; the conflicting route was left out of `router`.
+    conflict: Option<RouteConflict>,
 }
 
 impl<S> fmt::Debug for Routes<S> {
@@ -45,6 +55,7 @@ impl<S> fmt::Debug for Routes<S> {
         f.debug_struct("Routes")
             .field("router", &self.router)
             .field("checks", &self.checks.len())
+            .field("conflict", &self.conflict)
             .finish()
     }
 }
@@ -58,32 +69,62 @@ impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
 impl<S: Clone + Send + Sync + 'static> Routes<S> {
     /// No routes, no checks.
     pub fn new() -> Self {
-        Self {
-            router: Router::new(),
-            checks: Vec::new(),
+        Self::from(Router::new())
+    }
+
+    /// Adds `route` at its path ([`Route::PATH`] for [`Route::METHODS`]), unless that conflicts
+    /// with a route already mounted (see [`conflict`](Self::conflict)). What
+    /// `routing! { route_name }` expands to (through [`mount`](super::mount)).
+    pub fn mount<M, R: Route<S, M>>(mut self, route: R) -> Self {
+        match self.table.add(R::PATH, R::METHODS) {
+            Ok(()) => self.router = self.router.route(R::PATH, route.method_router()),
+            Err(conflict) => self.record(conflict),
         }
+        self
     }
 
-    /// Adds `route` at its path. What `routing! { route_name }` expands to (through
-    /// [`mount`](super::mount)).
-    pub fn mount<M, R: Route<S, M>>(self, route: R) -> Self {
-        self.map_router(|router| router.route(R::PATH, route.method_router()))
-    }
-
-    /// Nests `routes` under `prefix` (`Router::nest`), keeping their checks.
-    /// What `routing! { route("/api") { .. } }` expands to.
+    /// Nests `routes` under `prefix` (`Router::nest`), keeping their checks. What
+    /// `routing! { route("/api") { .. } }` expands to. If one of them conflicts with a route
+    /// already here, none is added (see [`conflict`](Self::conflict)).
     pub fn nest(mut self, prefix: &str, routes: Routes<S>) -> Self {
-        self.router = self.router.nest(prefix, routes.router);
-        self.checks.extend(routes.checks);
+        self.add(Some(prefix), routes);
         self
     }
 
-    /// Merges `routes` in (`Router::merge`), keeping their checks.
+    /// Merges `routes` in (`Router::merge`), keeping their checks. If one of them conflicts
+    /// with a route already here, none is added (see [`conflict`](Self::conflict)).
     pub fn merge(mut self, routes: impl Into<Routes<S>>) -> Self {
-        let routes = routes.into();
-        self.router = self.router.merge(routes.router);
-        self.checks.extend(routes.checks);
+        self.add(None, routes.into());
         self
+    }
+
+    /// [`nest`](Self::nest) (with a prefix) or [`merge`](Self::merge).
+    fn add(&mut self, prefix: Option<&str>, routes: Routes<S>) {
+        self.checks.extend(routes.checks);
+        if let Some(conflict) = routes.conflict {
+            self.record(conflict);
+        }
+        if let Err(conflict) = self.table.add_all(prefix, &routes.table) {
+            self.record(conflict);
+            return;
+        }
+        let router = std::mem::take(&mut self.router);
+        self.router = match prefix {
+            Some(prefix) => router.nest(prefix, routes.router),
+            None => router.merge(routes.router),
+        };
+    }
+
+    /// Keeps the first conflict.
+    fn record(&mut self, conflict: RouteConflict) {
+        self.conflict.get_or_insert(conflict);
+    }
+
+    /// The first route that could not be added because it conflicts with one already mounted
+    /// (the same method on the same path, or a template axum cannot tell apart from another);
+    /// [`Application::routing`](crate::Application::routing) refuses these routes with it.
+    pub fn conflict(&self) -> Option<&RouteConflict> {
+        self.conflict.as_ref()
     }
 
     /// Transforms the router, keeping the checks; e.g.
@@ -108,18 +149,34 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         self.router
     }
 
-    /// The router and the checks, for [`Application::routing`](crate::Application::routing).
-    pub(crate) fn into_parts(self) -> (Router<S>, Vec<RouteCheck>) {
-        (self.router, self.checks)
+    /// The parts [`Application::routing`](crate::Application::routing) uses.
+    pub(crate) fn into_parts(self) -> RoutesParts<S> {
+        RoutesParts {
+            router: self.router,
+            checks: self.checks,
+            table: self.table,
+            conflict: self.conflict,
+        }
     }
 }
 
+/// A [`Routes`] taken apart.
+pub(crate) struct RoutesParts<S> {
+    pub(crate) router: Router<S>,
+    pub(crate) checks: Vec<RouteCheck>,
+    pub(crate) table: RouteTable,
+    pub(crate) conflict: Option<RouteConflict>,
+}
+
 impl<S: Clone + Send + Sync + 'static> From<Router<S>> for Routes<S> {
-    /// Routes without checks.
+    /// Routes without checks, whose routes are not known to the conflict check (see
+    /// [`Routes`]).
     fn from(router: Router<S>) -> Self {
         Self {
             router,
             checks: Vec::new(),
+            table: RouteTable::default(),
+            conflict: None,
         }
     }
 }
