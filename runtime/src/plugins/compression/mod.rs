@@ -112,8 +112,6 @@ mod negotiate;
 mod predicate;
 mod request;
 mod service;
-#[cfg(feature = "compression-zstd")]
-mod zstd_stream;
 
 pub mod future;
 

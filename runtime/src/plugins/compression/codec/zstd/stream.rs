@@ -3,13 +3,13 @@
 //! small tables instead of the 2 MiB window of an unknown-length stream).
 use std::{cell::RefCell, io};
 
-use bytes::BytesMut;
-use zstd::zstd_safe::{
+use ::zstd::zstd_safe::{
     self, zstd_sys::ZSTD_EndDirective, CCtx, CParameter, InBuffer, OutBuffer, ResetDirective,
     WriteBuf,
 };
+use bytes::BytesMut;
 
-use super::codec::EncodeStream;
+use super::super::EncodeStream;
 
 /// Contexts kept per thread (each holds its workspace, up to a few MiB).
 const POOL_PER_THREAD: usize = 4;
