@@ -10,7 +10,7 @@ use axum::{
 };
 use oxtor_runtime::{
     plugins::lifecycle::{
-        CallScope, Cancellation, HttpRequestLifecycle, LifecycleBlocks, LifecycleMetrics,
+        CallMetrics, CallScope, Cancellation, HttpRequestLifecycle, LifecycleBlocks,
     },
     routing::{Blocks, Routes, RoutingBlock},
     testing::TestApplication,
@@ -93,10 +93,10 @@ pub(crate) async fn upload(State(probe): State<Probe>, cancel: Cancellation) -> 
 /// `plugin`: `None` = not installed, `Some(x)` = `cancel_call_on_close = x`. `/work` and
 /// `/upload` follow the plugin; `/slow` is under `lifecycle(cancel_call_on_close = false)`,
 /// `/eager` under `lifecycle(cancel_call_on_close = true)`.
-pub(crate) fn app(plugin: Option<bool>) -> (Application<Probe>, Events, LifecycleMetrics) {
+pub(crate) fn app(plugin: Option<bool>) -> (Application<Probe>, Events, CallMetrics) {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut app = Application::new(Probe(tx));
-    let mut metrics = LifecycleMetrics::new();
+    let mut metrics = CallMetrics::new();
     if let Some(cancel) = plugin {
         let p = HttpRequestLifecycle::configure(|cfg| {
             cfg.cancel_call_on_close(cancel);

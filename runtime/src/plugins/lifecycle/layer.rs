@@ -6,7 +6,7 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::LifecycleMetrics;
+use super::{future::ResponseFuture, CallMetrics};
 use crate::server::{CallWatch, WatchedCall};
 
 /// The tower layer behind the `lifecycle` routing block; usable anywhere a tower layer is.
@@ -20,7 +20,7 @@ use crate::server::{CallWatch, WatchedCall};
 #[derive(Clone, Debug, Default)]
 pub struct LifecycleLayer {
     cancel_call_on_close: bool,
-    metrics: LifecycleMetrics,
+    metrics: CallMetrics,
 }
 
 impl LifecycleLayer {
@@ -28,13 +28,13 @@ impl LifecycleLayer {
     pub fn new(cancel_call_on_close: bool) -> Self {
         Self {
             cancel_call_on_close,
-            metrics: LifecycleMetrics::new(),
+            metrics: CallMetrics::new(),
         }
     }
 
     /// Counts into `metrics` instead.
     #[must_use]
-    pub fn metrics(mut self, metrics: LifecycleMetrics) -> Self {
+    pub fn metrics(mut self, metrics: CallMetrics) -> Self {
         self.metrics = metrics;
         self
     }
@@ -57,7 +57,7 @@ impl<S> Layer<S> for LifecycleLayer {
 pub struct LifecycleService<S> {
     inner: S,
     cancel_call_on_close: bool,
-    metrics: LifecycleMetrics,
+    metrics: CallMetrics,
 }
 
 impl<S, B, ResBody> Service<Request<B>> for LifecycleService<S>
@@ -67,7 +67,7 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = WatchedCall<S::Future>;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -75,7 +75,7 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let watch = CallWatch::begin(&mut req, self.cancel_call_on_close, &self.metrics);
-        WatchedCall::new(self.inner.call(req), watch)
+        ResponseFuture::new(WatchedCall::new(self.inner.call(req), watch))
     }
 }
 

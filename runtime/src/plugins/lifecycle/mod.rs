@@ -4,14 +4,14 @@
 //! - **Off** (no plugin, or `cancel_call_on_close = false`, Ktor's default): a call runs to
 //!   completion even if its client disconnects; its response is discarded (the engine sees to
 //!   that, see [`server`](crate::server)). Counted in
-//!   [`LifecycleMetrics::calls_finished_without_client`].
+//!   [`CallMetrics::calls_finished_without_client`].
 //! - **On** (`install!(HttpRequestLifecycle { cancel_call_on_close = true })`): when the client
 //!   closes or resets its connection while the call runs — also while the request body is
 //!   unread — or resets the call's HTTP/2 stream, the call is cancelled: its [`Cancellation`] is
 //!   cancelled (cause [`ConnectionClosed`], "Connection was closed"), the handler is polled once
 //!   more so a `select!` branch on it runs, then dropped (its `Drop` guards run), tasks spawned
 //!   through its [`CallScope`] are dropped, nothing is sent, and the call is logged at `debug`
-//!   with its latency and counted in [`LifecycleMetrics::cancelled_calls`]. Sibling HTTP/2
+//!   with its latency and counted in [`CallMetrics::cancelled_calls`]. Sibling HTTP/2
 //!   streams, other calls and the server are untouched (unlike Ktor 3.4.0's KTOR-9343).
 //! - **Half-close**: at the TCP level a client that shut down its writing side (FIN) cannot be
 //!   told from one that left, so under `cancel_call_on_close = true` a FIN during the call counts
@@ -75,6 +75,8 @@ mod block;
 mod call;
 mod layer;
 
+pub mod future;
+
 #[doc(inline)]
 pub use block::{LifecycleBlock, LifecycleBlocks};
 #[doc(inline)]
@@ -82,11 +84,10 @@ pub use call::{CallCancelled, CallScope, Cancellation, ConnectionClosed};
 #[doc(inline)]
 pub use layer::{LifecycleLayer, LifecycleService};
 
-/// Counters of calls whose client went away: the engine's
-/// [`CallMetrics`](crate::server::CallMetrics), under the plugin's name. Read them from
-/// [`HttpRequestLifecycle::metrics`], or hand them to the plugin with
+/// Counters of calls whose client went away: the engine's, re-exported here for the plugin's
+/// users. Read them from [`HttpRequestLifecycle::metrics`], or hand them to the plugin with
 /// [`HttpRequestLifecycleConfig::metrics`].
-pub type LifecycleMetrics = crate::server::CallMetrics;
+pub use crate::server::CallMetrics;
 
 /// The `HttpRequestLifecycle` plugin. See the [module docs](self).
 #[derive(Clone, Debug, Default)]
@@ -98,7 +99,7 @@ pub struct HttpRequestLifecycle {
 #[derive(Clone, Debug, Default)]
 pub struct HttpRequestLifecycleConfig {
     cancel_call_on_close: bool,
-    metrics: LifecycleMetrics,
+    metrics: CallMetrics,
 }
 
 impl HttpRequestLifecycleConfig {
@@ -109,7 +110,7 @@ impl HttpRequestLifecycleConfig {
     }
 
     /// Counts into `metrics` (e.g. one a metrics route also holds) instead of fresh counters.
-    pub fn metrics(&mut self, metrics: LifecycleMetrics) -> &mut Self {
+    pub fn metrics(&mut self, metrics: CallMetrics) -> &mut Self {
         self.metrics = metrics;
         self
     }
@@ -126,7 +127,7 @@ impl HttpRequestLifecycle {
     }
 
     /// The plugin's counters (shared with the installed plugin).
-    pub fn metrics(&self) -> LifecycleMetrics {
+    pub fn metrics(&self) -> CallMetrics {
         self.config.metrics.clone()
     }
 
