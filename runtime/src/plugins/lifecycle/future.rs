@@ -1,5 +1,5 @@
 //! [`ResponseFuture`]: the call of a [`LifecycleService`](super::LifecycleService), watched by
-//! the engine's call watch ([`WatchedCall`](crate::server::WatchedCall)).
+//! the engine's call watch ([`WatchedCall`]).
 //!
 //! # Example
 //! ```
