@@ -270,7 +270,8 @@ async fn ndjson_is_live_under(coding: &str) {
             .await
             .expect("handshake");
     tokio::spawn(conn);
-    let req = request("GET", "/feed")
+    let req = http::Request::get("/feed")
+        .header("host", "localhost")
         .header("accept-encoding", coding)
         .body(http_body_util::Empty::<Bytes>::new())
         .expect("req");

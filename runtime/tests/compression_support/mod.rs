@@ -1,16 +1,15 @@
 //! Helpers shared by the compression tests: serving an app, raw HTTP/1.1 requests, decoders.
 #![allow(dead_code, unreachable_pub)]
 
-use std::{io::Read, time::Duration};
+use std::io::Read;
 
 use axum::{body::Bytes as AxumBytes, Router};
 use bytes::Bytes;
-use http::{HeaderMap, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http::{HeaderMap, Method, StatusCode};
 use oxtor_runtime::plugins::compression::AppliedDecoders;
 use oxtor_runtime::{
     plugins::compression::{Compression, CompressionConfig},
-    testing::TestApplication,
+    testing::{TestApplication, TestRequest},
     Application,
 };
 
@@ -81,45 +80,23 @@ pub fn decode(coding: Option<&str>, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Sends `req` over a fresh HTTP/1.1 connection; the whole exchange is bounded to 20 s.
-pub async fn send(server: &TestApplication, req: Request<Full<Bytes>>) -> Raw {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        let stream = tokio::net::TcpStream::connect(server.addr())
-            .await
-            .expect("connect");
-        let (mut tx, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .expect("handshake");
-        tokio::spawn(conn);
-        let res = tx.send_request(req).await.expect("response");
-        let (parts, body) = res.into_parts();
-        let body = body.collect().await.expect("body").to_bytes();
-        Raw {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
-    })
-    .await
-    .expect("request timed out")
-}
-
-/// A request builder with `Host` set.
-pub fn request(method: &str, path: &str) -> http::request::Builder {
-    Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", "localhost")
+/// Sends `req` (built with `server.request(..)`); `TestApplication` bounds the exchange.
+pub async fn send(req: TestRequest<'_>) -> Raw {
+    let res = req.send().await.expect("response");
+    Raw {
+        status: res.status(),
+        headers: res.headers().clone(),
+        body: res.into_body(),
+    }
 }
 
 /// GET `path` with an optional `Accept-Encoding`.
 pub async fn call(server: &TestApplication, path: &str, accept: Option<&str>) -> Raw {
-    let mut req = request("GET", path);
+    let mut req = server.request(Method::GET, path);
     if let Some(accept) = accept {
         req = req.header("accept-encoding", accept);
     }
-    send(server, req.body(Full::default()).expect("request")).await
+    send(req).await
 }
 
 pub fn gzip(data: &[u8]) -> Vec<u8> {
@@ -189,9 +166,12 @@ pub async fn post_body(
     body: Vec<u8>,
     accept: Option<&str>,
 ) -> Raw {
-    let mut req = request("POST", "/").header("content-encoding", coding);
+    let mut req = server
+        .request(Method::POST, "/")
+        .header("content-encoding", coding)
+        .body(body);
     if let Some(a) = accept {
         req = req.header("accept-encoding", a);
     }
-    send(server, req.body(Full::new(Bytes::from(body))).unwrap()).await
+    send(req).await
 }
