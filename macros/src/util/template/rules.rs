@@ -64,7 +64,8 @@ fn problems(path: &str, found: &mut Vec<Param>) -> Vec<Problem> {
         return out;
     }
     if !path.starts_with('/') {
-        out.push(problem(0..1, "route paths must start with `/`"));
+        let first = path.chars().next().map_or(0, char::len_utf8);
+        out.push(problem(0..first, "route paths must start with `/`"));
     }
     let mut seg_start = 0;
     while seg_start <= path.len() {
@@ -277,5 +278,19 @@ mod tests {
             .any(|m| m.contains("only one parameter")));
         assert!(messages("/{a}.json")[0].contains("must end its path segment"));
         assert!(messages("/:id")[0].contains("axum 0.7 syntax"));
+    }
+
+    /// Found by `props::any_string_gives_problems_inside_it`: the range of "must start with `/`"
+    /// was the first byte, half of a multi-byte first character.
+    #[test]
+    fn a_missing_slash_before_a_multibyte_char_covers_the_whole_char() {
+        for path in ["é", "\u{16f8f}/x"] {
+            let problems = parse(path).problems;
+            assert_eq!(problems[0].message, "route paths must start with `/`");
+            assert_eq!(
+                path.get(problems[0].range.clone()),
+                path.chars().next().map(|c| c.to_string()).as_deref()
+            );
+        }
     }
 }
