@@ -67,3 +67,5 @@ fn subspan(lit: &LitStr, value: &str, range: std::ops::Range<usize>) -> Span {
         .unwrap_or_else(|| lit.span())
 }
 
+#[cfg(test)]
+mod props;
