@@ -1,0 +1,24 @@
+//! Fuzzes HOCON loading: any text gives a `Config` or an error naming the file, and the engine
+//! settings read from a loaded `Config` are a value or an error, never a panic.
+//!
+//! Inputs with `include` are skipped: an include reads files (`include file("/dev/zero")`),
+//! which is the environment's behaviour, not the parser's.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use oxtor_runtime::config::Config;
+
+fuzz_target!(|text: &str| {
+    if text.contains("include") {
+        return;
+    }
+    match Config::from_hocon_str("fuzz.conf", text) {
+        Ok(config) => {
+            let _ = config.server_config();
+            let _ = config.string_list("ktor.deployment.watch");
+        }
+        Err(e) => assert_eq!(e.file.as_deref(), Some(Path::new("fuzz.conf")), "{e}"),
+    }
+});
