@@ -63,11 +63,21 @@ fuzz_target!(|data: &[u8]| {
         Some(at) => (&data[..at], &data[at + 1..]),
         None => (data, &[][..]),
     };
-    let mut req = Request::post("/").body(Body::from(body.to_vec())).expect("a request");
+    let mut req = Request::post("/")
+        .body(Body::from(body.to_vec()))
+        .expect("a request");
     for line in lines.split(|&b| b == b'\n') {
-        let Some((&selector, value)) = line.split_first() else { continue };
-        let Ok(value) = HeaderValue::from_bytes(value) else { continue };
-        let name = if selector == b'a' { header::ACCEPT_ENCODING } else { header::CONTENT_ENCODING };
+        let Some((&selector, value)) = line.split_first() else {
+            continue;
+        };
+        let Ok(value) = HeaderValue::from_bytes(value) else {
+            continue;
+        };
+        let name = if selector == b'a' {
+            header::ACCEPT_ENCODING
+        } else {
+            header::CONTENT_ENCODING
+        };
         req.headers_mut().append(name, value);
     }
     let handler = tower::service_fn(|req: Request<Body>| async move {
@@ -76,9 +86,19 @@ fuzz_target!(|data: &[u8]| {
         Ok::<_, Infallible>(Response::new(Body::from(BODY.repeat(100))))
     });
     runtime().block_on(async {
-        let res = layer().layer(handler).oneshot(req).await.expect("infallible");
-        let coding = res.headers().get(header::CONTENT_ENCODING).map(|v| v.as_bytes().to_vec());
+        let res = layer()
+            .layer(handler)
+            .oneshot(req)
+            .await
+            .expect("infallible");
+        let coding = res
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.as_bytes().to_vec());
         let sent = res.into_body().collect().await.expect("a body").to_bytes();
-        assert_eq!(decode(coding.as_deref(), &sent), BODY.repeat(100).as_bytes());
+        assert_eq!(
+            decode(coding.as_deref(), &sent),
+            BODY.repeat(100).as_bytes()
+        );
     });
 });

@@ -16,7 +16,8 @@ fuzz_target!(|text: &str| {
         .split('\0')
         .filter(|a| !a.trim_start_matches('-').starts_with("config"))
         .collect();
-    let Ok(main) = EngineMain::from_iter_in(args.iter().copied(), Path::new("/nonexistent/oxtor-fuzz"))
+    let Ok(main) =
+        EngineMain::from_iter_in(args.iter().copied(), Path::new("/nonexistent/oxtor-fuzz"))
     else {
         return;
     };
@@ -28,6 +29,9 @@ fuzz_target!(|text: &str| {
         .and_then(|a| a.strip_prefix("P:"))
         .and_then(|p| p.split_once('='))
     {
-        assert_eq!(main.config().string(key.trim()).ok().flatten().as_deref(), Some(value));
+        assert_eq!(
+            main.config().string(key.trim()).ok().flatten().as_deref(),
+            Some(value)
+        );
     }
 });

@@ -17,7 +17,10 @@ fuzz_target!(|path: &str| {
     let template = rules::parse(path);
     for problem in &template.problems {
         assert!(!problem.message.is_empty());
-        assert!(path.get(problem.range.clone()).is_some(), "{problem:?} in {path:?}");
+        assert!(
+            path.get(problem.range.clone()).is_some(),
+            "{problem:?} in {path:?}"
+        );
     }
     for param in &template.params {
         assert!(path.contains(&param.name));
