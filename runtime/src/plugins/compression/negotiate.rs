@@ -350,6 +350,37 @@ mod tests {
             }
 
             #[test]
+            fn the_order_of_entries_with_distinct_codings_and_qs_does_not_matter(
+                entries in prop::collection::vec(entry(), 0..8),
+                server in server(),
+                seed in any::<u64>(),
+            ) {
+                // One entry per coding, each with its own q: then q alone orders the codings.
+                let mut seen = Vec::new();
+                let distinct: Vec<Entry> = entries
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, e)| {
+                        let fresh = !seen.contains(&canonical(e.coding));
+                        seen.push(canonical(e.coding));
+                        fresh
+                    })
+                    .map(|(i, e)| Entry { q: Some(1000 - i as u16 * 7), ..e })
+                    .collect();
+                let mut shuffled = distinct.clone();
+                let n = shuffled.len().max(1) as u64;
+                shuffled.rotate_left((seed % n) as usize);
+                if seed & 1 == 1 {
+                    shuffled.reverse();
+                }
+                let encoders = registered(&server);
+                prop_assert_eq!(
+                    candidates(&parse_str(&render(&distinct)), &encoders),
+                    candidates(&parse_str(&render(&shuffled)), &encoders)
+                );
+            }
+
+            #[test]
             fn an_explicit_q_zero_beats_the_star(
                 server in server(),
                 star_q in 1u16..=1000,
