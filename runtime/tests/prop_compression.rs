@@ -1,8 +1,9 @@
 //! Property tests of `Compression` over a real socket: for generated `Accept-Encoding` headers the
 //! response uses a coding the client accepts with the highest `q` it gives (or none) and decodes
 //! to the handler's body; for generated `Content-Encoding` lists (stacked, unknown, `identity`,
-//! too many) the handler sees exactly the codings oxtor can undo undone, last listed first.
-//! Few cases (each is a request), well under a second each.
+//! too many) the handler sees exactly the codings oxtor can undo undone, last listed first, and a
+//! body decoded past the cap is refused with 413.
+//! Few cases (each one is a request): the file runs in well under a second.
 #![cfg(all(feature = "compression-zstd", feature = "compression-gzip"))]
 mod compression_support;
 
@@ -15,7 +16,7 @@ use axum::{
 use compression_support::{decode, gzip, send, zlib, zstd, Raw};
 use http::Method;
 use oxtor_runtime::{
-    plugins::compression::{AppliedDecoders, Compression},
+    plugins::compression::{AppliedDecoders, Compression, CompressionConfig},
     testing::{TestApplication, TestRequest},
     Application,
 };
@@ -42,8 +43,18 @@ impl Served {
     }
 }
 
-/// Runs `test` on `cases` generated values against one server.
+/// Runs `test` on `cases` generated values against one server registering [`SERVER`].
 fn run<S: Strategy>(
+    cases: u32,
+    strategy: S,
+    test: impl Fn(&Served, S::Value) -> Result<(), TestCaseError>,
+) {
+    run_with(|_| {}, cases, strategy, test);
+}
+
+/// As [`run`], with more of the plugin configured by `configure`.
+fn run_with<S: Strategy>(
+    configure: impl FnOnce(&mut CompressionConfig),
     cases: u32,
     strategy: S,
     test: impl Fn(&Served, S::Value) -> Result<(), TestCaseError>,
@@ -56,6 +67,7 @@ fn run<S: Strategy>(
         let mut app = Application::new(());
         app.install(Compression::configure(|c| {
             c.zstd(|_| {}).gzip(|_| {}).deflate(|_| {});
+            configure(c);
         }))
         .expect("valid config");
         let router = Router::new()
@@ -279,4 +291,38 @@ fn request_codings_are_undone_last_listed_first_up_to_an_unknown_one() {
         prop_assert_eq!(res.body.to_vec(), encode(&payload, kept), "{}", header);
         Ok(())
     });
+}
+
+/// The decoded-size cap of the server in [`decoded_bodies_over_the_cap_are_413`].
+const CAP: usize = 1024;
+
+#[test]
+fn decoded_bodies_over_the_cap_are_413() {
+    let strategy = (
+        prop_oneof![0usize..=CAP, CAP + 1..4 * CAP, Just(CAP), Just(CAP + 1)],
+        prop::sample::subsequence(vec!["gzip", "zstd", "deflate"], 1..=3).prop_shuffle(),
+    );
+    run_with(
+        |c| {
+            c.max_decoded_size(CAP);
+        },
+        32,
+        strategy,
+        |served, (len, codings)| {
+            // Zeros compress well: the encoded body is far under the cap whatever `len` is.
+            let payload = vec![0u8; len];
+            let res = served.send(|s| {
+                s.request(Method::POST, "/echo")
+                    .header("content-encoding", codings.join(", "))
+                    .body(encode(&payload, &codings))
+            });
+            if len <= CAP {
+                prop_assert_eq!(res.status, StatusCode::OK);
+                prop_assert_eq!(res.body.len(), len);
+            } else {
+                prop_assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{} bytes", len);
+            }
+            Ok(())
+        },
+    );
 }
