@@ -10,6 +10,7 @@
 //! `scripts/dev-certs certs && cargo run --example showcase -- -config=examples/showcase/tls.conf`.
 mod auth;
 mod basics;
+mod books;
 mod compression;
 mod echo;
 mod html;

@@ -1,8 +1,15 @@
-//! Benchmark baseline (axum side of `bench/foundation.sh`): the same three handlers as
-//! `bench_oxtor`, hand-written axum 0.8 served by `axum::serve` on 127.0.0.1:PORT (first
-//! argument, default 8082).
+//! Benchmark baseline (axum side of `bench/foundation.sh` and `bench/engine.sh`): the same
+//! handlers as `bench_oxtor`, hand-written axum 0.8 served by `axum::serve` on 127.0.0.1:PORT.
+//!
+//! `bench_axum PORT [compression]`: PORT defaults to 8082; with `compression`, the router is
+//! wrapped in tower-http's `CompressionLayer` at zstd level 3 (what a hand-written axum app
+//! uses where oxtor installs `Compression`).
 use axum::{extract::Path, routing::get, serve::ListenerExt, Json, Router};
 use serde::Serialize;
+use tower_http::{compression::CompressionLayer, CompressionLevel};
+
+#[path = "../../../examples/showcase/books.rs"]
+mod library;
 
 /// The JSON body (the same struct as the oxtor side).
 #[derive(Serialize)]
@@ -26,16 +33,30 @@ async fn user(Path(id): Path<String>) -> String {
     format!("Hello, {id}")
 }
 
+async fn books() -> Json<&'static [library::Book]> {
+    Json(&library::BOOKS)
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let port: u16 = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8082);
-    let router = Router::new()
+    let mut args = std::env::args().skip(1);
+    let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(8082);
+    let compression = match args.next().as_deref() {
+        None => false,
+        Some("compression") => true,
+        Some(other) => {
+            eprintln!("error: unknown argument `{other}` (expected `compression`)");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let mut router = Router::new()
         .route("/hello", get(hello))
         .route("/json", get(json))
-        .route("/user/{id}", get(user));
+        .route("/user/{id}", get(user))
+        .route("/books.json", get(books));
+    if compression {
+        router = router.layer(CompressionLayer::new().quality(CompressionLevel::Precise(3)));
+    }
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
         Ok(l) => l,
         Err(e) => {

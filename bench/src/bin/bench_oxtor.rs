@@ -1,14 +1,25 @@
-//! Benchmark server (oxtor side of `bench/foundation.sh`): `GET /hello`, `GET /json`,
-//! `GET /user/{id}` served by oxtor's engine on 127.0.0.1:PORT (first argument, default 8081).
+//! Benchmark server (oxtor side of `bench/foundation.sh` and `bench/engine.sh`): `GET /hello`,
+//! `GET /json`, `GET /user/{id}` and `GET /books.json` (the showcase's library, serialised per
+//! request) served by oxtor's engine on 127.0.0.1:PORT.
+//!
+//! `bench_oxtor PORT [showcase|compression|lifecycle]`: PORT defaults to 8081; with `showcase`,
+//! the application installs the plugins the showcase ships with, exactly as it does
+//! (`Compression` with zstd level 3, br, gzip and deflate; `HttpRequestLifecycle {
+//! cancel_call_on_close = true }`), with `compression` or `lifecycle` only that one of them,
+//! otherwise none.
 //!
 //! The routes are declared with the DSL (`#[route]` + `routing!`), which expands to the same
 //! `Router::route(path, on(filter, handler))` a hand-written axum app has.
 use axum::{extract::Path, Json};
 use oxtor::{
+    plugins::{compression::Compression, lifecycle::HttpRequestLifecycle},
     prelude::*,
     server::{Server, ServerConfig},
 };
 use serde::Serialize;
+
+#[path = "../../../examples/showcase/books.rs"]
+mod library;
 
 /// The JSON body (the same struct as the axum side).
 #[derive(Serialize)]
@@ -35,19 +46,61 @@ async fn user(Path(id): Path<String>) -> String {
     format!("Hello, {id}")
 }
 
-/// The three benchmark routes.
+#[route(GET, "/books.json")]
+async fn books() -> Json<&'static [library::Book]> {
+    Json(&library::BOOKS)
+}
+
+/// The benchmark routes.
 fn routes() -> oxtor::routing::Routes {
-    routing! { hello, json, user }
+    routing! { hello, json, user, books }
+}
+
+/// Which of the showcase's plugins the application installs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Plugins {
+    None,
+    Compression,
+    Lifecycle,
+    Showcase,
+}
+
+/// The application: the routes and the chosen plugins.
+fn module(app: &mut Application, plugins: Plugins) -> oxtor::Result<()> {
+    if matches!(plugins, Plugins::Compression | Plugins::Showcase) {
+        app.install(install!(Compression {
+            zstd { level = 3 }
+            brotli { priority = 0.95 }
+            gzip { priority = 0.9 }
+            deflate { priority = 0.8 }
+        }))?;
+    }
+    if matches!(plugins, Plugins::Lifecycle | Plugins::Showcase) {
+        app.install(install!(HttpRequestLifecycle {
+            cancel_call_on_close = true
+        }))?;
+    }
+    app.routing(routes())
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let port = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8081);
+    let mut args = std::env::args().skip(1);
+    let port = args.next().and_then(|p| p.parse().ok()).unwrap_or(8081);
+    let plugins = match args.next().as_deref() {
+        None => Plugins::None,
+        Some("showcase") => Plugins::Showcase,
+        Some("compression") => Plugins::Compression,
+        Some("lifecycle") => Plugins::Lifecycle,
+        Some(other) => {
+            eprintln!(
+                "error: unknown argument `{other}` (expected `showcase`, `compression` or `lifecycle`)"
+            );
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let mut app = Application::new(());
-    let served = match app.routing(routes()) {
+    let served = match module(&mut app, plugins) {
         Ok(()) => Server::new(app, ServerConfig::local(port)).run().await,
         Err(e) => Err(e),
     };

@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# Engine load test (issue 15): oxtor against axum 0.8 (`axum::serve`) and actix-web 4 (one
+# worker), the fastest mainstream Rust framework, with the same handlers on every side.
+#
+#   bench/engine.sh                # from anywhere; builds what it needs, installs wrk/h2load if missing
+#
+# Contestants (release builds, see bench/src/bin/):
+#   showcase  oxtor with the plugins the showcase ships with (`bench_oxtor PORT showcase`:
+#             Compression zstd-3/br/gzip/deflate + HttpRequestLifecycle { cancel_call_on_close })
+#   oxtor     bare oxtor, no plugins (`bench_oxtor PORT`)
+#   axum      hand-written axum on `axum::serve` (`bench_axum PORT`)
+#   actix     hand-written actix-web, `HttpServer::workers(1)` (`bench_actix PORT`)
+#   axum-zstd axum + tower-http `CompressionLayer` at zstd level 3 (`bench_axum PORT compression`)
+# Handlers: GET /hello (13-byte plaintext), GET /books.json (the showcase's 30 books, serialised
+# per request, identity), GET /user/42 (one path parameter), and GET /books.json with
+# `Accept-Encoding: zstd` (showcase against axum-zstd).
+#
+# Method (as bench/foundation.sh): every server is pinned to CPU SERVER_CPU with `taskset`, so each
+# runs one worker; wrk (one thread, CONNECTIONS keep-alive connections) or h2load is pinned to
+# CPU CLIENT_CPU. Only one server is under load at a time. Each table row is measured in ROUNDS
+# rounds of DURATION per contestant; the order rotates each round. A ratio is the median over
+# rounds of the paired ratio (a run divided by the other side's run of the same round), the
+# figure to read on a machine with background load. "CPU us/req" is the server's user+system
+# time over the run (/proc/PID/stat) divided by the requests completed, the figure least
+# disturbed by other load (time spent waiting for the CPU is not counted).
+#
+# Tables printed:
+#   1. HTTP/1.1 throughput, wrk -t1 -cCONNECTIONS: req/s, CPU us/req, and the paired ratios
+#      showcase/actix, showcase/axum, oxtor/axum, oxtor/actix.
+#   2. h2c throughput, `h2load -c H2_CONNECTIONS -m H2_STREAMS` on /hello: showcase, oxtor, axum
+#      (actix-web has no h2c).
+#   3. Latency at a fixed offered load on /hello: wrk with LATENCY_CONNECTIONS connections that
+#      each wait 1 ms after every answer (a closed loop with think time, about
+#      LATENCY_CONNECTIONS x 1000 req/s offered, far below every contestant's capacity):
+#      achieved req/s, p50 and p99.
+# When run as root, servers and load generators run at `nice -n $NICE` (default -20); NICE=0
+# turns that off.
+#
+# Environment: ROUNDS (3), DURATION (5, seconds), CONNECTIONS (64), H2_CONNECTIONS (64),
+#              H2_STREAMS (32), LATENCY_CONNECTIONS (32), WARMUP (2, seconds), NICE (-20 as
+#              root), BASE_PORT (18180: five consecutive ports), SERVER_CPU (1), CLIENT_CPU (0).
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-64}
+H2_CONNECTIONS=${H2_CONNECTIONS:-64}
+H2_STREAMS=${H2_STREAMS:-32}
+LATENCY_CONNECTIONS=${LATENCY_CONNECTIONS:-32}
+WARMUP=${WARMUP:-2}
+BASE_PORT=${BASE_PORT:-18180}
+SERVER_CPU=${SERVER_CPU:-1}
+CLIENT_CPU=${CLIENT_CPU:-0}
+if [ "$(id -u)" -eq 0 ]; then NICE=${NICE:--20}; else NICE=0; fi
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+need=()
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)
+command -v taskset >/dev/null 2>&1 || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "== installing ${need[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== building release servers"
+cargo build --release --quiet -p oxtor-bench --bin bench_oxtor --bin bench_axum --bin bench_actix
+bin="$root/target/release"
+
+work=$(mktemp -d)
+pids=()
+declare -A pid_of port_of
+cleanup() {
+    for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# GET over bash's /dev/tcp; prints the whole response.
+http_get() {
+    local port=$1 path=$2
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&3
+    cat <&3
+    exec 3<&-
+}
+
+# start NAME PORT BINARY [ARG]
+start() {
+    local name=$1 port=$2
+    shift 2
+    nice -n "$NICE" taskset -c "$SERVER_CPU" "$bin/$1" "$port" "${@:2}" >"$work/$name.log" 2>&1 &
+    pids+=("$!")
+    pid_of[$name]=$!
+    port_of[$name]=$port
+    for _ in $(seq 100); do
+        if http_get "$port" /hello >/dev/null 2>&1; then return 0; fi
+        sleep 0.1
+    done
+    echo "error: $name did not start on port $port" >&2
+    cat "$work/$name.log" >&2
+    exit 1
+}
+
+start showcase $((BASE_PORT)) bench_oxtor showcase
+start oxtor $((BASE_PORT + 1)) bench_oxtor
+start axum $((BASE_PORT + 2)) bench_axum
+start actix $((BASE_PORT + 3)) bench_actix
+start axum-zstd $((BASE_PORT + 4)) bench_axum compression
+
+echo "== checking every server answers the same"
+for path in /hello /books.json /user/42; do
+    want=$(http_get "${port_of[axum]}" "$path" | sed -n '$p')
+    for name in showcase oxtor actix; do
+        got=$(http_get "${port_of[$name]}" "$path" | sed -n '$p')
+        if [ "$got" != "$want" ] || [ -z "$got" ]; then
+            echo "error: $path differs: $name '${got:0:60}', axum '${want:0:60}'" >&2
+            exit 1
+        fi
+    done
+    echo "   $path -> ${want:0:60}"
+done
+
+# wrk's latency (e.g. 812.00us, 1.20ms, 1.01s) in milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
+        printf "%.3f", n }'
+}
+
+# user+system CPU ticks of a process (all its threads).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+client() { nice -n "$NICE" taskset -c "$CLIENT_CPU" "$@"; }
+
+# One wrk run. wrk_run TABLE ROW ROUND NAME PATH [wrk args..] -> appends
+# "table row round name rps p50ms p99ms cpu_us_per_req" to $work/results.
+wrk_run() {
+    local table=$1 row=$2 round=$3 name=$4 path=$5 out t0 t1
+    shift 5
+    t0=$(cpu_ticks "${pid_of[$name]}")
+    out=$(client wrk -t1 -d"${DURATION}s" --latency "$@" "http://127.0.0.1:${port_of[$name]}$path")
+    t1=$(cpu_ticks "${pid_of[$name]}")
+    local socket_errors
+    socket_errors=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 }' <<<"$out")
+    if grep -q "Non-2xx" <<<"$out" || [ "${socket_errors:-0}" -gt 0 ]; then
+        echo "error: $name $path: errors during the run" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+    local rps p50 p99 requests cpu
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+    requests=$(awk '/ requests in / { print $1 }' <<<"$out")
+    cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.3f", d / hz * 1e6 / n }')
+    echo "$table $row $round $name $rps $p50 $p99 $cpu" >>"$work/results"
+    printf '   %-9s %-16s %10.0f req/s  p50 %7s ms  p99 %7s ms  %6s us CPU/req\n' \
+        "$name" "$row" "$rps" "$p50" "$p99" "$cpu"
+}
+
+# One h2load run (h2c, prior knowledge). h2_run ROUND NAME -> appends to $work/results.
+h2_run() {
+    local round=$1 name=$2 out t0 t1
+    t0=$(cpu_ticks "${pid_of[$name]}")
+    out=$(client h2load -c "$H2_CONNECTIONS" -m "$H2_STREAMS" -D "$DURATION" \
+        "http://127.0.0.1:${port_of[$name]}/hello")
+    t1=$(cpu_ticks "${pid_of[$name]}")
+    local rps done_ failed
+    rps=$(awk '/^finished in/ { print $4 }' <<<"$out")
+    read -r done_ failed < <(awk '/^requests:/ { print $8, $10 }' <<<"$out")
+    if [ "${failed:-1}" != 0 ] || [ -z "$rps" ]; then
+        echo "error: $name h2c: failed requests" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+    local cpu
+    cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$done_" 'BEGIN { printf "%.3f", d / hz * 1e6 / n }')
+    echo "h2c /hello $round $name $rps 0 0 $cpu" >>"$work/results"
+    printf '   %-9s %-16s %10.0f req/s  %6s us CPU/req\n' "$name" "h2c /hello" "$rps" "$cpu"
+}
+
+# rotate ROUND NAME.. -> the names rotated by ROUND (so every contestant goes first in turn).
+rotate() {
+    local round=$1
+    shift
+    local names=("$@") n=$# i
+    for ((i = 0; i < n; i++)); do printf '%s ' "${names[$(((i + round) % n))]}"; done
+}
+
+echo "== warm-up (${WARMUP}s per server and handler)"
+for name in showcase oxtor axum actix; do
+    for path in /hello /books.json /user/42; do
+        client wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:${port_of[$name]}$path" >/dev/null
+    done
+done
+for name in showcase axum-zstd; do
+    client wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -H "Accept-Encoding: zstd" \
+        "http://127.0.0.1:${port_of[$name]}/books.json" >/dev/null
+done
+: >"$work/results"
+
+for round in $(seq "$ROUNDS"); do
+    echo "== round $round/$ROUNDS (${DURATION}s per run)"
+    for path in /hello /books.json /user/42; do
+        for name in $(rotate "$round" showcase oxtor axum actix); do
+            wrk_run http1 "$path" "$round" "$name" "$path" -c"$CONNECTIONS"
+        done
+    done
+    for name in $(rotate "$round" showcase axum-zstd); do
+        wrk_run zstd "/books.json(zstd)" "$round" "$name" /books.json -c"$CONNECTIONS" \
+            -H "Accept-Encoding: zstd"
+    done
+    for name in $(rotate "$round" showcase oxtor axum); do
+        h2_run "$round" "$name"
+    done
+    for name in $(rotate "$round" showcase oxtor axum actix); do
+        wrk_run latency /hello "$round" "$name" /hello -c"$LATENCY_CONNECTIONS" -s "$root/bench/paced.lua"
+    done
+done
+
+echo
+echo "== results (servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU, nice $NICE, $ROUNDS rounds of ${DURATION}s)"
+awk -v rounds="$ROUNDS" -v c="$CONNECTIONS" -v h2c="$H2_CONNECTIONS" -v h2m="$H2_STREAMS" -v lc="$LATENCY_CONNECTIONS" '
+    function median(list,    m, v, i, j, t) {
+        m = split(list, v, " ")
+        if (m == 0) return 0
+        for (i = 2; i <= m; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+        return m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+    }
+    # The median over rounds of the paired ratio a/b of table t, row r.
+    function paired(t, r, a, b,    list, i) {
+        list = ""
+        for (i = 1; i <= rounds; i++)
+            if ((t SUBSEP r SUBSEP i SUBSEP a) in rps && (t SUBSEP r SUBSEP i SUBSEP b) in rps)
+                list = list " " rps[t, r, i, a] / rps[t, r, i, b]
+        return median(list)
+    }
+    function mean(arr, t, r, name,    i, s, n) {
+        s = 0; n = 0
+        for (i = 1; i <= rounds; i++) if ((t SUBSEP r SUBSEP i SUBSEP name) in arr) { s += arr[t, r, i, name]; n++ }
+        return n ? s / n : 0
+    }
+    {
+        rps[$1, $2, $3, $4] = $5; p50[$1, $2, $3, $4] = $6; p99[$1, $2, $3, $4] = $7; cpu[$1, $2, $3, $4] = $8
+        if (!seen[$1, $2]++) rows[$1] = rows[$1] " " $2
+    }
+    END {
+        printf "HTTP/1.1, wrk -t1 -c%d: mean req/s (CPU us/req); ratios are medians of paired ratios\n", c
+        printf "| route | showcase | oxtor | axum | actix | showcase/actix | showcase/axum | oxtor/axum | oxtor/actix |\n"
+        printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        n = split(rows["http1"], r, " ")
+        for (i = 1; i <= n; i++) {
+            printf "| `GET %s` |", r[i]
+            split("showcase oxtor axum actix", who, " ")
+            for (j = 1; j <= 4; j++) printf " %.0f (%.2f) |", mean(rps, "http1", r[i], who[j]), mean(cpu, "http1", r[i], who[j])
+            printf " **%.3f** | **%.3f** | %.3f | %.3f |\n", paired("http1", r[i], "showcase", "actix"), paired("http1", r[i], "showcase", "axum"), paired("http1", r[i], "oxtor", "axum"), paired("http1", r[i], "oxtor", "actix")
+        }
+        printf "\nzstd-3, wrk -t1 -c%d, Accept-Encoding: zstd\n", c
+        printf "| route | showcase | axum + CompressionLayer | showcase/axum |\n|---|---:|---:|---:|\n"
+        r1 = "/books.json(zstd)"
+        printf "| `GET /books.json` zstd | %.0f (%.2f) | %.0f (%.2f) | **%.3f** |\n", mean(rps, "zstd", r1, "showcase"), mean(cpu, "zstd", r1, "showcase"), mean(rps, "zstd", r1, "axum-zstd"), mean(cpu, "zstd", r1, "axum-zstd"), paired("zstd", r1, "showcase", "axum-zstd")
+        printf "\nh2c, h2load -c%d -m%d\n", h2c, h2m
+        printf "| route | showcase | oxtor | axum | showcase/axum | oxtor/axum |\n|---|---:|---:|---:|---:|---:|\n"
+        printf "| `GET /hello` | %.0f (%.2f) | %.0f (%.2f) | %.0f (%.2f) | **%.3f** | %.3f |\n", mean(rps, "h2c", "/hello", "showcase"), mean(cpu, "h2c", "/hello", "showcase"), mean(rps, "h2c", "/hello", "oxtor"), mean(cpu, "h2c", "/hello", "oxtor"), mean(rps, "h2c", "/hello", "axum"), mean(cpu, "h2c", "/hello", "axum"), paired("h2c", "/hello", "showcase", "axum"), paired("h2c", "/hello", "oxtor", "axum")
+        printf "\nlatency at a fixed offered load: %d connections x 1 request per (answer + 1 ms), GET /hello; mean req/s, mean p50 / p99 ms\n", lc
+        printf "| | showcase | oxtor | axum | actix |\n|---|---:|---:|---:|---:|\n"
+        printf "| req/s |"; for (j = 1; j <= 4; j++) printf " %.0f |", mean(rps, "latency", "/hello", who[j]); printf "\n"
+        printf "| p50 ms |"; for (j = 1; j <= 4; j++) printf " %.3f |", mean(p50, "latency", "/hello", who[j]); printf "\n"
+        printf "| p99 ms |"; for (j = 1; j <= 4; j++) printf " %.3f |", mean(p99, "latency", "/hello", who[j]); printf "\n"
+    }' "$work/results"

@@ -1,0 +1,70 @@
+//! Benchmark baseline (actix-web side of `bench/engine.sh`): the same handlers as `bench_oxtor`
+//! (`GET /hello`, `GET /json`, `GET /user/{id}`, `GET /books.json`), hand-written actix-web 4
+//! with one worker on 127.0.0.1:PORT (first argument, default 8083).
+//!
+//! actix-web is the throughput reference among mainstream Rust frameworks; it is a dependency of
+//! this unpublished benchmark crate only.
+use actix_web::{web, App, HttpResponse, HttpServer, Responder};
+use serde::Serialize;
+
+#[path = "../../../examples/showcase/books.rs"]
+mod library;
+
+/// The JSON body (the same struct as the oxtor side).
+#[derive(Serialize)]
+struct Message {
+    message: &'static str,
+    id: u32,
+}
+
+async fn hello() -> &'static str {
+    "Hello, world!"
+}
+
+async fn json() -> web::Json<Message> {
+    web::Json(Message {
+        message: "Hello, world!",
+        id: 42,
+    })
+}
+
+async fn user(id: web::Path<String>) -> String {
+    format!("Hello, {id}")
+}
+
+async fn books() -> impl Responder {
+    // `web::Json` needs an owned value; serialise the static slice as the other sides do.
+    match serde_json::to_vec(&library::BOOKS[..]) {
+        Ok(body) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let port: u16 = std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8083);
+    let served = actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(|| {
+            App::new()
+                .route("/hello", web::get().to(hello))
+                .route("/json", web::get().to(json))
+                .route("/user/{id}", web::get().to(user))
+                .route("/books.json", web::get().to(books))
+        })
+        .workers(1)
+        .bind(("127.0.0.1", port))?
+        .run()
+        .await
+    });
+    match served {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
