@@ -169,6 +169,19 @@ async fn layer_block_applies_only_to_its_routes() {
     assert!(plain.headers().get("x-group").is_none());
 }
 
+#[tokio::test]
+async fn empty_layer_and_lifecycle_blocks_wrap_nothing() {
+    let server = serve(routing! {
+        handlers::plain,
+        layer(map_response(mark_group)) {},
+        lifecycle(cancel_call_on_close = false) {}
+    })
+    .await;
+    let plain = call(&server, Method::GET, "/plain").await;
+    assert!(plain.headers().get("x-group").is_none());
+    assert_eq!(plain.text().await.unwrap(), "plain");
+}
+
 #[derive(Clone)]
 struct Library {
     name: &'static str,

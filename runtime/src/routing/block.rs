@@ -35,7 +35,7 @@ impl Blocks {
     note = "a block's method on `Blocks` returns a type implementing `oxtor::routing::RoutingBlock<S>`"
 )]
 pub trait RoutingBlock<S> {
-    /// Wraps the block's routes: a layer (`routes.map_router(|r| r.route_layer(..))`), start-up
+    /// Wraps the block's routes: a layer ([`Routes::route_layer`]), start-up
     /// checks (`routes.check(..)`), or both.
     fn wrap(self, routes: Routes<S>) -> Routes<S>;
 }
@@ -56,6 +56,6 @@ where
     <L::Service as Service<Request>>::Future: Send + 'static,
 {
     fn wrap(self, routes: Routes<S>) -> Routes<S> {
-        routes.map_router(|router| router.route_layer(self.layer))
+        routes.route_layer(self.layer)
     }
 }

@@ -1,8 +1,10 @@
 //! [`Routes`]: what `routing!` builds — an axum router plus the start-up checks its blocks
 //! attach — and [`RouteContext`], what those checks see.
-use std::fmt;
+use std::{convert::Infallible, fmt};
 
-use axum::Router;
+use axum::{extract::Request, response::IntoResponse, routing::Route as AxumRoute, Router};
+use tower_layer::Layer;
+use tower_service::Service;
 
 use super::{table::RouteTable, Route, RouteCheck, RouteConflict};
 use crate::Result;
@@ -132,6 +134,23 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     pub fn map_router(mut self, f: impl FnOnce(Router<S>) -> Router<S>) -> Self {
         self.router = f(self.router);
         self
+    }
+
+    /// Wraps the routes in `layer` (axum's `Router::route_layer`): only a matched route runs
+    /// it, so an unmatched path stays a plain 404. A block with no routes is returned as it is
+    /// (axum panics on a `route_layer` without routes; an empty block wraps nothing).
+    pub fn route_layer<L>(self, layer: L) -> Self
+    where
+        L: Layer<AxumRoute> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.map_router(|router| match router.has_routes() {
+            true => router.route_layer(layer),
+            false => router,
+        })
     }
 
     /// Adds a start-up check, run by [`Application::routing`](crate::Application::routing)

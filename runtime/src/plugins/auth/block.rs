@@ -50,11 +50,7 @@ impl<S: Clone + Send + Sync + 'static> RoutingBlock<S> for AuthenticateBlock {
         let layer = AuthenticateLayer::unbound(self.names, self.optional);
         let binding = layer.clone();
         routes
-            // `route_layer` on a router without routes panics; an empty block protects nothing.
-            .map_router(|router| match router.has_routes() {
-                true => router.route_layer(layer),
-                false => router,
-            })
+            .route_layer(layer)
             .check(move |cx| {
                 let Some(registry) = cx.extensions().get::<ProviderRegistry>() else {
                     let names: Vec<String> = binding.names().iter().map(ToString::to_string).collect();

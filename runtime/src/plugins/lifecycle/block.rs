@@ -35,6 +35,6 @@ impl LifecycleBlock {
 impl<S: Clone + Send + Sync + 'static> RoutingBlock<S> for LifecycleBlock {
     fn wrap(self, routes: Routes<S>) -> Routes<S> {
         let layer = LifecycleLayer::new(self.cancel_call_on_close);
-        routes.map_router(|router| router.route_layer(layer))
+        routes.route_layer(layer)
     }
 }
