@@ -16,6 +16,8 @@ use std::{convert::Infallible, net::SocketAddr};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use http::{header, request::Parts, Request};
 
+use crate::server::SecureConnection;
+
 /// Where a request came from and what it asked for (Ktor's `RequestConnectionPoint`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestOrigin {
@@ -53,7 +55,12 @@ impl RequestOrigin {
 
     /// The origin as the request and its connection say, ignoring any stored one.
     pub fn computed(uri: &http::Uri, headers: &http::HeaderMap, ext: &http::Extensions) -> Self {
-        let scheme = uri.scheme_str().unwrap_or("http").to_ascii_lowercase();
+        let scheme = match uri.scheme_str() {
+            Some(scheme) => scheme.to_ascii_lowercase(),
+            // HTTP/1.1's request line has no scheme: the connection tells.
+            None if ext.get::<SecureConnection>().is_some() => "https".to_owned(),
+            None => "http".to_owned(),
+        };
         let authority = uri
             .authority()
             .map(|a| a.as_str().to_owned())

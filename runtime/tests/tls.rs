@@ -157,6 +157,18 @@ async fn alpn_gives_h2_to_curl_http2() {
     server.abort();
 }
 
+#[tokio::test]
+async fn requests_over_tls_have_the_https_scheme_on_http1_and_h2() {
+    let certs = Certs::new("scheme");
+    let server = serve_tls(load(p12(&certs))).await;
+    for version in ["--http1.1", "--http2"] {
+        let out = curl(&certs, server.local_addr(), "/scheme", &[version]).await;
+        assert!(out.status.success(), "{}", describe(&out));
+        assert_eq!(text(&out), "https", "{version}");
+    }
+    server.abort();
+}
+
 fn mtls(certs: &Certs) -> TlsSettings {
     p12(certs).trust_store(certs.path("ca.pem"))
 }

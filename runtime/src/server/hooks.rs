@@ -62,6 +62,13 @@ pub struct WrappedStream {
     pub extensions: http::Extensions,
 }
 
+/// Put in a [`WrappedStream`]'s extensions by a wrapper that secures the connection (the TLS
+/// connector does): every request on it then has the `https` scheme — in
+/// [`RequestOrigin`](crate::origin::RequestOrigin), and so for HSTS, CORS and redirects — also over
+/// HTTP/1.1, whose request line carries no scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SecureConnection;
+
 impl WrappedStream {
     /// `io` with no extensions.
     pub fn new(io: impl ConnectionIo) -> Self {

@@ -75,7 +75,7 @@ pub use config::ServerConfig;
 #[doc(inline)]
 pub use connector::Connector;
 #[doc(inline)]
-pub use hooks::{ConnectionInfo, EngineHooks, StreamWrapper, WrappedStream};
+pub use hooks::{ConnectionInfo, EngineHooks, SecureConnection, StreamWrapper, WrappedStream};
 #[doc(inline)]
 pub use shutdown::shutdown_signal;
 

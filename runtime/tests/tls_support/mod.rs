@@ -11,6 +11,7 @@ use std::{
 
 use axum::{routing::get, Router};
 use oxtor_runtime::{
+    origin::RequestOrigin,
     server::{tls::PeerCertificates, tls::Tls, Connector, RunningServer, Server, ServerConfig},
     Application,
 };
@@ -58,12 +59,16 @@ impl Drop for Certs {
     }
 }
 
-/// `GET /hello` → `Hello, world!`; `GET /whoami` → the client certificate's subject, or
+/// `GET /hello` → `Hello, world!`; `GET /scheme` → the request's scheme as [`RequestOrigin`] sees it; `GET /whoami` → the client certificate's subject, or
 /// `anonymous`; `GET /admin` → only for a client certificate with CN=alice.
 pub fn app() -> Application<()> {
     let mut app = Application::new(());
     let routes = Router::new()
         .route("/hello", get(|| async { "Hello, world!" }))
+        .route(
+            "/scheme",
+            get(|origin: RequestOrigin| async move { origin.scheme }),
+        )
         .route(
             "/whoami",
             get(|peer: Option<PeerCertificates>| async move {

@@ -59,7 +59,9 @@ use std::{
 
 use tokio_rustls::TlsAcceptor;
 
-use super::hooks::{BoxedIo, ConnectionInfo, StreamWrapper, WrapFuture, WrappedStream};
+use super::hooks::{
+    BoxedIo, ConnectionInfo, SecureConnection, StreamWrapper, WrapFuture, WrappedStream,
+};
 
 mod build;
 mod error;
@@ -216,6 +218,7 @@ impl StreamWrapper for Tls {
         Box::pin(async move {
             let stream = acceptor.accept(io).await?;
             let mut extensions = http::Extensions::new();
+            extensions.insert(SecureConnection);
             let (_, session) = stream.get_ref();
             if let Some(peer) = session
                 .peer_certificates()
