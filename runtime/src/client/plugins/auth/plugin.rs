@@ -20,6 +20,8 @@ use std::sync::{
     Arc,
 };
 
+use smallvec::{smallvec, SmallVec};
+
 use super::{challenge::AuthChallenge, provider::AuthProvider};
 use crate::client::{
     body::HttpResponse,
@@ -110,7 +112,7 @@ impl AuthState {
         }
         let slots = &self.slots[..];
         // The version of each provider whose credentials this request carries.
-        let mut sent_with: Vec<Option<u64>> = vec![None; slots.len()];
+        let mut sent_with: SmallVec<[Option<u64>; 4]> = smallvec![None; slots.len()];
         for (i, slot) in slots.iter().enumerate() {
             let provider = &slot.provider;
             if provider.is_for(&request) && provider.send_without_request(&request) {
