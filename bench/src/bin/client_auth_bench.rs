@@ -7,6 +7,9 @@
 //! batches for MILLIS ms with `Auth` and MILLIS ms without (the order alternating per round), and
 //! takes the ratio of their requests/s; the median per-round ratio is printed. Then a burst of
 //! 100 requests on an expired token is sent, which must complete with exactly one refresh.
+//!
+//! `client_auth_bench profile auth|plain SECS`: only one of the two clients, 64 concurrent, for
+//! SECS seconds (to run under `perf record` or `valgrind --tool=dhat`).
 use std::{
     sync::{
         atomic::{AtomicUsize, Ordering},
@@ -200,6 +203,27 @@ async fn run(rounds: usize, millis: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// One client alone, for a profiler.
+async fn profile(auth: bool, secs: u64) -> Result<(), String> {
+    let tokens = Tokens::default();
+    let addr = serve(tokens.clone())?;
+    let hello_url = format!("http://{addr}/hello");
+    let header = format!("Bearer {}", tokens.current());
+    let rps = if auth {
+        let client = auth_client(format!("http://{addr}/token"), Arc::default()).map_err(error)?;
+        rate(&client, &hello_url, None, 64, secs * 1000).await?
+    } else {
+        let client = HttpClient::new().map_err(error)?;
+        rate(&client, &hello_url, Some(&header), 64, secs * 1000).await?
+    };
+    println!(
+        "{}: {rps:.0} requests/s, {:.0} requests",
+        if auth { "Auth" } else { "no Auth" },
+        rps * secs as f64
+    );
+    Ok(())
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
@@ -207,6 +231,16 @@ fn median(v: &mut [f64]) -> f64 {
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("profile") {
+        let auth = args.get(1).map(String::as_str) == Some("auth");
+        let secs = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5);
+        let result = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(error)
+            .and_then(|rt| rt.block_on(profile(auth, secs)));
+        return exit(result);
+    }
     let rounds = args.first().and_then(|a| a.parse().ok()).unwrap_or(10);
     let millis = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(500);
     let result = tokio::runtime::Builder::new_current_thread()
@@ -214,6 +248,10 @@ fn main() -> std::process::ExitCode {
         .build()
         .map_err(error)
         .and_then(|rt| rt.block_on(run(rounds, millis)));
+    exit(result)
+}
+
+fn exit(result: Result<(), String>) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

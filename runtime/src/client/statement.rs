@@ -264,32 +264,44 @@ impl HttpClient {
             };
             return interceptor.intercept(request, next).await;
         }
-        self.send_on_engine(request).await
+        self.send_on_engine(Outgoing::Owned(request)).await
     }
 
-    async fn send_on_engine(
+    /// Sends a copy of `request` through the interceptors from `index` (at least 1: the
+    /// `on_request` hooks ran) on; when none is left the engine copies only what it sends.
+    pub(crate) async fn send_lent(
         &self,
-        request: HttpRequestBuilder,
+        request: &HttpRequestBuilder,
+        index: usize,
     ) -> Result<HttpResponse, ClientError> {
+        if index < self.inner.pipeline.interceptors.len() {
+            return self.send_from(request.clone(), index).await;
+        }
+        self.send_on_engine(Outgoing::Lent(request)).await
+    }
+
+    async fn send_on_engine(&self, request: Outgoing<'_>) -> Result<HttpResponse, ClientError> {
         let engine = &self.inner.engine;
         let config = &engine.config;
-        if let Some(e) = request.error {
-            return Err(e);
+        let lent = request.as_ref();
+        if let Some(e) = &lent.error {
+            return Err(e.clone());
         }
-        if let Some(h) = request.headers.invalid {
-            return Err(ClientError::InvalidHeader(h));
+        if let Some(h) = &lent.headers.invalid {
+            return Err(ClientError::InvalidHeader(h.clone()));
         }
-        let uri = request.url.to_uri()?;
-        let max_body_size = request
+        let uri = lent.url.to_uri()?;
+        let max_body_size = lent
             .max_body_size
             .or(self.inner.config.max_body_size)
             .unwrap_or(super::body::DEFAULT_MAX_BODY_SIZE);
-        let url = request.url.to_string();
-        let timeout = request.timeout.or(config.request_timeout);
+        let url = lent.url.to_string();
+        let timeout = lent.timeout.or(config.request_timeout);
+        let (method, headers, body) = request.into_message();
 
         let mut duplex = None;
         let mut sent = None;
-        let body: EngineBody = match request.body {
+        let body: EngineBody = match body {
             RequestBody::Empty => Empty::new().map_err(|never| match never {}).boxed_unsync(),
             RequestBody::Bytes(b) => Full::new(b).map_err(|never| match never {}).boxed_unsync(),
             RequestBody::Channel(parts) => {
@@ -315,14 +327,14 @@ impl HttpClient {
         };
 
         let mut req = http::Request::builder()
-            .method(request.method)
+            .method(method)
             .uri(uri)
             .body(body)
             .map_err(|e| ClientError::InvalidUrl {
                 url: url.clone(),
                 reason: e.to_string(),
             })?;
-        *req.headers_mut() = request.headers.map;
+        *req.headers_mut() = headers;
 
         // Duplex over ALPN: only an h2 connection may carry it (OkHttp rejects HTTP/1 too).
         let gate =
@@ -382,6 +394,30 @@ impl HttpClient {
             .keep_alive(engine.clone());
         body.set_max_body_size(max_body_size);
         Ok(HttpResponse::new(parts, url, body))
+    }
+}
+
+/// A request on its way to the engine: moved in, or lent by an interceptor that keeps it (to
+/// send it again); a lent one is copied as far as the engine needs.
+enum Outgoing<'a> {
+    Owned(HttpRequestBuilder),
+    Lent(&'a HttpRequestBuilder),
+}
+
+impl Outgoing<'_> {
+    fn as_ref(&self) -> &HttpRequestBuilder {
+        match self {
+            Outgoing::Owned(r) => r,
+            Outgoing::Lent(r) => r,
+        }
+    }
+
+    /// What goes on the wire: method, headers and body.
+    fn into_message(self) -> (http::Method, http::HeaderMap, RequestBody) {
+        match self {
+            Outgoing::Owned(r) => (r.method, r.headers.map, r.body),
+            Outgoing::Lent(r) => (r.method.clone(), r.headers.map.clone(), r.body.clone()),
+        }
     }
 }
 

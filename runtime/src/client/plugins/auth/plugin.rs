@@ -121,7 +121,7 @@ impl AuthState {
             }
         }
         let replayable = !matches!(request.body, RequestBody::Channel(_));
-        let mut response = next.clone().run(request.clone()).await?;
+        let mut response = next.send(&request).await?;
 
         if !self.rejects(&response) {
             return Ok(response);
@@ -157,15 +157,13 @@ impl AuthState {
                 return Ok(response);
             }
 
-            let mut retry = request.clone();
             sent_with[chosen] = Some(slot.version.load(Ordering::Acquire));
             slot.provider
-                .add_request_headers(&mut retry, challenge.as_ref())
+                .add_request_headers(&mut request, challenge.as_ref())
                 .await?;
             // The rejection is dropped unread; it is replaced by the retry's response.
             drop(response);
-            request = retry;
-            response = next.clone().run(request.clone()).await?;
+            response = next.send(&request).await?;
         }
         Ok(response)
     }
