@@ -33,6 +33,7 @@ use std::{
 };
 
 use bytes::Bytes;
+use futures_util::future::Either;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::client::legacy::connect::capture_connection;
 use tokio::sync::oneshot;
@@ -269,15 +270,16 @@ impl HttpClient {
 
     /// Sends a copy of `request` through the interceptors from `index` (at least 1: the
     /// `on_request` hooks ran) on; when none is left the engine copies only what it sends.
-    pub(crate) async fn send_lent(
-        &self,
-        request: &HttpRequestBuilder,
+    pub(crate) fn send_lent<'a>(
+        &'a self,
+        request: &'a HttpRequestBuilder,
         index: usize,
-    ) -> Result<HttpResponse, ClientError> {
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'a {
         if index < self.inner.pipeline.interceptors.len() {
-            return self.send_from(request.clone(), index).await;
+            Either::Left(self.send_from(request.clone(), index))
+        } else {
+            Either::Right(self.send_on_engine(Outgoing::Lent(request)))
         }
-        self.send_on_engine(Outgoing::Lent(request)).await
     }
 
     async fn send_on_engine(&self, request: Outgoing<'_>) -> Result<HttpResponse, ClientError> {

@@ -74,8 +74,7 @@ impl SendInterceptor for AuthInterceptor {
         request: HttpRequestBuilder,
         next: Next,
     ) -> BoxFuture<Result<HttpResponse, ClientError>> {
-        let state = self.0.clone();
-        Box::pin(async move { state.run(request, next).await })
+        Box::pin(self.0.clone().run(request, next))
     }
 }
 
@@ -103,7 +102,7 @@ fn choose(
 
 impl AuthState {
     async fn run(
-        &self,
+        self: Arc<Self>,
         mut request: HttpRequestBuilder,
         next: Next,
     ) -> Result<HttpResponse, ClientError> {
