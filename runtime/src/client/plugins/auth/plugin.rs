@@ -74,6 +74,9 @@ impl SendInterceptor for AuthInterceptor {
         request: HttpRequestBuilder,
         next: Next,
     ) -> BoxFuture<Result<HttpResponse, ClientError>> {
+        if request.is_refresh_token_request() {
+            return Box::pin(next.run(request));
+        }
         Box::pin(self.0.clone().run(request, next))
     }
 }
@@ -101,14 +104,13 @@ fn choose(
 }
 
 impl AuthState {
+    /// The flow of the [module docs](self) for a request that is not a refresh. The request is
+    /// sent from one place only (the loop's head), so the future holds one engine call.
     async fn run(
         self: Arc<Self>,
         mut request: HttpRequestBuilder,
         next: Next,
     ) -> Result<HttpResponse, ClientError> {
-        if request.is_refresh_token_request() {
-            return next.run(request).await;
-        }
         let slots = &self.slots[..];
         // The version of each provider whose credentials this request carries.
         let mut sent_with: SmallVec<[Option<u64>; 4]> = smallvec![None; slots.len()];
@@ -120,23 +122,29 @@ impl AuthState {
             }
         }
         let replayable = !matches!(request.body, RequestBody::Channel(_));
-        let mut response = next.send(&request).await?;
-
-        if !self.rejects(&response) {
-            return Ok(response);
-        }
-        let mut candidates: Vec<usize> = (0..slots.len())
-            .filter(|&i| slots[i].provider.is_for(&request))
-            .collect();
-        while self.rejects(&response) && !candidates.is_empty() {
+        // The providers not tried yet, found on the first rejection.
+        let mut candidates: Option<SmallVec<[usize; 4]>> = None;
+        loop {
+            let mut response = next.send(&request).await?;
+            if !self.rejects(&response) {
+                return Ok(response);
+            }
+            let candidates = candidates.get_or_insert_with(|| {
+                (0..slots.len())
+                    .filter(|&i| slots[i].provider.is_for(&request))
+                    .collect()
+            });
+            if candidates.is_empty() {
+                return Ok(response);
+            }
             let challenges = AuthChallenge::from_headers(response.headers());
             if candidates.len() > 1 && challenges.is_empty() {
-                break;
+                return Ok(response);
             }
-            let Some((chosen, challenge)) = choose(slots, &candidates, &challenges) else {
-                break;
+            let Some((chosen, challenge)) = choose(slots, candidates, &challenges) else {
+                return Ok(response);
             };
-            candidates.retain(|&i| i != chosen);
+            candidates.retain(|i| *i != chosen);
             let slot = &slots[chosen];
 
             if let Some(version) = sent_with[chosen] {
@@ -155,15 +163,12 @@ impl AuthState {
             if !replayable {
                 return Ok(response);
             }
-
+            // The rejection is dropped unread; the retry's response replaces it.
+            drop(response);
             sent_with[chosen] = Some(slot.version.load(Ordering::Acquire));
             slot.provider
                 .add_request_headers(&mut request, challenge.as_ref())
                 .await?;
-            // The rejection is dropped unread; it is replaced by the retry's response.
-            drop(response);
-            response = next.send(&request).await?;
         }
-        Ok(response)
     }
 }
