@@ -81,6 +81,7 @@ impl Headers {
     }
     /// Replaces `Authorization` with a provider's prepared value; `Err` is the text that is not a
     /// valid value (reported when the request is sent, as [`set`](Self::set) does).
+    #[cfg(feature = "client-auth")]
     pub(crate) fn set_authorization(&mut self, value: Result<&HeaderValue, &str>) -> &mut Self {
         match value {
             Ok(value) => {

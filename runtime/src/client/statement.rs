@@ -27,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 use std::{
+    borrow::Cow,
     future::{Future, IntoFuture},
     pin::Pin,
     time::Duration,
@@ -265,7 +266,7 @@ impl HttpClient {
             };
             return interceptor.intercept(request, next).await;
         }
-        self.send_on_engine(Outgoing::Owned(request)).await
+        self.send_on_engine(Cow::Owned(request)).await
     }
 
     /// Sends a copy of `request` through the interceptors from `index` (at least 1: the
@@ -278,14 +279,17 @@ impl HttpClient {
         if index < self.inner.pipeline.interceptors.len() {
             Either::Left(self.send_from(request.clone(), index))
         } else {
-            Either::Right(self.send_on_engine(Outgoing::Lent(request)))
+            Either::Right(self.send_on_engine(Cow::Borrowed(request)))
         }
     }
 
-    async fn send_on_engine(&self, request: Outgoing<'_>) -> Result<HttpResponse, ClientError> {
+    async fn send_on_engine(
+        &self,
+        request: Cow<'_, HttpRequestBuilder>,
+    ) -> Result<HttpResponse, ClientError> {
         let engine = &self.inner.engine;
         let config = &engine.config;
-        let lent = request.as_ref();
+        let lent: &HttpRequestBuilder = &request;
         if let Some(e) = &lent.error {
             return Err(e.clone());
         }
@@ -299,7 +303,7 @@ impl HttpClient {
             .unwrap_or(super::body::DEFAULT_MAX_BODY_SIZE);
         let url = lent.url.to_string();
         let timeout = lent.timeout.or(config.request_timeout);
-        let (method, headers, body) = request.into_message();
+        let (method, headers, body) = into_message(request);
 
         let mut duplex = None;
         let mut sent = None;
@@ -399,27 +403,14 @@ impl HttpClient {
     }
 }
 
-/// A request on its way to the engine: moved in, or lent by an interceptor that keeps it (to
-/// send it again); a lent one is copied as far as the engine needs.
-enum Outgoing<'a> {
-    Owned(HttpRequestBuilder),
-    Lent(&'a HttpRequestBuilder),
-}
-
-impl Outgoing<'_> {
-    fn as_ref(&self) -> &HttpRequestBuilder {
-        match self {
-            Outgoing::Owned(r) => r,
-            Outgoing::Lent(r) => r,
-        }
-    }
-
-    /// What goes on the wire: method, headers and body.
-    fn into_message(self) -> (http::Method, http::HeaderMap, RequestBody) {
-        match self {
-            Outgoing::Owned(r) => (r.method, r.headers.map, r.body),
-            Outgoing::Lent(r) => (r.method.clone(), r.headers.map.clone(), r.body.clone()),
-        }
+/// What goes on the wire of a request on its way to the engine: method, headers and body,
+/// moved out of an owned request, copied from one an interceptor lent (to send it again).
+fn into_message(
+    request: Cow<'_, HttpRequestBuilder>,
+) -> (http::Method, http::HeaderMap, RequestBody) {
+    match request {
+        Cow::Owned(r) => (r.method, r.headers.map, r.body),
+        Cow::Borrowed(r) => (r.method.clone(), r.headers.map.clone(), r.body.clone()),
     }
 }
 
