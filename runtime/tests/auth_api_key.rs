@@ -247,3 +247,48 @@ async fn constant_time_keys_accept_each_listed_key_only() {
         assert_eq!(res.status(), status, "key {key:?}");
     }
 }
+
+/// A `validate` that waits before answering `key == "slow-key"` (the layer's path for providers
+/// that do not decide at once).
+async fn waiting_validate_server() -> TestApplication {
+    let auth = Authentication::configure(|cfg| {
+        cfg.api_key("api-key", |cfg| {
+            cfg.validate(|key| async move {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                (key == "slow-key").then(|| UserIdPrincipal::new(key))
+            });
+        });
+    })
+    .unwrap();
+    let routes = Router::new().route(
+        "/",
+        get(|Principal(p): Principal<UserIdPrincipal>| async move { p.name }),
+    );
+    serve(auth, "api-key", false, routes, Router::new()).await
+}
+
+#[tokio::test]
+async fn a_validate_that_waits_runs_the_route_once_it_accepts() {
+    let server = waiting_validate_server().await;
+    let res = client()
+        .get(server.url("/"))
+        .header("X-Api-Key", "slow-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "slow-key");
+}
+
+#[tokio::test]
+async fn a_validate_that_waits_and_rejects_is_401() {
+    let server = waiting_validate_server().await;
+    let res = client()
+        .get(server.url("/"))
+        .header("X-Api-Key", "other")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.text().await.unwrap(), "");
+}

@@ -24,11 +24,14 @@ struct RetryWithToken;
 struct RetryConfig {
     token: String,
     sends: Arc<AtomicUsize>,
+    /// Keep the request and lend it to `Next::send` instead of cloning it into `Next::run`.
+    lend: bool,
 }
 
 struct Retry {
     token: String,
     sends: Arc<AtomicUsize>,
+    lend: bool,
 }
 
 impl SendInterceptor for Retry {
@@ -39,6 +42,20 @@ impl SendInterceptor for Retry {
     ) -> BoxFuture<Result<HttpResponse, ClientError>> {
         let token = self.token.clone();
         let sends = self.sends.clone();
+        if self.lend {
+            return Box::pin(async move {
+                let mut request = request;
+                sends.fetch_add(1, Ordering::SeqCst);
+                let first = next.send(&request).await?;
+                if first.status() != StatusCode::UNAUTHORIZED {
+                    return Ok(first);
+                }
+                drop(first);
+                request.bearer_auth(&token);
+                sends.fetch_add(1, Ordering::SeqCst);
+                next.send(&request).await
+            });
+        }
         Box::pin(async move {
             sends.fetch_add(1, Ordering::SeqCst);
             let first = next.clone().run(request.clone()).await?;
@@ -66,6 +83,7 @@ impl ClientPlugin for RetryWithToken {
         scope.on_send(Retry {
             token: config.token,
             sends: config.sends,
+            lend: config.lend,
         });
         Ok(())
     }
@@ -102,6 +120,72 @@ async fn a_send_interceptor_can_retry_a_401_with_credentials() {
 
     assert_eq!(body.expect("retried call"), "secret");
     assert_eq!(sends.load(Ordering::SeqCst), 2);
+}
+
+/// Counts the requests that reach it, then passes them on.
+struct Count;
+
+struct Counter(Arc<AtomicUsize>);
+
+impl SendInterceptor for Counter {
+    fn intercept(
+        &self,
+        request: HttpRequestBuilder,
+        next: Next,
+    ) -> BoxFuture<Result<HttpResponse, ClientError>> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(next.run(request))
+    }
+}
+
+impl ClientPlugin for Count {
+    type Config = Arc<AtomicUsize>;
+    const NAME: &'static str = "Count";
+
+    fn install(
+        blocks: ConfigBlocks<Arc<AtomicUsize>>,
+        scope: &mut PluginScope,
+    ) -> Result<(), ClientError> {
+        scope.on_send(Counter(blocks.build()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_request_lent_to_the_engine_can_be_sent_again_with_credentials() {
+    let server = protected().await;
+    let client = HttpClient::configure(|cfg| {
+        cfg.install(RetryWithToken, |c| {
+            c.token = "good".into();
+            c.lend = true;
+        });
+    })
+    .expect("client");
+
+    let body = client.get(&server.url("/secret")).body::<String>().await;
+
+    assert_eq!(body.expect("retried call"), "secret");
+}
+
+#[tokio::test]
+async fn a_lent_request_goes_through_the_interceptors_after_the_lender() {
+    let server = protected().await;
+    let passed = Arc::new(AtomicUsize::new(0));
+    let counter = passed.clone();
+    let client = HttpClient::configure(move |cfg| {
+        cfg.install(RetryWithToken, |c| {
+            c.token = "good".into();
+            c.lend = true;
+        });
+        let counter = counter.clone();
+        cfg.install(Count, move |c| *c = counter.clone());
+    })
+    .expect("client");
+
+    let body = client.get(&server.url("/secret")).body::<String>().await;
+
+    assert_eq!(body.expect("retried call"), "secret");
+    assert_eq!(passed.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

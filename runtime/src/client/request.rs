@@ -79,6 +79,24 @@ impl Headers {
         }
         self
     }
+    /// Replaces `Authorization` with a provider's prepared value; `Err` is the text that is not a
+    /// valid value (reported when the request is sent, as [`set`](Self::set) does).
+    #[cfg(feature = "client-auth")]
+    pub(crate) fn set_authorization(&mut self, value: Result<&HeaderValue, &str>) -> &mut Self {
+        match value {
+            Ok(value) => {
+                if self
+                    .map
+                    .try_insert(http::header::AUTHORIZATION, value.clone())
+                    .is_err()
+                {
+                    self.invalid = Some("authorization: too many headers".to_owned());
+                }
+                self
+            }
+            Err(text) => self.set("authorization", text),
+        }
+    }
     /// Removes all values of `name`.
     pub fn remove(&mut self, name: &str) -> &mut Self {
         self.map.remove(name);

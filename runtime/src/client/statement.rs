@@ -27,12 +27,14 @@
 //! # Ok(()) }
 //! ```
 use std::{
+    borrow::Cow,
     future::{Future, IntoFuture},
     pin::Pin,
     time::Duration,
 };
 
 use bytes::Bytes;
+use futures_util::future::Either;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::client::legacy::connect::capture_connection;
 use tokio::sync::oneshot;
@@ -264,32 +266,48 @@ impl HttpClient {
             };
             return interceptor.intercept(request, next).await;
         }
-        self.send_on_engine(request).await
+        self.send_on_engine(Cow::Owned(request)).await
+    }
+
+    /// Sends a copy of `request` through the interceptors from `index` (at least 1: the
+    /// `on_request` hooks ran) on; when none is left the engine copies only what it sends.
+    pub(crate) fn send_lent<'a>(
+        &'a self,
+        request: &'a HttpRequestBuilder,
+        index: usize,
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'a {
+        if index < self.inner.pipeline.interceptors.len() {
+            Either::Left(self.send_from(request.clone(), index))
+        } else {
+            Either::Right(self.send_on_engine(Cow::Borrowed(request)))
+        }
     }
 
     async fn send_on_engine(
         &self,
-        request: HttpRequestBuilder,
+        request: Cow<'_, HttpRequestBuilder>,
     ) -> Result<HttpResponse, ClientError> {
         let engine = &self.inner.engine;
         let config = &engine.config;
-        if let Some(e) = request.error {
-            return Err(e);
+        let lent: &HttpRequestBuilder = &request;
+        if let Some(e) = &lent.error {
+            return Err(e.clone());
         }
-        if let Some(h) = request.headers.invalid {
-            return Err(ClientError::InvalidHeader(h));
+        if let Some(h) = &lent.headers.invalid {
+            return Err(ClientError::InvalidHeader(h.clone()));
         }
-        let uri = request.url.to_uri()?;
-        let max_body_size = request
+        let uri = lent.url.to_uri()?;
+        let max_body_size = lent
             .max_body_size
             .or(self.inner.config.max_body_size)
             .unwrap_or(super::body::DEFAULT_MAX_BODY_SIZE);
-        let url = request.url.to_string();
-        let timeout = request.timeout.or(config.request_timeout);
+        let url = lent.url.to_string();
+        let timeout = lent.timeout.or(config.request_timeout);
+        let (method, headers, body) = into_message(request);
 
         let mut duplex = None;
         let mut sent = None;
-        let body: EngineBody = match request.body {
+        let body: EngineBody = match body {
             RequestBody::Empty => Empty::new().map_err(|never| match never {}).boxed_unsync(),
             RequestBody::Bytes(b) => Full::new(b).map_err(|never| match never {}).boxed_unsync(),
             RequestBody::Channel(parts) => {
@@ -315,14 +333,14 @@ impl HttpClient {
         };
 
         let mut req = http::Request::builder()
-            .method(request.method)
+            .method(method)
             .uri(uri)
             .body(body)
             .map_err(|e| ClientError::InvalidUrl {
                 url: url.clone(),
                 reason: e.to_string(),
             })?;
-        *req.headers_mut() = request.headers.map;
+        *req.headers_mut() = headers;
 
         // Duplex over ALPN: only an h2 connection may carry it (OkHttp rejects HTTP/1 too).
         let gate =
@@ -382,6 +400,17 @@ impl HttpClient {
             .keep_alive(engine.clone());
         body.set_max_body_size(max_body_size);
         Ok(HttpResponse::new(parts, url, body))
+    }
+}
+
+/// What goes on the wire of a request on its way to the engine: method, headers and body,
+/// moved out of an owned request, copied from one an interceptor lent (to send it again).
+fn into_message(
+    request: Cow<'_, HttpRequestBuilder>,
+) -> (http::Method, http::HeaderMap, RequestBody) {
+    match request {
+        Cow::Owned(r) => (r.method, r.headers.map, r.body),
+        Cow::Borrowed(r) => (r.method.clone(), r.headers.map.clone(), r.body.clone()),
     }
 }
 

@@ -138,6 +138,15 @@ impl Next {
     pub async fn run(self, request: HttpRequestBuilder) -> Result<HttpResponse, ClientError> {
         self.client.send_from(request, self.index).await
     }
+    /// Sends a copy of `request` on and keeps `request`, for an interceptor that may send it
+    /// again (the Auth plugin's retry). Cheaper than `run(request.clone())`: when no interceptor
+    /// follows, the engine copies only the method, headers and body.
+    pub fn send<'a>(
+        &'a self,
+        request: &'a HttpRequestBuilder,
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'a {
+        self.client.send_lent(request, self.index)
+    }
     /// The client the call runs on (to make extra calls, e.g. a token refresh).
     pub fn client(&self) -> &HttpClient {
         &self.client

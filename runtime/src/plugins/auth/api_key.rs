@@ -31,13 +31,14 @@
 //! ```
 use std::{future::Future, sync::Arc};
 
+use axum::extract::Request;
 use futures_util::future::{ready, BoxFuture, Ready};
 use http::HeaderName;
 use subtle::ConstantTimeEq;
 
 use super::{
-    context::{unauthorized, AuthCall, AuthContext, AuthenticationFailedCause, Challenge, Failure},
-    validate::{validator, Validator},
+    context::{unauthorized, AuthCall, AuthenticationFailedCause, Challenge, Failure},
+    validate::{Scheme, Validate},
     AuthenticationProvider, UserIdPrincipal,
 };
 use crate::ConfigError;
@@ -51,7 +52,7 @@ type ChallengeFn = Arc<dyn Fn(AuthCall) -> BoxFuture<'static, ()> + Send + Sync>
 pub struct ApiKeyConfig {
     path: String,
     header_name: HeaderName,
-    validate: Option<Validator<String>>,
+    validate: Option<Validate<ApiKeyScheme>>,
     challenge: Option<ChallengeFn>,
     errors: Vec<ConfigError>,
 }
@@ -95,7 +96,7 @@ impl ApiKeyConfig {
         Fut: Future<Output = Option<T>> + Send + 'static,
         T: Clone + Send + Sync + 'static,
     {
-        self.validate = Some(validator(validate));
+        self.validate = Some(Validate::new(validate));
         self
     }
 
@@ -110,7 +111,7 @@ impl ApiKeyConfig {
         self
     }
 
-    pub(crate) fn build(self) -> Result<ApiKeyProvider, ConfigError> {
+    pub(crate) fn build(self) -> Result<Arc<dyn AuthenticationProvider>, ConfigError> {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
         }
@@ -120,22 +121,33 @@ impl ApiKeyConfig {
                 "API Key authentication requires a validate() function to be configured",
             )
         })?;
-        Ok(ApiKeyProvider {
+        Ok(validate.provider(ApiKeyScheme {
             header_name: self.header_name,
-            validate,
             challenge: self.challenge,
-        })
+        }))
     }
 }
 
-/// The provider an `api_key` block registers.
-pub(crate) struct ApiKeyProvider {
+/// Where an `api_key` provider finds the key, and how it answers a missing or wrong one.
+pub(crate) struct ApiKeyScheme {
     header_name: HeaderName,
-    validate: Validator<String>,
     challenge: Option<ChallengeFn>,
 }
 
-impl ApiKeyProvider {
+impl Scheme for ApiKeyScheme {
+    type Credential = String;
+
+    fn credential(&self, request: &Request) -> Result<String, AuthenticationFailedCause> {
+        match request.headers().get(&self.header_name) {
+            None => Err(AuthenticationFailedCause::NoCredentials),
+            // A value that is not text cannot equal any key a `validate` accepts.
+            Some(v) => v
+                .to_str()
+                .map(str::to_owned)
+                .map_err(|_| AuthenticationFailedCause::InvalidCredentials),
+        }
+    }
+
     fn failure(&self, cause: AuthenticationFailedCause) -> Failure {
         let custom = self.challenge.clone();
         Failure::with_challenge(
@@ -147,30 +159,6 @@ impl ApiKeyProvider {
                 }
             }),
         )
-    }
-}
-
-impl AuthenticationProvider for ApiKeyProvider {
-    fn authenticate<'a>(&'a self, cx: &'a mut AuthContext) -> BoxFuture<'a, Result<(), Failure>> {
-        Box::pin(async move {
-            let key = match cx.request().headers().get(&self.header_name) {
-                None => return Err(self.failure(AuthenticationFailedCause::NoCredentials)),
-                // A value that is not text cannot equal any key a `validate` accepts.
-                Some(v) => match v.to_str() {
-                    Ok(s) => s.to_owned(),
-                    Err(_) => {
-                        return Err(self.failure(AuthenticationFailedCause::InvalidCredentials))
-                    }
-                },
-            };
-            match (self.validate)(key).await {
-                Some(set) => {
-                    set.apply(cx);
-                    Ok(())
-                }
-                None => Err(self.failure(AuthenticationFailedCause::InvalidCredentials)),
-            }
-        })
     }
 }
 

@@ -20,15 +20,15 @@
 //! });
 //! assert!(auth.is_ok());
 //! ```
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
+use axum::extract::Request;
 use base64::{engine::general_purpose::STANDARD, Engine as _};
-use futures_util::future::BoxFuture;
-use http::{header, HeaderValue, StatusCode};
+use http::{header, HeaderValue};
 
 use super::{
-    context::{AuthCall, AuthContext, AuthenticationFailedCause, Challenge, Failure},
-    validate::{validator, Validator},
+    context::{AuthenticationFailedCause, Failure},
+    validate::{www_authenticate, Scheme, Validate},
     AuthenticationProvider,
 };
 use crate::ConfigError;
@@ -55,7 +55,7 @@ impl std::fmt::Debug for UserPasswordCredential {
 pub struct BasicConfig {
     path: String,
     realm: String,
-    validate: Option<Validator<UserPasswordCredential>>,
+    validate: Option<Validate<BasicScheme>>,
 }
 
 impl std::fmt::Debug for BasicConfig {
@@ -89,11 +89,11 @@ impl BasicConfig {
         Fut: Future<Output = Option<T>> + Send + 'static,
         T: Clone + Send + Sync + 'static,
     {
-        self.validate = Some(validator(validate));
+        self.validate = Some(Validate::new(validate));
         self
     }
 
-    pub(crate) fn build(self) -> Result<BasicProvider, ConfigError> {
+    pub(crate) fn build(self) -> Result<Arc<dyn AuthenticationProvider>, ConfigError> {
         let validate = self.validate.ok_or_else(|| {
             ConfigError::new(
                 format!("{}.validate", self.path),
@@ -110,10 +110,7 @@ impl BasicConfig {
                 "the realm must be visible ASCII text",
             )
         })?;
-        Ok(BasicProvider {
-            validate,
-            challenge,
-        })
+        Ok(validate.provider(BasicScheme { challenge }))
     }
 }
 
@@ -122,8 +119,8 @@ pub(crate) fn escape_quoted(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-pub(crate) struct BasicProvider {
-    validate: Validator<UserPasswordCredential>,
+/// `Authorization: Basic ..`, challenged with `WWW-Authenticate: Basic realm=..`.
+pub(crate) struct BasicScheme {
     challenge: HeaderValue,
 }
 
@@ -143,40 +140,22 @@ pub(crate) fn basic_credentials(value: &HeaderValue) -> Option<UserPasswordCrede
     })
 }
 
-impl BasicProvider {
-    fn failure(&self, cause: AuthenticationFailedCause) -> Failure {
-        let value = self.challenge.clone();
-        Failure::with_challenge(
-            cause,
-            Challenge::new(move |call: AuthCall| async move {
-                call.respond((
-                    StatusCode::UNAUTHORIZED,
-                    [(header::WWW_AUTHENTICATE, value)],
-                ));
-            }),
-        )
-    }
-}
+impl Scheme for BasicScheme {
+    type Credential = UserPasswordCredential;
 
-impl AuthenticationProvider for BasicProvider {
-    fn authenticate<'a>(&'a self, cx: &'a mut AuthContext) -> BoxFuture<'a, Result<(), Failure>> {
-        Box::pin(async move {
-            let credentials = cx
-                .request()
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(basic_credentials);
-            let Some(credentials) = credentials else {
-                return Err(self.failure(AuthenticationFailedCause::NoCredentials));
-            };
-            match (self.validate)(credentials).await {
-                Some(set) => {
-                    set.apply(cx);
-                    Ok(())
-                }
-                None => Err(self.failure(AuthenticationFailedCause::InvalidCredentials)),
-            }
-        })
+    fn credential(
+        &self,
+        request: &Request,
+    ) -> Result<UserPasswordCredential, AuthenticationFailedCause> {
+        request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(basic_credentials)
+            .ok_or(AuthenticationFailedCause::NoCredentials)
+    }
+
+    fn failure(&self, cause: AuthenticationFailedCause) -> Failure {
+        www_authenticate(&self.challenge, cause)
     }
 }
 

@@ -17,14 +17,15 @@
 //! assert!(auth.is_ok());
 //! ```
 use std::future::Future;
+use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
-use http::{header, HeaderValue, StatusCode};
+use axum::extract::Request;
+use http::{header, HeaderValue};
 
 use super::{
     basic::escape_quoted,
-    context::{AuthCall, AuthContext, AuthenticationFailedCause, Challenge, Failure},
-    validate::{validator, Validator},
+    context::{AuthenticationFailedCause, Failure},
+    validate::{www_authenticate, Scheme, Validate},
     AuthenticationProvider,
 };
 use crate::ConfigError;
@@ -33,7 +34,7 @@ use crate::ConfigError;
 pub struct BearerConfig {
     path: String,
     realm: Option<String>,
-    validate: Option<Validator<String>>,
+    validate: Option<Validate<BearerScheme>>,
 }
 
 impl std::fmt::Debug for BearerConfig {
@@ -67,11 +68,11 @@ impl BearerConfig {
         Fut: Future<Output = Option<T>> + Send + 'static,
         T: Clone + Send + Sync + 'static,
     {
-        self.validate = Some(validator(validate));
+        self.validate = Some(Validate::new(validate));
         self
     }
 
-    pub(crate) fn build(self) -> Result<BearerProvider, ConfigError> {
+    pub(crate) fn build(self) -> Result<Arc<dyn AuthenticationProvider>, ConfigError> {
         let validate = self.validate.ok_or_else(|| {
             ConfigError::new(
                 format!("{}.validate", self.path),
@@ -88,15 +89,12 @@ impl BearerConfig {
                 "the realm must be visible ASCII text",
             )
         })?;
-        Ok(BearerProvider {
-            validate,
-            challenge,
-        })
+        Ok(validate.provider(BearerScheme { challenge }))
     }
 }
 
-pub(crate) struct BearerProvider {
-    validate: Validator<String>,
+/// `Authorization: Bearer <token>`, challenged with `WWW-Authenticate: Bearer ..`.
+pub(crate) struct BearerScheme {
     challenge: HeaderValue,
 }
 
@@ -108,40 +106,19 @@ fn bearer_token(value: &HeaderValue) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-impl BearerProvider {
-    fn failure(&self, cause: AuthenticationFailedCause) -> Failure {
-        let value = self.challenge.clone();
-        Failure::with_challenge(
-            cause,
-            Challenge::new(move |call: AuthCall| async move {
-                call.respond((
-                    StatusCode::UNAUTHORIZED,
-                    [(header::WWW_AUTHENTICATE, value)],
-                ));
-            }),
-        )
-    }
-}
+impl Scheme for BearerScheme {
+    type Credential = String;
 
-impl AuthenticationProvider for BearerProvider {
-    fn authenticate<'a>(&'a self, cx: &'a mut AuthContext) -> BoxFuture<'a, Result<(), Failure>> {
-        Box::pin(async move {
-            let token = cx
-                .request()
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(bearer_token)
-                .map(str::to_owned);
-            let Some(token) = token else {
-                return Err(self.failure(AuthenticationFailedCause::NoCredentials));
-            };
-            match (self.validate)(token).await {
-                Some(set) => {
-                    set.apply(cx);
-                    Ok(())
-                }
-                None => Err(self.failure(AuthenticationFailedCause::InvalidCredentials)),
-            }
-        })
+    fn credential(&self, request: &Request) -> Result<String, AuthenticationFailedCause> {
+        request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(bearer_token)
+            .map(str::to_owned)
+            .ok_or(AuthenticationFailedCause::NoCredentials)
+    }
+
+    fn failure(&self, cause: AuthenticationFailedCause) -> Failure {
+        www_authenticate(&self.challenge, cause)
     }
 }

@@ -13,21 +13,22 @@
 use std::{
     convert::Infallible,
     fmt,
+    future::Future,
     sync::{Arc, OnceLock},
-    task::{Context, Poll},
+    task::{Context, Poll, Waker},
 };
 
 use axum::{
     extract::Request,
     response::{IntoResponse, Response},
 };
-use futures_util::future::BoxFuture;
 use http::StatusCode;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use super::{
-    context::{unauthorized, AuthContext, AuthenticationFailedCause, Failure},
+    context::{unauthorized, AuthCall, AuthContext, AuthenticationFailedCause, Failure},
+    future::ResponseFuture,
     registry::{ProviderRegistry, UnknownProvider},
     ProviderName, ProviderNames,
 };
@@ -153,32 +154,71 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        // The ready service goes with this call; the clone waits for the next `poll_ready`.
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
-        let plan = self.plan.clone();
-        Box::pin(async move { Ok(plan.run(request, inner).await) })
+        let mut outcome = Box::pin(self.plan.clone().authenticate(request));
+        // The credential providers (API key, Basic, Bearer with a synchronous `validate`)
+        // decide without waiting: polled once here, the route is called at once by the ready
+        // service, without the clone a later call needs. A provider that waits (OAuth, an
+        // asynchronous `validate`) is polled again, with the task's waker, by the future.
+        match outcome
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(Outcome::Route(request, call)) => {
+                ResponseFuture::route(self.inner.call(request), call)
+            }
+            Poll::Ready(Outcome::Answered(response)) => ResponseFuture::answered(response),
+            Poll::Pending => {
+                // The ready service goes with this call; the clone waits for the next
+                // `poll_ready`.
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                ResponseFuture::waiting(Box::pin(async move {
+                    match outcome.await {
+                        Outcome::Route(request, call) => {
+                            let response = match inner.call(request).await {
+                                Ok(r) => r,
+                                Err(never) => match never {},
+                            };
+                            finish(response, call)
+                        }
+                        Outcome::Answered(response) => response,
+                    }
+                }))
+            }
+        }
+    }
+}
+
+/// What authentication decided: run the route (with the call a provider's fallback may have
+/// added headers to), or answer without it.
+enum Outcome {
+    Route(Request, Option<AuthCall>),
+    Answered(Response),
+}
+
+/// The route's `response`, with the headers an earlier provider's fallback set on the call.
+pub(super) fn finish(response: Response, call: Option<AuthCall>) -> Response {
+    match call {
+        Some(call) => call.finish(|| response),
+        None => response,
     }
 }
 
 impl Plan {
-    async fn run<S>(&self, request: Request, mut inner: S) -> Response
-    where
-        S: Service<Request, Response = Response, Error = Infallible>,
-    {
+    async fn authenticate(self: Arc<Self>, request: Request) -> Outcome {
         let Some(providers) = self.providers.get() else {
             tracing::error!(
                 providers = ?self.names,
                 "authenticate(..) routes are served without Application::routing, which binds their providers; refusing the call"
             );
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return Outcome::Answered(StatusCode::INTERNAL_SERVER_ERROR.into_response());
         };
         let mut cx = AuthContext::new(request);
         let mut failures: Vec<Failure> = Vec::new();
@@ -186,22 +226,14 @@ impl Plan {
             match provider.authenticate(&mut cx).await {
                 Ok(()) => {
                     let (request, call) = cx.into_parts();
-                    let response = match inner.call(request).await {
-                        Ok(r) => r,
-                        Err(never) => match never {},
-                    };
-                    return match call {
-                        // Headers an earlier provider's fallback set stay on the response.
-                        Some(call) => call.finish(|| response),
-                        None => response,
-                    };
+                    return Outcome::Route(request, call);
                 }
                 Err(failure) => {
                     failures.push(failure);
                     // A fallback answered: the call is handled, the route is skipped.
                     if let Some(call) = cx.existing_call() {
                         if let Some(response) = call.take_response() {
-                            return response;
+                            return Outcome::Answered(response);
                         }
                     }
                 }
@@ -211,14 +243,7 @@ impl Plan {
         let invalid = failures.iter().any(|f| f.cause.is_invalid_credentials());
         if self.optional && !invalid {
             let (request, call) = cx.into_parts();
-            let response = match inner.call(request).await {
-                Ok(r) => r,
-                Err(never) => match never {},
-            };
-            return match call {
-                Some(call) => call.finish(|| response),
-                None => response,
-            };
+            return Outcome::Route(request, call);
         }
 
         let call = cx.call();
@@ -230,7 +255,7 @@ impl Plan {
         regular.sort_by_key(|f| !f.cause.is_invalid_credentials());
         if let Some(challenge) = regular.into_iter().find_map(|f| f.challenge.take()) {
             challenge.run(call.clone()).await;
-            return call.finish(unauthorized);
+            return Outcome::Answered(call.finish(unauthorized));
         }
         for failure in failures.iter_mut() {
             if let Some(challenge) = failure.challenge.take() {
@@ -240,6 +265,6 @@ impl Plan {
                 }
             }
         }
-        call.finish(unauthorized)
+        Outcome::Answered(call.finish(unauthorized))
     }
 }

@@ -9,6 +9,7 @@
 //! | [`bearer`] | `bearer("name") { realm, validate }` |
 //! | [`oauth`] | `oauth("name") { .. }`: authorization code + PKCE, signed state, `fallback` (feature `auth-oauth`) |
 //! | [`layer`] | [`AuthenticateLayer`], Ktor's rules for trying providers and answering failures |
+//! | [`future`] | [`future::ResponseFuture`], the call of an `authenticate(..)` route |
 //!
 //! `install!(Authentication { api_key("key") { .. } basic("b") { .. } })` registers named
 //! providers (`api_key(None) { .. }` registers the default one, Ktor's unnamed provider);
@@ -74,6 +75,7 @@ pub mod basic;
 pub mod bearer;
 mod block;
 mod context;
+pub mod future;
 pub mod layer;
 #[cfg(feature = "auth-oauth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "auth-oauth")))]
@@ -150,10 +152,7 @@ impl AuthenticationConfig {
         let name = name.into();
         let mut cfg = ApiKeyConfig::new(path("api_key", &name));
         block(&mut cfg);
-        let provider = cfg
-            .build()
-            .map(|p| Arc::new(p) as Arc<dyn AuthenticationProvider>);
-        self.register("api_key", name, provider);
+        self.register("api_key", name, cfg.build());
         self
     }
 
@@ -166,10 +165,7 @@ impl AuthenticationConfig {
         let name = name.into();
         let mut cfg = BasicConfig::new(path("basic", &name));
         block(&mut cfg);
-        let provider = cfg
-            .build()
-            .map(|p| Arc::new(p) as Arc<dyn AuthenticationProvider>);
-        self.register("basic", name, provider);
+        self.register("basic", name, cfg.build());
         self
     }
 
@@ -182,10 +178,7 @@ impl AuthenticationConfig {
         let name = name.into();
         let mut cfg = BearerConfig::new(path("bearer", &name));
         block(&mut cfg);
-        let provider = cfg
-            .build()
-            .map(|p| Arc::new(p) as Arc<dyn AuthenticationProvider>);
-        self.register("bearer", name, provider);
+        self.register("bearer", name, cfg.build());
         self
     }
 

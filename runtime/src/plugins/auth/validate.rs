@@ -1,39 +1,99 @@
-//! Type-erased `validate` functions: a user's `|credential| async move { Some(principal) }`
-//! stored as a [`Validator`] whose result stores the principal in the request.
+//! The credential providers (`api_key`, `basic`, `bearer`) as one generic provider: a
+//! [`Scheme`] finds the credential in the request and builds the failures, a user's
+//! `|credential| async move { Some(principal) }` checks it.
+//!
+//! [`Validated`] keeps the user's function and principal types (no type erasure below the
+//! provider), so a call costs one boxed future (the provider's) and no boxed validation future
+//! or principal setter; [`Validate`] holds a configured `validate` until its scheme is built.
 use std::{future::Future, sync::Arc};
 
-use futures_util::{future::BoxFuture, FutureExt};
+use axum::extract::Request;
+use futures_util::future::BoxFuture;
+use http::{header, HeaderValue, StatusCode};
 
-use super::context::AuthContext;
+use super::context::{
+    AuthCall, AuthContext, AuthenticationFailedCause, AuthenticationProvider, Challenge, Failure,
+};
 
-/// Stores a validated principal in the request.
-pub(crate) struct SetPrincipal(Box<dyn FnOnce(&mut AuthContext) + Send>);
+/// How a provider kind finds its credential and answers its failures.
+pub(crate) trait Scheme: Send + Sync + 'static {
+    /// What `validate` is given.
+    type Credential: Send + 'static;
 
-impl SetPrincipal {
-    pub(crate) fn apply(self, cx: &mut AuthContext) {
-        (self.0)(cx)
-    }
+    /// The credential `request` carries, or why there is none (`NoCredentials`, or
+    /// `InvalidCredentials` for one that can never be valid).
+    fn credential(&self, request: &Request) -> Result<Self::Credential, AuthenticationFailedCause>;
+
+    /// The failure reported for `cause`, with this scheme's challenge.
+    fn failure(&self, cause: AuthenticationFailedCause) -> Failure;
 }
 
-/// A `validate` function for credentials `C`.
-pub(crate) type Validator<C> =
-    Arc<dyn Fn(C) -> BoxFuture<'static, Option<SetPrincipal>> + Send + Sync>;
+/// A provider: `scheme` extracts, `validate` checks and yields the principal.
+struct Validated<S, F> {
+    scheme: S,
+    validate: F,
+}
 
-/// Erases `f`'s principal type.
-pub(crate) fn validator<C, F, Fut, T>(f: F) -> Validator<C>
+impl<S, F, Fut, T> AuthenticationProvider for Validated<S, F>
 where
-    C: 'static,
-    F: Fn(C) -> Fut + Send + Sync + 'static,
+    S: Scheme,
+    F: Fn(S::Credential) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Option<T>> + Send + 'static,
     T: Clone + Send + Sync + 'static,
 {
-    Arc::new(move |credential| {
-        f(credential)
-            .map(|principal| {
-                principal.map(|p| {
-                    SetPrincipal(Box::new(move |cx: &mut AuthContext| cx.set_principal(p)))
-                })
-            })
-            .boxed()
-    })
+    fn authenticate<'a>(&'a self, cx: &'a mut AuthContext) -> BoxFuture<'a, Result<(), Failure>> {
+        let credential = self.scheme.credential(cx.request());
+        Box::pin(async move {
+            let credential = credential.map_err(|cause| self.scheme.failure(cause))?;
+            match (self.validate)(credential).await {
+                Some(principal) => {
+                    cx.set_principal(principal);
+                    Ok(())
+                }
+                None => Err(self
+                    .scheme
+                    .failure(AuthenticationFailedCause::InvalidCredentials)),
+            }
+        })
+    }
+}
+
+/// A configured `validate` for credentials of scheme `S`, waiting for the scheme (built from
+/// the rest of the configuration) to become a provider.
+pub(crate) struct Validate<S>(Box<dyn FnOnce(S) -> Arc<dyn AuthenticationProvider> + Send>);
+
+impl<S: Scheme> Validate<S> {
+    /// Keeps `validate` with its types.
+    pub(crate) fn new<F, Fut, T>(validate: F) -> Self
+    where
+        F: Fn(S::Credential) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<T>> + Send + 'static,
+        T: Clone + Send + Sync + 'static,
+    {
+        Self(Box::new(move |scheme| {
+            Arc::new(Validated { scheme, validate })
+        }))
+    }
+
+    /// The provider checking `scheme`'s credentials with this `validate`.
+    pub(crate) fn provider(self, scheme: S) -> Arc<dyn AuthenticationProvider> {
+        (self.0)(scheme)
+    }
+}
+
+/// A failure whose challenge answers `401` with `WWW-Authenticate: <challenge>` (Basic, Bearer).
+pub(crate) fn www_authenticate(
+    challenge: &HeaderValue,
+    cause: AuthenticationFailedCause,
+) -> Failure {
+    let value = challenge.clone();
+    Failure::with_challenge(
+        cause,
+        Challenge::new(move |call: AuthCall| async move {
+            call.respond((
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, value)],
+            ));
+        }),
+    )
 }

@@ -215,11 +215,10 @@ impl AuthProvider for BasicAuthProvider {
         _challenge: Option<&'a AuthChallenge>,
     ) -> BoxFuture<'a, Result<(), ClientError>> {
         Box::pin(async move {
-            if let Some(credentials) = self.credentials.load_token().await? {
+            if let Some(credentials) = self.credentials.load_held().await? {
                 if self.scope.claim(request.url_ref()) {
-                    request
-                        .headers
-                        .set("authorization", &credentials.header_value());
+                    let header = credentials.header(BasicAuthCredentials::header_value);
+                    request.headers.set_authorization(header);
                 }
             }
             Ok(())

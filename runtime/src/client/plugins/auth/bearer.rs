@@ -280,9 +280,10 @@ impl AuthProvider for BearerAuthProvider {
         _challenge: Option<&'a AuthChallenge>,
     ) -> BoxFuture<'a, Result<(), ClientError>> {
         Box::pin(async move {
-            if let Some(tokens) = self.tokens.load_token().await? {
+            if let Some(tokens) = self.tokens.load_held().await? {
                 if self.scope.claim(request.url_ref()) {
-                    request.bearer_auth(&tokens.access_token);
+                    let header = tokens.header(|t| format!("Bearer {}", t.access_token));
+                    request.headers.set_authorization(header);
                 }
             }
             Ok(())

@@ -20,6 +20,8 @@ use std::sync::{
     Arc,
 };
 
+use smallvec::{smallvec, SmallVec};
+
 use super::{challenge::AuthChallenge, provider::AuthProvider};
 use crate::client::{
     body::HttpResponse,
@@ -72,8 +74,10 @@ impl SendInterceptor for AuthInterceptor {
         request: HttpRequestBuilder,
         next: Next,
     ) -> BoxFuture<Result<HttpResponse, ClientError>> {
-        let state = self.0.clone();
-        Box::pin(async move { state.run(request, next).await })
+        if request.is_refresh_token_request() {
+            return Box::pin(next.run(request));
+        }
+        Box::pin(self.0.clone().run(request, next))
     }
 }
 
@@ -100,17 +104,16 @@ fn choose(
 }
 
 impl AuthState {
+    /// The flow of the [module docs](self) for a request that is not a refresh. The request is
+    /// sent from one place only (the loop's head), so the future holds one engine call.
     async fn run(
-        &self,
+        self: Arc<Self>,
         mut request: HttpRequestBuilder,
         next: Next,
     ) -> Result<HttpResponse, ClientError> {
-        if request.is_refresh_token_request() {
-            return next.run(request).await;
-        }
         let slots = &self.slots[..];
         // The version of each provider whose credentials this request carries.
-        let mut sent_with: Vec<Option<u64>> = vec![None; slots.len()];
+        let mut sent_with: SmallVec<[Option<u64>; 4]> = smallvec![None; slots.len()];
         for (i, slot) in slots.iter().enumerate() {
             let provider = &slot.provider;
             if provider.is_for(&request) && provider.send_without_request(&request) {
@@ -119,23 +122,29 @@ impl AuthState {
             }
         }
         let replayable = !matches!(request.body, RequestBody::Channel(_));
-        let mut response = next.clone().run(request.clone()).await?;
-
-        if !self.rejects(&response) {
-            return Ok(response);
-        }
-        let mut candidates: Vec<usize> = (0..slots.len())
-            .filter(|&i| slots[i].provider.is_for(&request))
-            .collect();
-        while self.rejects(&response) && !candidates.is_empty() {
+        // The providers not tried yet, found on the first rejection.
+        let mut candidates: Option<SmallVec<[usize; 4]>> = None;
+        loop {
+            let mut response = next.send(&request).await?;
+            if !self.rejects(&response) {
+                return Ok(response);
+            }
+            let candidates = candidates.get_or_insert_with(|| {
+                (0..slots.len())
+                    .filter(|&i| slots[i].provider.is_for(&request))
+                    .collect()
+            });
+            if candidates.is_empty() {
+                return Ok(response);
+            }
             let challenges = AuthChallenge::from_headers(response.headers());
             if candidates.len() > 1 && challenges.is_empty() {
-                break;
+                return Ok(response);
             }
-            let Some((chosen, challenge)) = choose(slots, &candidates, &challenges) else {
-                break;
+            let Some((chosen, challenge)) = choose(slots, candidates, &challenges) else {
+                return Ok(response);
             };
-            candidates.retain(|&i| i != chosen);
+            candidates.retain(|i| *i != chosen);
             let slot = &slots[chosen];
 
             if let Some(version) = sent_with[chosen] {
@@ -154,17 +163,12 @@ impl AuthState {
             if !replayable {
                 return Ok(response);
             }
-
-            let mut retry = request.clone();
+            // The rejection is dropped unread; the retry's response replaces it.
+            drop(response);
             sent_with[chosen] = Some(slot.version.load(Ordering::Acquire));
             slot.provider
-                .add_request_headers(&mut retry, challenge.as_ref())
+                .add_request_headers(&mut request, challenge.as_ref())
                 .await?;
-            // The rejection is dropped unread; it is replaced by the retry's response.
-            drop(response);
-            request = retry;
-            response = next.clone().run(request.clone()).await?;
         }
-        Ok(response)
     }
 }

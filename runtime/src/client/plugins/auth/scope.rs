@@ -62,9 +62,10 @@ impl Origin {
     }
 
     fn is(&self, target: &Target<'_>) -> bool {
+        // Stored lowercased: a lowercase URL (the usual one) matches on the plain comparison.
         self.port == target.port
-            && self.scheme.eq_ignore_ascii_case(target.scheme)
-            && self.host.eq_ignore_ascii_case(target.host)
+            && (self.scheme == target.scheme || self.scheme.eq_ignore_ascii_case(target.scheme))
+            && (self.host == target.host || self.host.eq_ignore_ascii_case(target.host))
     }
 }
 

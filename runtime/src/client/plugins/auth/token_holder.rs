@@ -11,6 +11,10 @@
 //! - [`clear_token`](AuthTokenHolder::clear_token) forgets the token now. A load or refresh in
 //!   flight still returns its value to its own caller but does not store it.
 //!
+//! The providers read a cached token without copying it: the holder keeps it in an `Arc`
+//! together with the `Authorization` value it is sent as, built on the first request that
+//! sends it and then shared by every later one.
+//!
 //! # Example
 //! ```
 //! use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
@@ -35,10 +39,11 @@
 use std::{
     fmt,
     future::Future,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, OnceLock, PoisonError},
 };
 
 use futures_util::future::BoxFuture;
+use http::HeaderValue;
 
 use crate::client::error::{BoxError, ClientError};
 
@@ -80,8 +85,41 @@ where
     })
 }
 
+/// A held token and the `Authorization` value it is sent as (built once, on first use).
+pub(crate) struct Held<T> {
+    value: T,
+    header: OnceLock<Result<HeaderValue, String>>,
+}
+
+impl<T> Held<T> {
+    fn new(value: T) -> Arc<Self> {
+        Arc::new(Self {
+            value,
+            header: OnceLock::new(),
+        })
+    }
+
+    /// The header value `text(token)`, built (and marked sensitive) on the first call; `Err`
+    /// gives back the text when it is not a valid header value.
+    pub(crate) fn header(&self, text: impl FnOnce(&T) -> String) -> Result<&HeaderValue, &str> {
+        self.header
+            .get_or_init(|| {
+                let text = text(&self.value);
+                match HeaderValue::from_str(&text) {
+                    Ok(mut value) => {
+                        value.set_sensitive(true);
+                        Ok(value)
+                    }
+                    Err(_) => Err(text),
+                }
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
 struct Slot<T> {
-    value: Option<T>,
+    value: Option<Arc<Held<T>>>,
     /// Bumped by every store and every clear, so a caller can tell whether the token changed
     /// while it waited (Ktor compares the token itself).
     generation: u64,
@@ -141,30 +179,35 @@ impl<T: Clone + Send + Sync + 'static> AuthTokenHolder<T> {
 
     /// The cached token, without loading.
     pub fn get(&self) -> Option<T> {
-        self.slot().value.clone()
+        self.slot().value.as_ref().map(|held| held.value.clone())
     }
 
     /// The token: the cached one, or a freshly loaded one (see the [module docs](self)).
     pub async fn load_token(&self) -> Result<Option<T>, ClientError> {
+        Ok(self.load_held().await?.map(|held| held.value.clone()))
+    }
+
+    /// [`load_token`](Self::load_token) without copying the token: the cached one is shared.
+    pub(crate) async fn load_held(&self) -> Result<Option<Arc<Held<T>>>, ClientError> {
         if !self.cache {
-            return (self.load)().await;
+            return Ok((self.load)().await?.map(Held::new));
         }
-        if let Some(value) = self.get() {
-            return Ok(Some(value));
+        if let Some(held) = self.slot().value.clone() {
+            return Ok(Some(held));
         }
         let _flight = self.flight.lock().await;
         let generation = {
             let slot = self.slot();
-            if let Some(value) = &slot.value {
-                return Ok(Some(value.clone()));
+            if let Some(held) = &slot.value {
+                return Ok(Some(held.clone()));
             }
             slot.generation
         };
-        let loaded = (self.load)().await?;
-        if let Some(value) = &loaded {
+        let loaded = (self.load)().await?.map(Held::new);
+        if let Some(held) = &loaded {
             let mut slot = self.slot();
             if slot.generation == generation {
-                slot.value = Some(value.clone());
+                slot.value = Some(held.clone());
                 slot.generation += 1;
             }
         }
@@ -183,7 +226,8 @@ impl<T: Clone + Send + Sync + 'static> AuthTokenHolder<T> {
         let _flight = self.flight.lock().await;
         let (generation, current) = {
             let slot = self.slot();
-            (slot.generation, slot.value.clone())
+            let current = slot.value.as_ref().map(|held| held.value.clone());
+            (slot.generation, current)
         };
         if generation != began {
             return Ok(current);
@@ -191,7 +235,7 @@ impl<T: Clone + Send + Sync + 'static> AuthTokenHolder<T> {
         let new = block(current).await?;
         let mut slot = self.slot();
         if slot.generation == generation {
-            slot.value = new.clone();
+            slot.value = new.clone().map(Held::new);
             slot.generation += 1;
         }
         Ok(new)

@@ -1,0 +1,262 @@
+//! The client side of `bench/client_auth.sh` (not a user example): the client `Auth` plugin with
+//! a cached bearer token against the same client without it (the header set by hand: the same
+//! bytes on the wire), side by side in one process.
+//!
+//! `client_auth_bench ROUNDS MILLIS`: a local axum server on its own one-thread runtime; the
+//! clients on another one-thread runtime. Each round sends, at 1 and at 64 concurrent requests,
+//! batches for MILLIS ms with `Auth` and MILLIS ms without (the order alternating per round), and
+//! takes the ratio of their requests/s; the median per-round ratio is printed. Then a burst of
+//! 100 requests on an expired token is sent, which must complete with exactly one refresh.
+//!
+//! `client_auth_bench profile auth|plain SECS`: only one of the two clients, 64 concurrent, for
+//! SECS seconds (to run under `perf record` or `valgrind --tool=dhat`).
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::IntoResponse,
+    routing::{get, post},
+    Router,
+};
+use oxtor::client::{
+    plugins::auth::{Auth, BearerTokens},
+    ClientError, HttpClient,
+};
+
+const BURST: usize = 100;
+
+/// The token the server accepts is `t<generation>`; `POST /token` hands out the current one.
+#[derive(Clone, Default)]
+struct Tokens {
+    generation: Arc<AtomicUsize>,
+}
+
+impl Tokens {
+    fn current(&self) -> String {
+        format!("t{}", self.generation.load(Ordering::SeqCst))
+    }
+}
+
+async fn hello(State(tokens): State<Tokens>, headers: HeaderMap) -> impl IntoResponse {
+    let expected = format!("Bearer {}", tokens.current());
+    match headers.get("authorization") {
+        Some(v) if v.as_bytes() == expected.as_bytes() => {
+            (StatusCode::OK, "Hello, world!").into_response()
+        }
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", "Bearer realm=\"bench\"")],
+        )
+            .into_response(),
+    }
+}
+
+fn error(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Starts the server on its own runtime thread; its address.
+fn serve(tokens: Tokens) -> Result<std::net::SocketAddr, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(error)?;
+    listener.set_nonblocking(true).map_err(error)?;
+    let addr = listener.local_addr().map_err(error)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(error)?;
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            let app = Router::new()
+                .route("/hello", get(hello))
+                .route(
+                    "/token",
+                    post(|State(t): State<Tokens>| async move { t.current() }),
+                )
+                .with_state(tokens);
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            axum::serve(listener, app).await
+        })
+    });
+    Ok(addr)
+}
+
+/// A client whose `Auth` bearer provider loads `t0` and refreshes from `POST /token`, counting
+/// refreshes in `refreshes`.
+fn auth_client(token_url: String, refreshes: Arc<AtomicUsize>) -> Result<HttpClient, ClientError> {
+    HttpClient::configure(move |cfg| {
+        let (refreshes, token_url) = (refreshes.clone(), token_url.clone());
+        cfg.install(Auth, move |auth| {
+            let (refreshes, token_url) = (refreshes.clone(), token_url.clone());
+            auth.bearer(move |b| {
+                b.load_tokens(|| async { Some(BearerTokens::access("t0")) });
+                b.refresh_tokens(move |params| {
+                    refreshes.fetch_add(1, Ordering::SeqCst);
+                    let token_url = token_url.clone();
+                    async move {
+                        let fresh = params
+                            .client
+                            .post(&token_url)
+                            .mark_as_refresh_token_request()
+                            .body::<String>()
+                            .await?;
+                        Ok::<_, ClientError>(Some(BearerTokens::access(fresh)))
+                    }
+                });
+            });
+        });
+    })
+}
+
+/// Requests/s of `n` concurrent requests in batches for `millis` ms; `header` is set by hand.
+async fn rate(
+    client: &HttpClient,
+    url: &str,
+    header: Option<&str>,
+    n: usize,
+    millis: u64,
+) -> Result<f64, String> {
+    let start = Instant::now();
+    let mut sent = 0usize;
+    while start.elapsed() < Duration::from_millis(millis) {
+        let calls = (0..n).map(|_| {
+            let mut statement = client.get(url);
+            if let Some(h) = header {
+                statement = statement.header("authorization", h);
+            }
+            statement.body::<bytes::Bytes>()
+        });
+        for r in futures_util::future::join_all(calls).await {
+            if r.map_err(error)?.len() != 13 {
+                return Err("unexpected answer".into());
+            }
+        }
+        sent += n;
+    }
+    Ok(sent as f64 / start.elapsed().as_secs_f64())
+}
+
+async fn run(rounds: usize, millis: u64) -> Result<(), String> {
+    let tokens = Tokens::default();
+    let addr = serve(tokens.clone())?;
+    let hello_url = format!("http://{addr}/hello");
+    let refreshes = Arc::new(AtomicUsize::new(0));
+    let with_auth =
+        auth_client(format!("http://{addr}/token"), refreshes.clone()).map_err(error)?;
+    let without_auth = HttpClient::new().map_err(error)?;
+
+    for n in [1usize, 64] {
+        let header = format!("Bearer {}", tokens.current());
+        let mut ratios = Vec::with_capacity(rounds);
+        let (mut auth_rates, mut plain_rates) = (Vec::new(), Vec::new());
+        // One untimed round warms both clients' connection pools.
+        rate(&with_auth, &hello_url, None, n, millis / 4).await?;
+        rate(&without_auth, &hello_url, Some(&header), n, millis / 4).await?;
+        for round in 0..rounds {
+            let (a, p) = if round % 2 == 0 {
+                let a = rate(&with_auth, &hello_url, None, n, millis).await?;
+                (
+                    a,
+                    rate(&without_auth, &hello_url, Some(&header), n, millis).await?,
+                )
+            } else {
+                let p = rate(&without_auth, &hello_url, Some(&header), n, millis).await?;
+                (rate(&with_auth, &hello_url, None, n, millis).await?, p)
+            };
+            ratios.push(a / p);
+            auth_rates.push(a);
+            plain_rates.push(p);
+        }
+        println!(
+            "requests/s at {n:>2} concurrent: Auth (cached bearer) {:8.0}  no Auth {:8.0}  median per-round ratio = {:.3} (target >= 0.97)",
+            median(&mut auth_rates),
+            median(&mut plain_rates),
+            median(&mut ratios),
+        );
+    }
+
+    // The burst: expire the token, send 100 requests at once; one refresh serves them all.
+    tokens.generation.fetch_add(1, Ordering::SeqCst);
+    let before = refreshes.load(Ordering::SeqCst);
+    let start = Instant::now();
+    let calls = (0..BURST).map(|_| with_auth.get(&hello_url).body::<bytes::Bytes>());
+    for r in futures_util::future::join_all(calls).await {
+        if r.map_err(error)?.len() != 13 {
+            return Err("unexpected answer in the burst".into());
+        }
+    }
+    let elapsed = start.elapsed();
+    let count = refreshes.load(Ordering::SeqCst) - before;
+    println!(
+        "100-request burst on an expired token: {:.2} ms, {count} refresh(es)",
+        elapsed.as_secs_f64() * 1e3
+    );
+    if count != 1 {
+        return Err(format!("expected one refresh in the burst, saw {count}"));
+    }
+    Ok(())
+}
+
+/// One client alone, for a profiler.
+async fn profile(auth: bool, secs: u64) -> Result<(), String> {
+    let tokens = Tokens::default();
+    let addr = serve(tokens.clone())?;
+    let hello_url = format!("http://{addr}/hello");
+    let header = format!("Bearer {}", tokens.current());
+    let rps = if auth {
+        let client = auth_client(format!("http://{addr}/token"), Arc::default()).map_err(error)?;
+        rate(&client, &hello_url, None, 64, secs * 1000).await?
+    } else {
+        let client = HttpClient::new().map_err(error)?;
+        rate(&client, &hello_url, Some(&header), 64, secs * 1000).await?
+    };
+    println!(
+        "{}: {rps:.0} requests/s, {:.0} requests",
+        if auth { "Auth" } else { "no Auth" },
+        rps * secs as f64
+    );
+    Ok(())
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("profile") {
+        let auth = args.get(1).map(String::as_str) == Some("auth");
+        let secs = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5);
+        let result = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(error)
+            .and_then(|rt| rt.block_on(profile(auth, secs)));
+        return exit(result);
+    }
+    let rounds = args.first().and_then(|a| a.parse().ok()).unwrap_or(10);
+    let millis = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(500);
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(error)
+        .and_then(|rt| rt.block_on(run(rounds, millis)));
+    exit(result)
+}
+
+fn exit(result: Result<(), String>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
