@@ -1,9 +1,13 @@
-//! The accept loop of one connector: a permit per connection (`max_connections`: at the cap,
-//! accepting waits), and back-off when the process is out of file descriptors (`EMFILE`,
-//! `ENFILE`) or memory, so that it neither spins a core nor stops.
+//! Binding a connector (with a listen backlog of [`BACKLOG`]) and its accept loop: a permit per
+//! connection (`max_connections`: at the cap, accepting waits), and back-off when the process is
+//! out of file descriptors (`EMFILE`, `ENFILE`) or memory, so that it neither spins a core nor
+//! stops.
 use std::{io, sync::Arc, time::Duration};
 
-use tokio::{net::TcpListener, time::Instant};
+use tokio::{
+    net::{TcpListener, TcpSocket},
+    time::Instant,
+};
 
 use super::{connection, hooks::StreamWrapper, EngineShared};
 
@@ -12,6 +16,32 @@ const MIN_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// Failed accepts are logged at most once per interval (with how many failed since).
 const LOG_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Connections the kernel completes and queues while the engine is not accepting (at
+/// `max_connections`, out of descriptors, or busy), as nginx's default on Linux (511) and
+/// above; the kernel caps it at `net.core.somaxconn`. Past it, clients' SYNs are dropped and
+/// they retry after seconds.
+const BACKLOG: u32 = 1024;
+
+/// Binds `addr` (`host:port`) to the first of its addresses that binds, with [`BACKLOG`].
+pub(crate) async fn bind(addr: &str) -> io::Result<TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        // As std's and tokio's own `bind` do: a restarted server can bind at once.
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
+}
 
 pub(crate) async fn accept_loop(
     listener: TcpListener,

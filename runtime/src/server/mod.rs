@@ -76,7 +76,7 @@ use hyper_util::{
     rt::{TokioExecutor, TokioTimer},
     server::conn::auto,
 };
-use tokio::{net::TcpListener, sync::Semaphore, task::JoinHandle};
+use tokio::{sync::Semaphore, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
 use crate::{app::Application, error::Error, Result};
@@ -305,7 +305,7 @@ impl Server {
         let mut listeners = Vec::with_capacity(self.connectors.len());
         for connector in &self.connectors {
             let addr = format!("{}:{}", connector.host, connector.port);
-            let listener = TcpListener::bind(&addr)
+            let listener = accept::bind(&addr)
                 .await
                 .map_err(|e| Error::io(format!("cannot bind {addr}"), e))?;
             let local_addr = listener
