@@ -13,7 +13,10 @@ use std::{
     fmt,
     future::Future,
     pin::Pin,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicU32, Ordering},
+        Arc,
+    },
     task::{Context, Poll},
 };
 
@@ -134,6 +137,9 @@ pub(crate) struct ConnState {
     tasks: EngineTasks,
     /// The engine's timeouts, when on: each call holds the connection busy.
     deadlines: Option<Arc<Deadlines>>,
+    /// Calls of this connection running on after their client left, and the most allowed.
+    detached: AtomicU32,
+    max_detached: u32,
 }
 
 impl ConnState {
@@ -159,6 +165,8 @@ impl ConnState {
             extensions,
             tasks: shared.tasks.clone(),
             deadlines: shared.deadlines.clone(),
+            detached: AtomicU32::new(0),
+            max_detached: shared.max_detached_calls,
         }
     }
 }
@@ -280,15 +288,31 @@ impl Drop for CallFuture {
         };
         // hyper let go of an unfinished call: its client is gone.
         self.disconnect.signal().cancel();
-        let tasks = &self.disconnect.conn.tasks;
-        if tasks.hard_stop().is_cancelled() {
+        let conn = self.disconnect.conn.clone();
+        if conn.tasks.hard_stop().is_cancelled() {
             return;
         }
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        if conn.detached.fetch_add(1, Ordering::AcqRel) >= conn.max_detached {
+            // A client resetting streams faster than their calls finish (HTTP/2 Rapid Reset):
+            // this call is dropped, and the connection closed.
+            conn.detached.fetch_sub(1, Ordering::AcqRel);
+            conn.control.close_gracefully();
+            tracing::debug!(
+                max = conn.max_detached,
+                "too many calls outlived their client on this connection; dropping this one, \
+                 closing the connection"
+            );
+            return;
+        }
         // The graceful shutdown waits for the call.
         tracing::debug!("client went away; the call runs on to completion");
-        handle.spawn(tasks.track(inner));
+        let tracked = conn.tasks.track(inner);
+        handle.spawn(async move {
+            tracked.await;
+            conn.detached.fetch_sub(1, Ordering::AcqRel);
+        });
     }
 }

@@ -68,6 +68,11 @@ impl ConnControl {
         }
     }
 
+    /// Asks this connection alone to close gracefully (an HTTP/2 client gets a GOAWAY).
+    pub(crate) fn close_gracefully(&self) {
+        self.raise(GRACEFUL);
+    }
+
     /// Sets the connection's deadline (engine clock milliseconds; 0 clears it).
     pub(crate) fn set_deadline(&self, at: u64) {
         self.deadline.store(at, Ordering::Relaxed);

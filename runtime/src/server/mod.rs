@@ -35,7 +35,9 @@
 //!   [`max_header_count`](Server::max_header_count) (100) header lines; beyond, hyper answers
 //!   431 and closes.
 //! - **HTTP/2**: [`max_concurrent_streams`](Server::max_concurrent_streams) (200) per
-//!   connection, header lists up to `max_request_head_size` (431 beyond), at most 20 streams
+//!   connection, and as many calls whose stream the client reset running on to completion (past
+//!   that, such a call is dropped and the connection gets a GOAWAY: resetting streams cannot
+//!   pile up work), header lists up to `max_request_head_size` (431 beyond), at most 20 streams
 //!   reset by the client before the server accepted them (hyper's guard against Rapid Reset,
 //!   CVE-2023-44487: past it the connection gets a GOAWAY), and at most 1,024 streams the server
 //!   had to reset per connection. Keep-alive pings are off by default (idle connections are
@@ -141,6 +143,9 @@ pub(crate) struct EngineShared {
     deadlines: Option<Arc<deadline::Deadlines>>,
     /// One permit per open connection (`max_connections`).
     connections: Arc<Semaphore>,
+    /// Calls of one connection that may run on after their client left (HTTP/2 stream resets)
+    /// before the connection is closed: `max_concurrent_streams`.
+    max_detached_calls: u32,
 }
 
 impl EngineShared {
@@ -337,6 +342,7 @@ impl Server {
             next_id: AtomicU64::new(0),
             registry: control::Registry::default(),
             deadlines,
+            max_detached_calls: self.config.max_concurrent_streams.max(1),
             connections: Arc::new(Semaphore::new(
                 self.config.max_connections.clamp(1, Semaphore::MAX_PERMITS),
             )),
