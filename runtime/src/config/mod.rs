@@ -472,6 +472,57 @@ mod tests {
     }
 
     #[test]
+    fn engine_bounds_read_from_their_keys() {
+        let c = hocon(
+            "ktor.deployment { headerReadTimeout = 5s, idleTimeout = 0, maxConnections = 64,
+             maxRequestHeadSize = 16384, maxHeaderCount = 50, maxConcurrentStreams = 10 }",
+        );
+        let s = c.server_config().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.header_read_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(s.idle_timeout, None);
+        assert_eq!(
+            (
+                s.max_connections,
+                s.max_request_head_size,
+                s.max_header_count
+            ),
+            (64, 16384, 50)
+        );
+        assert_eq!(s.max_concurrent_streams, 10);
+    }
+
+    #[test]
+    fn engine_bounds_default_when_absent() {
+        let s = hocon("a = 1")
+            .server_config()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.header_read_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(s.idle_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(s.max_connections, 10_000);
+        assert_eq!(s.max_request_head_size, 64 * 1024);
+    }
+
+    #[test]
+    fn head_size_below_hypers_floor_is_an_error_naming_the_key() {
+        let c = hocon("ktor.deployment.maxRequestHeadSize = 1024");
+        let err = c.server_config().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "test.conf:1: ktor.deployment.maxRequestHeadSize: 1024 is out of range (at least 8192)"
+        );
+    }
+
+    #[test]
+    fn zero_max_connections_is_an_error_naming_the_key() {
+        let c = hocon("ktor.deployment.maxConnections = 0");
+        let err = c.server_config().unwrap_err();
+        assert!(
+            err.to_string().contains("ktor.deployment.maxConnections"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_table_is_not_a_string() {
         let c = hocon("a { b = 1 }");
         assert_eq!(
