@@ -224,7 +224,7 @@ impl TestApplication {
     /// Shuts the application down gracefully and waits for it.
     pub async fn shutdown(mut self) -> Result<()> {
         match self.running.take() {
-            Some(r) => r.shutdown().await.map(drop),
+            Some(r) => r.shutdown().await,
             None => Ok(()),
         }
     }

@@ -81,7 +81,7 @@ async fn start_server(
 async fn graceful_shutdown_waits_for_call_scope_tasks() {
     let (running, flags) = start_server(Duration::from_millis(500), Duration::from_secs(10)).await;
     assert!(!flags.finished.load(Ordering::SeqCst));
-    let report = running.shutdown().await.expect("shuts down");
+    let report = running.shutdown_with_report().await.expect("shuts down");
     assert!(
         flags.finished.load(Ordering::SeqCst),
         "shutdown did not wait"
@@ -93,7 +93,7 @@ async fn graceful_shutdown_waits_for_call_scope_tasks() {
 #[tokio::test]
 async fn grace_period_over_drops_call_scope_tasks_and_counts_them() {
     let (running, flags) = start_server(Duration::from_secs(30), Duration::from_millis(200)).await;
-    let report = running.shutdown().await.expect("shuts down");
+    let report = running.shutdown_with_report().await.expect("shuts down");
     assert!(!report.in_time);
     assert_eq!(report.abandoned_tasks, 1);
     assert!(flags.dropped.load(Ordering::SeqCst), "task still running");

@@ -379,7 +379,7 @@ impl Server {
     pub async fn run(self) -> Result<()> {
         let running = self.start().await?;
         shutdown_signal().await;
-        running.shutdown().await.map(drop)
+        running.shutdown().await
     }
 }
 
@@ -427,8 +427,13 @@ impl RunningServer {
     }
 
     /// Stops accepting, lets in-flight calls and [`EngineTasks`] finish within the grace
-    /// period, then closes; the report says what it had to abandon.
-    pub async fn shutdown(self) -> Result<ShutdownReport> {
+    /// period, then closes (logging what it had to abandon).
+    pub async fn shutdown(self) -> Result<()> {
+        self.shutdown_with_report().await.map(drop)
+    }
+
+    /// As [`shutdown`](Self::shutdown), returning what it had to abandon.
+    pub async fn shutdown_with_report(self) -> Result<ShutdownReport> {
         tracing::info!(grace_ms = self.grace.as_millis() as u64, "shutting down");
         self.shared.start_graceful();
         for task in self.tasks {

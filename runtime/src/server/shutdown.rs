@@ -28,8 +28,9 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// What a graceful shutdown ([`RunningServer::shutdown`](super::RunningServer::shutdown)) had
-/// to leave unfinished.
+/// What a graceful shutdown
+/// ([`RunningServer::shutdown_with_report`](super::RunningServer::shutdown_with_report)) had to
+/// leave unfinished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ShutdownReport {

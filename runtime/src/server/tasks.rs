@@ -24,7 +24,7 @@
 //! app.routing(Router::new().route("/", get(audit)))?;
 //! let running = Server::new(app, ServerConfig::local(0)).start().await?;
 //! // ... a call starts the task; the shutdown waits for it:
-//! let report = running.shutdown().await?;
+//! let report = running.shutdown_with_report().await?;
 //! assert_eq!(report.abandoned_tasks, 0);
 //! # Ok(()) }
 //! ```
