@@ -10,9 +10,10 @@
 # Sections:
 #   1. cost     /hello with wrk -t1 -c64, bounded vs unbounded in ROUNDS alternating rounds of
 #               DURATION; median of the paired ratios (target >= 0.99) and CPU time per request.
-#   2. slowloris SLOW_CONNS connections each sending one header byte every 5 s (bench_peers):
-#               wrk's /hello rate while they hold on, against runs without them (target >= 0.95),
-#               and when the server closed them (after the 30 s header-read timeout).
+#   2. slowloris SLOW_CONNS connections each sending one header byte every 5 s (bench_peers)
+#               against one bounded server while wrk alternates between it and an identical twin
+#               server: median paired ratio attacked/twin (target >= 0.95), and when the server
+#               closed them (after the 30 s header-read timeout).
 #   3. sustained wrk -c1000 -d$LONG on /hello and on /books.json with zstd, then h2load -c100
 #               -m100 for $LONG: socket errors and timeouts (target 0), RSS before and after
 #               (target within 10 %; "before" is after a warm-up with the same load).
@@ -35,6 +36,7 @@ if [ "$(id -u)" -eq 0 ]; then NICE=${NICE:--20}; else NICE=0; fi
 BOUNDED=18091
 UNBOUNDED=18092
 AXUM=18093
+TWIN=18094
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -75,6 +77,7 @@ start() {
 start bounded "$BOUNDED" "$bin/bench_hardening" "$BOUNDED" bounded
 start unbounded "$UNBOUNDED" "$bin/bench_hardening" "$UNBOUNDED" unbounded
 start axum "$AXUM" "$bin/bench_axum" "$AXUM"
+start twin "$TWIN" "$bin/bench_hardening" "$TWIN" bounded
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
@@ -122,17 +125,24 @@ fi
 
 if section slowloris; then
     echo "== 2. slowloris: $SLOW_CONNS connections, one header byte every 5 s, against bounded oxtor"
-    read -r base1 _ _ _ < <(wrk_run bounded "$BOUNDED" /hello "$DURATION" 64)
+    echo "   (side by side: wrk alternates 5 s runs between the attacked server and an identical one)"
+    read -r a _ _ _ < <(wrk_run bounded "$BOUNDED" /hello 5s 64)
+    read -r b _ _ _ < <(wrk_run twin "$TWIN" /hello 5s 64)
+    echo "   before: attacked-to-be $a req/s, twin $b req/s"
     load "$bin/bench_peers" slowloris "$BOUNDED" "$SLOW_CONNS" 5 >"$work/slowloris.out" &
     slow_pid=$!
-    sleep 2
-    read -r with1 _ _ _ < <(wrk_run bounded "$BOUNDED" /hello "$DURATION" 64)
-    read -r with2 _ _ _ < <(wrk_run bounded "$BOUNDED" /hello "$DURATION" 64)
+    sleep 1
+    ratios=""
+    for round in 1 2 3; do
+        read -r a _ _ _ < <(wrk_run bounded "$BOUNDED" /hello 4s 64)
+        read -r b _ _ _ < <(wrk_run twin "$TWIN" /hello 4s 64)
+        ratios+=" $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f", a / b }')"
+        echo "   under slowloris, round $round: attacked $a req/s, twin $b req/s"
+    done
+    open=$(ls "/proc/${pid_of[bounded]}/fd" | wc -l)
     wait "$slow_pid"
-    read -r base2 _ _ _ < <(wrk_run bounded "$BOUNDED" /hello "$DURATION" 64)
-    echo "   without: $base1 $base2 req/s; with slowloris: $with1 $with2 req/s"
-    echo "   ratio with/without: $(awk -v a="$with1" -v b="$with2" -v c="$base1" -v d="$base2" 'BEGIN { printf "%.3f", (a + b) / (c + d) }') (target >= 0.95)"
-    echo "   slowloris connections: $(cat "$work/slowloris.out") (header-read timeout 30 s)"
+    echo "   paired ratios attacked/twin:$ratios; median $(median <<<"$ratios") (target >= 0.95)"
+    echo "   slowloris connections: $(cat "$work/slowloris.out") (header-read timeout 30 s); server descriptors while held: $open"
 fi
 
 if section sustained; then

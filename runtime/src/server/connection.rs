@@ -34,13 +34,14 @@ pub(crate) async fn serve(
         let _ = stream.set_nodelay(true);
         tracing::trace!("connection accepted");
         shared.hooks.connection_opened(&info);
-        let watcher = ReadClosedWatcher::new(&stream);
         match (connector_wrapper, shared.hooks.wrapper.clone()) {
             (None, None) => {
+                let watcher = ReadClosedWatcher::of_plain(&stream);
                 let conn = ConnState::new(&shared, &info, None);
                 drive(TokioIo::new(stream), conn, watcher, &shared, id).await;
             }
             (first, second) => {
+                let watcher = ReadClosedWatcher::new(&stream);
                 let wrapped = tokio::time::timeout(
                     shared.handshake_timeout,
                     wrap_all(Box::new(stream), &info, [first, second]),
