@@ -172,13 +172,13 @@ if section idle; then
         load wrk -t1 -c64 -d2s "http://127.0.0.1:$port/hello" >/dev/null
         sleep 1
         before=$(rss_kib "$pid")
-        sleep 600 | load "$bin/bench_peers" idle "$port" "$IDLE_CONNS" >"$work/idle.out" &
+        # The peers hold their connections 10 s after READY (well within the 60 s idle timeout).
+        load "$bin/bench_peers" idle "$port" "$IDLE_CONNS" 10 >"$work/idle.out" &
         peers=$!
         for _ in $(seq 600); do grep -q READY "$work/idle.out" 2>/dev/null && break; sleep 0.1; done
-        sleep 1
+        sleep 2
         held=$(rss_kib "$pid")
-        kill "$peers" 2>/dev/null || true
-        wait "$peers" 2>/dev/null || true
+        wait "$peers"
         per=$(awk -v a="$held" -v b="$before" -v n="$IDLE_CONNS" 'BEGIN { printf "%.2f", (a - b) / n }')
         declare "per_$name=$per"
         echo "   $name: RSS $before KiB -> $held KiB with $(cat "$work/idle.out"): $per KiB per connection"

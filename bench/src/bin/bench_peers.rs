@@ -3,12 +3,9 @@
 //! - `bench_peers slowloris PORT N INTERVAL_S`: opens N connections, each sending a request
 //!   line, then one header byte every INTERVAL_S seconds; prints, when every connection was
 //!   closed by the server (or after 120 s), `closed=K of N, first after X s, last after Y s`.
-//! - `bench_peers idle PORT N`: opens N keep-alive connections, sends `GET /hello` on each and
-//!   reads its answer, prints `READY n`, then holds them until its standard input closes.
-use std::{
-    io::Read,
-    time::{Duration, Instant},
-};
+//! - `bench_peers idle PORT N HOLD_S`: opens N keep-alive connections, sends `GET /hello` on
+//!   each and reads its answer, prints `READY n`, holds them for HOLD_S seconds, then exits.
+use std::time::{Duration, Instant};
 
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -63,7 +60,7 @@ async fn slowloris(port: u16, n: usize, interval: Duration) -> Result<(), String
     Ok(())
 }
 
-async fn idle(port: u16, n: usize) -> Result<(), String> {
+async fn idle(port: u16, n: usize, hold: Duration) -> Result<(), String> {
     let mut conns = Vec::with_capacity(n);
     for i in 0..n {
         let mut s = TcpStream::connect(("127.0.0.1", port))
@@ -83,13 +80,7 @@ async fn idle(port: u16, n: usize) -> Result<(), String> {
         conns.push(s);
     }
     println!("READY {}", conns.len());
-    // Hold until the script closes our standard input.
-    tokio::task::spawn_blocking(|| {
-        let mut sink = Vec::new();
-        let _ = std::io::stdin().read_to_end(&mut sink);
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    tokio::time::sleep(hold).await;
     drop(conns);
     Ok(())
 }
@@ -103,8 +94,13 @@ async fn main() -> std::process::ExitCode {
             let interval = Duration::from_secs(num(3).unwrap_or(5));
             slowloris(port as u16, n as usize, interval).await
         }
-        (Some("idle"), Some(port), Some(n)) => idle(port as u16, n as usize).await,
-        _ => Err("usage: bench_peers slowloris PORT N [INTERVAL_S] | idle PORT N".to_owned()),
+        (Some("idle"), Some(port), Some(n)) => {
+            let hold = Duration::from_secs(num(3).unwrap_or(10));
+            idle(port as u16, n as usize, hold).await
+        }
+        _ => Err(
+            "usage: bench_peers slowloris PORT N [INTERVAL_S] | idle PORT N [HOLD_S]".to_owned(),
+        ),
     };
     match res {
         Ok(()) => std::process::ExitCode::SUCCESS,
