@@ -16,18 +16,17 @@
 //!   on the reset of its HTTP/2 stream, and never for another call.
 //! - **Graceful shutdown**: [`RunningServer::shutdown`] (and [`Server::run`] on SIGINT/SIGTERM)
 //!   stops accepting, lets in-flight calls and the [`EngineTasks`] they started finish within
-//!   [`ServerConfig::shutdown_grace_period`], then closes every connection and reports what it
-//!   abandoned ([`ShutdownReport`]).
+//!   [`ServerConfig::shutdown_grace_period`], then closes every connection and logs what it
+//!   abandoned ([`RunningServer::shutdown_with_report`] returns it as a [`ShutdownReport`]).
 //!
 //! What a peer can make the engine hold is bounded by default ([`ServerConfig`] has the
 //! defaults, the config keys and the builder methods here):
 //! - **Slow clients**: a connection must send its first request head within
 //!   [`header_read_timeout`](Server::header_read_timeout) (30 s) and its next one within
 //!   [`idle_timeout`](Server::idle_timeout) (60 s) of its last response. One ticker per server
-//!   checks a coarse per-connection deadline: no timer per
-//!   request.
+//!   checks a coarse per-connection deadline: no timer per request.
 //! - **Connection floods**: at most [`max_connections`](Server::max_connections) (10,000) are
-//!   open; at the cap, accepting waits. Out of file descriptors (`EMFILE`/`ENFILE`), the accept
+//!   open; at the cap, accepting waits (listen backlog 1024). Out of file descriptors (`EMFILE`/`ENFILE`), the accept
 //!   loop backs off (50 ms doubling to 1 s), logs once per 5 s, and resumes when descriptors
 //!   free up; it never stops.
 //! - **Request heads**: HTTP/1.1 heads up to
