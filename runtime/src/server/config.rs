@@ -64,6 +64,7 @@ pub(crate) mod defaults {
     pub(crate) const MAX_REQUEST_HEAD_SIZE: usize = 64 * 1024;
     /// hyper's floor for its read buffer.
     pub(crate) const MIN_REQUEST_HEAD_SIZE: usize = 8 * 1024;
+    /// hyper's own default, which the engine then leaves unset.
     pub(crate) const MAX_HEADER_COUNT: usize = 100;
     pub(crate) const MAX_CONCURRENT_STREAMS: u32 = 200;
 }

@@ -289,8 +289,12 @@ impl Server {
             .http1()
             .half_close(true)
             .timer(TokioTimer::new())
-            .max_buf_size(head_size)
-            .max_headers(config.max_header_count);
+            .max_buf_size(head_size);
+        // The default (100) is hyper's own, parsed on its stack; setting any count, even 100,
+        // makes hyper build its header arrays per request, so only another count is set.
+        if config.max_header_count != config::defaults::MAX_HEADER_COUNT {
+            builder.http1().max_headers(config.max_header_count);
+        }
         builder
             .http2()
             .timer(TokioTimer::new())
