@@ -24,7 +24,9 @@ mod request_codings {
     #[tokio::test]
     async fn thousands_of_stacked_request_codings_are_a_client_error() {
         let server = serve(|_| {}, Router::new().route("/", post(echo))).await;
-        let codings = ["gzip"; 50_000].join(",");
+        // 10,000 layers (50 KB): within the engine's 64 KiB request-head limit, past which the
+        // engine answers 431 before the plugin sees the request.
+        let codings = ["gzip"; 10_000].join(",");
         let req = server
             .request(Method::POST, "/")
             .header("content-encoding", codings)

@@ -101,6 +101,23 @@ pub mod keys {
     /// oxtor: also reload the key and trust stores when their files change, checking at this
     /// interval (a duration such as `10s`); off by default. SIGHUP always reloads.
     pub const SSL_WATCH_INTERVAL: &str = "ktor.security.ssl.watchInterval";
+    /// oxtor: how long a new connection may take to send its first request head (a duration;
+    /// default `30s`; `0` waits forever). See
+    /// [`ServerConfig::header_read_timeout`](crate::server::ServerConfig::header_read_timeout).
+    pub const HEADER_READ_TIMEOUT: &str = "ktor.deployment.headerReadTimeout";
+    /// oxtor: how long a connection with no call in flight stays open after its last response
+    /// (a duration; default `60s`; `0` keeps it forever).
+    pub const IDLE_TIMEOUT: &str = "ktor.deployment.idleTimeout";
+    /// oxtor: the most connections open at once (default 10000; at least 1).
+    pub const MAX_CONNECTIONS: &str = "ktor.deployment.maxConnections";
+    /// oxtor: the largest request head in bytes, HTTP/1.1 and HTTP/2 (default 65536; at least
+    /// 8192); larger is answered 431.
+    pub const MAX_REQUEST_HEAD_SIZE: &str = "ktor.deployment.maxRequestHeadSize";
+    /// oxtor: the most header lines of an HTTP/1.1 request (default 100; at least 1); more is
+    /// answered 431.
+    pub const MAX_HEADER_COUNT: &str = "ktor.deployment.maxHeaderCount";
+    /// oxtor: the most concurrent HTTP/2 streams per connection (default 200; at least 1).
+    pub const MAX_CONCURRENT_STREAMS: &str = "ktor.deployment.maxConcurrentStreams";
 }
 
 /// A tree of configuration keys, each remembering where it came from.
@@ -325,8 +342,9 @@ impl Config {
     }
 
     /// The engine's settings from Ktor's keys: host (default `0.0.0.0`), port (default 8080),
-    /// shutdown grace period (default 10 s). Also checks `sslPort` so a bad value stops the
-    /// start-up here, not later.
+    /// shutdown grace period (default 10 s), and oxtor's bounds ([`keys::HEADER_READ_TIMEOUT`]
+    /// and the keys after it; defaults in [`ServerConfig`]). Also checks `sslPort` so a bad
+    /// value stops the start-up here, not later.
     pub fn server_config(&self) -> Result<ServerConfig, ConfigError> {
         let defaults = ServerConfig::default();
         let host = match self.string(keys::HOST)? {
@@ -341,11 +359,46 @@ impl Config {
         let shutdown_grace_period = self
             .duration(keys::SHUTDOWN_GRACE_PERIOD)?
             .unwrap_or(defaults.shutdown_grace_period);
+        let timeout = |key, default| {
+            Ok::<_, ConfigError>(match self.duration(key)? {
+                Some(d) if d.is_zero() => None,
+                Some(d) => Some(d),
+                None => default,
+            })
+        };
         Ok(ServerConfig {
             host,
             port,
             shutdown_grace_period,
+            header_read_timeout: timeout(keys::HEADER_READ_TIMEOUT, defaults.header_read_timeout)?,
+            idle_timeout: timeout(keys::IDLE_TIMEOUT, defaults.idle_timeout)?,
+            max_connections: self
+                .at_least(keys::MAX_CONNECTIONS, 1)?
+                .unwrap_or(defaults.max_connections),
+            max_request_head_size: self
+                .at_least(keys::MAX_REQUEST_HEAD_SIZE, 8192)?
+                .unwrap_or(defaults.max_request_head_size),
+            max_header_count: self
+                .at_least(keys::MAX_HEADER_COUNT, 1)?
+                .unwrap_or(defaults.max_header_count),
+            max_concurrent_streams: match self.at_least(keys::MAX_CONCURRENT_STREAMS, 1)? {
+                Some(n) => u32::try_from(n).map_err(|_| {
+                    self.error(keys::MAX_CONCURRENT_STREAMS, format!("{n} is too large"))
+                })?,
+                None => defaults.max_concurrent_streams,
+            },
         })
+    }
+
+    /// The count at `key`, checked against its floor.
+    fn at_least(&self, key: &str, min: usize) -> Result<Option<usize>, ConfigError> {
+        let Some(n) = self.u64(key)? else {
+            return Ok(None);
+        };
+        match usize::try_from(n) {
+            Ok(n) if n >= min => Ok(Some(n)),
+            _ => Err(self.error(key, format!("{n} is out of range (at least {min})"))),
+        }
     }
 
     fn scalar<T>(
@@ -415,6 +468,57 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "test.conf:1: ktor.deployment.port: 70000 is not a port number"
+        );
+    }
+
+    #[test]
+    fn engine_bounds_read_from_their_keys() {
+        let c = hocon(
+            "ktor.deployment { headerReadTimeout = 5s, idleTimeout = 0, maxConnections = 64,
+             maxRequestHeadSize = 16384, maxHeaderCount = 50, maxConcurrentStreams = 10 }",
+        );
+        let s = c.server_config().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.header_read_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(s.idle_timeout, None);
+        assert_eq!(
+            (
+                s.max_connections,
+                s.max_request_head_size,
+                s.max_header_count
+            ),
+            (64, 16384, 50)
+        );
+        assert_eq!(s.max_concurrent_streams, 10);
+    }
+
+    #[test]
+    fn engine_bounds_default_when_absent() {
+        let s = hocon("a = 1")
+            .server_config()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.header_read_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(s.idle_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(s.max_connections, 10_000);
+        assert_eq!(s.max_request_head_size, 64 * 1024);
+    }
+
+    #[test]
+    fn head_size_below_hypers_floor_is_an_error_naming_the_key() {
+        let c = hocon("ktor.deployment.maxRequestHeadSize = 1024");
+        let err = c.server_config().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "test.conf:1: ktor.deployment.maxRequestHeadSize: 1024 is out of range (at least 8192)"
+        );
+    }
+
+    #[test]
+    fn zero_max_connections_is_an_error_naming_the_key() {
+        let c = hocon("ktor.deployment.maxConnections = 0");
+        let err = c.server_config().unwrap_err();
+        assert!(
+            err.to_string().contains("ktor.deployment.maxConnections"),
+            "{err}"
         );
     }
 

@@ -13,23 +13,28 @@ use std::{
     fmt,
     future::Future,
     pin::Pin,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicU32, Ordering},
+        Arc,
+    },
     task::{Context, Poll},
 };
 
 use axum::{body::Body, extract::ConnectInfo, routing::future::RouteFuture, Router};
+use bytes::Bytes;
 use http::{Request, Response};
+use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
-use tokio_util::{
-    sync::{CancellationToken, WaitForCancellationFuture},
-    task::TaskTracker,
-};
+use pin_project_lite::pin_project;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tower_service::Service;
 
 use super::{
     call_watch::{CallWatch, WatchedCall},
     control::ConnControl,
+    deadline::Deadlines,
     hooks::ConnectionInfo,
+    tasks::EngineTasks,
     EngineShared,
 };
 
@@ -93,6 +98,11 @@ impl ClientDisconnect {
         self.conn.control.watch();
         self.signal().child_token()
     }
+
+    /// The engine's tasks (see [`EngineTasks::of`]).
+    pub(crate) fn engine_tasks(&self) -> &EngineTasks {
+        &self.conn.tasks
+    }
 }
 
 /// Put in a response's extensions, it makes the engine drop the call instead of sending the
@@ -123,9 +133,13 @@ pub(crate) struct ConnState {
     /// and what a stream wrapper attached, in a map with room for the extensions the engine and
     /// axum add per request (cloning it allocates once and hashes nothing).
     pub(crate) extensions: http::Extensions,
-    /// The server's hard stop and task tracker, for a call that moves onto its own task.
-    hard_stop: CancellationToken,
-    tracker: TaskTracker,
+    /// The server's tasks (and hard stop), for a call that moves onto its own task.
+    tasks: EngineTasks,
+    /// The engine's timeouts, when on: each call holds the connection busy.
+    deadlines: Option<Arc<Deadlines>>,
+    /// Calls of this connection running on after their client left, and the most allowed.
+    detached: AtomicU32,
+    max_detached: u32,
 }
 
 impl ConnState {
@@ -149,8 +163,10 @@ impl ConnState {
             disconnect: CancellationToken::new(),
             control: Arc::new(ConnControl::default()),
             extensions,
-            hard_stop: shared.hard_stop.clone(),
-            tracker: shared.tracker.clone(),
+            tasks: shared.tasks.clone(),
+            deadlines: shared.deadlines.clone(),
+            detached: AtomicU32::new(0),
+            max_detached: shared.max_detached_calls,
         }
     }
 }
@@ -163,7 +179,7 @@ pub(crate) struct CallService {
 }
 
 impl hyper::service::Service<Request<Incoming>> for CallService {
-    type Response = Response<Body>;
+    type Response = Response<CallBody>;
     type Error = CallAborted;
     type Future = CallFuture;
 
@@ -179,10 +195,15 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
         let watch = policy.cancel_on_close.map(|cancel| {
             CallWatch::begin_engine(&mut req, disconnect.clone(), cancel, &policy.metrics)
         });
+        let busy = self.conn.deadlines.is_some().then(|| {
+            self.conn.control.call_started();
+            Busy(self.conn.clone())
+        });
         let mut router: Router = self.shared.router.clone();
         CallFuture {
             inner: Some(WatchedCall::new(router.call(req), watch)),
             disconnect,
+            busy,
         }
     }
 }
@@ -192,10 +213,54 @@ pub(crate) struct CallFuture {
     /// Unpin (axum boxes the handler's future), so an unfinished call can move to its own task.
     inner: Option<WatchedCall<RouteFuture<Infallible>>>,
     disconnect: ClientDisconnect,
+    /// Holds the connection busy (no timeout) until the response is sent.
+    busy: Option<Busy>,
+}
+
+/// A call in flight on a connection whose timeouts are on; dropped when its response is sent
+/// (or dropped), which starts the connection's idle timeout if it was the last.
+pub(crate) struct Busy(Arc<ConnState>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Some(deadlines) = &self.0.deadlines {
+            deadlines.call_ended(&self.0.control);
+        }
+    }
+}
+
+pin_project! {
+    /// A response body as the engine sends it: the application's, plus what holds the
+    /// connection busy until hyper has sent (or dropped) it.
+    pub(crate) struct CallBody {
+        #[pin]
+        inner: Body,
+        busy: Option<Busy>,
+    }
+}
+
+impl http_body::Body for CallBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 impl Future for CallFuture {
-    type Output = Result<Response<Body>, CallAborted>;
+    type Output = Result<Response<CallBody>, CallAborted>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(inner) = self.inner.as_mut() else {
@@ -210,7 +275,8 @@ impl Future for CallFuture {
         if res.extensions().get::<AbortCall>().is_some() {
             Poll::Ready(Err(CallAborted))
         } else {
-            Poll::Ready(Ok(res))
+            let busy = self.busy.take();
+            Poll::Ready(Ok(res.map(|inner| CallBody { inner, busy })))
         }
     }
 }
@@ -222,24 +288,31 @@ impl Drop for CallFuture {
         };
         // hyper let go of an unfinished call: its client is gone.
         self.disconnect.signal().cancel();
-        let conn = &self.disconnect.conn;
-        let hard_stop = conn.hard_stop.clone();
-        if hard_stop.is_cancelled() {
+        let conn = self.disconnect.conn.clone();
+        if conn.tasks.hard_stop().is_cancelled() {
             return;
         }
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        // Keeps the graceful shutdown waiting for the call.
-        let guard = conn.tracker.token();
+        if conn.detached.fetch_add(1, Ordering::AcqRel) >= conn.max_detached {
+            // A client resetting streams faster than their calls finish (HTTP/2 Rapid Reset):
+            // this call is dropped, and the connection closed.
+            conn.detached.fetch_sub(1, Ordering::AcqRel);
+            conn.control.close_gracefully();
+            tracing::debug!(
+                max = conn.max_detached,
+                "too many calls outlived their client on this connection; dropping this one, \
+                 closing the connection"
+            );
+            return;
+        }
+        // The graceful shutdown waits for the call.
         tracing::debug!("client went away; the call runs on to completion");
+        let tracked = conn.tasks.track(inner);
         handle.spawn(async move {
-            tokio::select! {
-                biased;
-                _ = hard_stop.cancelled() => {}
-                _ = inner => {}
-            }
-            drop(guard);
+            tracked.await;
+            conn.detached.fetch_sub(1, Ordering::AcqRel);
         });
     }
 }

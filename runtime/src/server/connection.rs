@@ -3,7 +3,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, task::Poll};
 
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use tokio::{net::TcpStream, sync::OwnedSemaphorePermit};
 use tracing::Instrument;
 
 use super::{
@@ -14,12 +14,14 @@ use super::{
     EngineShared,
 };
 
-/// Serves `stream` until the client leaves, the connection is drained, or the server stops.
+/// Serves `stream` until the client leaves, the connection times out or is drained, or the
+/// server stops; `permit` (one of `max_connections`) is given back then.
 pub(crate) async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     shared: Arc<EngineShared>,
     connector_wrapper: Option<Arc<dyn StreamWrapper>>,
+    permit: OwnedSemaphorePermit,
 ) {
     let id = shared.next_id();
     let info = ConnectionInfo {
@@ -32,13 +34,14 @@ pub(crate) async fn serve(
         let _ = stream.set_nodelay(true);
         tracing::trace!("connection accepted");
         shared.hooks.connection_opened(&info);
-        let watcher = ReadClosedWatcher::new(&stream);
         match (connector_wrapper, shared.hooks.wrapper.clone()) {
             (None, None) => {
+                let watcher = ReadClosedWatcher::of_plain(&stream);
                 let conn = ConnState::new(&shared, &info, None);
                 drive(TokioIo::new(stream), conn, watcher, &shared, id).await;
             }
             (first, second) => {
+                let watcher = ReadClosedWatcher::new(&stream);
                 let wrapped = tokio::time::timeout(
                     shared.handshake_timeout,
                     wrap_all(Box::new(stream), &info, [first, second]),
@@ -55,6 +58,7 @@ pub(crate) async fn serve(
             }
         }
         shared.hooks.connection_closed(&info);
+        drop(permit);
         tracing::trace!("connection over");
     };
     // A disabled span would still be entered and left at each poll of the connection.
@@ -75,6 +79,9 @@ async fn drive<I: ConnectionIo>(
     let conn = Arc::new(conn);
     let disconnect = conn.disconnect.clone();
     let control = conn.control.clone();
+    if let Some(deadlines) = &shared.deadlines {
+        deadlines.connection_opened(&control);
+    }
     shared.registry.insert(id, control.clone());
     Registry::catch_up(
         &control,
@@ -95,10 +102,13 @@ async fn drive<I: ConnectionIo>(
     std::future::poll_fn(|cx| {
         let flags = control.poll_flags(cx);
         if flags.hard_stop() {
-            tracing::debug!("closing the connection: the server stops");
+            tracing::debug!("closing the connection: the server stops or it timed out");
             return Poll::Ready(());
         }
-        if flags.graceful() && !draining {
+        if (flags.graceful() || flags.timed_out()) && !draining {
+            if flags.timed_out() {
+                tracing::debug!("closing the connection: no request in time");
+            }
             draining = true;
             http.as_mut().graceful_shutdown();
         }

@@ -1,8 +1,9 @@
 //! [`ConnControl`]: how the server and a connection's calls reach the connection's task without
-//! adding work to every poll of it — a few flags and one waker slot, no locks.
+//! adding work to every poll of it — a few flags and one waker slot, no locks — and the
+//! connection's coarse deadline, which the engine's ticker checks ([`deadline`](super::deadline)).
 use std::{
     sync::{
-        atomic::{AtomicU8, Ordering},
+        atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering},
         Arc, Mutex,
     },
     task::{Context, Poll},
@@ -13,12 +14,17 @@ use futures_util::task::AtomicWaker;
 const GRACEFUL: u8 = 1;
 const HARD_STOP: u8 = 2;
 const WATCH: u8 = 4;
+const TIMED_OUT: u8 = 8;
 
-/// Flags a connection's task reads each time it is polled.
+/// Flags a connection's task reads each time it is polled, and its deadline.
 #[derive(Debug, Default)]
 pub(crate) struct ConnControl {
     flags: AtomicU8,
     waker: AtomicWaker,
+    /// When the connection expires, in the engine clock's milliseconds; 0: never.
+    deadline: AtomicU64,
+    /// Calls started on the connection whose response is not yet sent (or dropped).
+    in_flight: AtomicU32,
 }
 
 /// What a connection's task should do, as read by [`ConnControl::poll_flags`].
@@ -34,6 +40,10 @@ impl Flags {
     }
     pub(crate) fn watch(self) -> bool {
         self.0 & WATCH != 0
+    }
+    /// The connection outlived its deadline with no call in flight.
+    pub(crate) fn timed_out(self) -> bool {
+        self.0 & TIMED_OUT != 0
     }
 }
 
@@ -55,6 +65,43 @@ impl ConnControl {
     pub(crate) fn watch(&self) {
         if self.flags.load(Ordering::Relaxed) & WATCH == 0 {
             self.raise(WATCH);
+        }
+    }
+
+    /// Asks this connection alone to close gracefully (an HTTP/2 client gets a GOAWAY).
+    pub(crate) fn close_gracefully(&self) {
+        self.raise(GRACEFUL);
+    }
+
+    /// Sets the connection's deadline (engine clock milliseconds; 0 clears it).
+    pub(crate) fn set_deadline(&self, at: u64) {
+        self.deadline.store(at, Ordering::Relaxed);
+    }
+
+    /// A call starts: the connection is busy, no deadline runs.
+    pub(crate) fn call_started(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.deadline.store(0, Ordering::Relaxed);
+    }
+
+    /// A call's response is sent (or dropped). Returns whether it was the last in flight, so
+    /// the caller sets the idle deadline.
+    pub(crate) fn call_ended(&self) -> bool {
+        self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1
+    }
+
+    /// The ticker's check at engine time `now`: a connection past its deadline with no call in
+    /// flight is told to close (gracefully: an HTTP/2 client gets a GOAWAY); one still open a
+    /// tick later is closed outright.
+    fn expire(&self, now: u64) {
+        let deadline = self.deadline.load(Ordering::Relaxed);
+        if deadline == 0 || now < deadline || self.in_flight.load(Ordering::Acquire) != 0 {
+            return;
+        }
+        if self.flags.load(Ordering::Relaxed) & TIMED_OUT == 0 {
+            self.raise(TIMED_OUT);
+        } else {
+            self.raise(HARD_STOP);
         }
     }
 
@@ -95,6 +142,20 @@ impl Registry {
 
     pub(crate) fn hard_stop(&self) {
         self.raise_all(HARD_STOP);
+    }
+
+    /// Tells every connection past its deadline at engine time `now` to close.
+    pub(crate) fn expire(&self, now: u64) {
+        if let Ok(conns) = self.conns.lock() {
+            for c in conns.values() {
+                c.expire(now);
+            }
+        }
+    }
+
+    /// How many connections are open.
+    pub(crate) fn len(&self) -> usize {
+        self.conns.lock().map(|c| c.len()).unwrap_or(0)
     }
 
     fn raise_all(&self, flag: u8) {
@@ -150,6 +211,34 @@ mod tests {
         let mut cx = Context::from_waker(noop_waker_ref());
         let flags = c.poll_flags(&mut cx);
         assert!(flags.graceful() && !flags.hard_stop());
+    }
+
+    #[test]
+    fn expired_idle_connection_is_timed_out_then_stopped() {
+        let c = ConnControl::default();
+        let mut cx = Context::from_waker(noop_waker_ref());
+        c.set_deadline(100);
+        c.expire(99);
+        assert!(!c.poll_flags(&mut cx).timed_out());
+        c.expire(100);
+        assert!(c.poll_flags(&mut cx).timed_out());
+        assert!(!c.poll_flags(&mut cx).hard_stop());
+        c.expire(200);
+        assert!(c.poll_flags(&mut cx).hard_stop());
+    }
+
+    #[test]
+    fn connection_with_a_call_in_flight_never_expires() {
+        let c = ConnControl::default();
+        c.set_deadline(100);
+        c.call_started();
+        c.set_deadline(100);
+        c.expire(1_000);
+        let mut cx = Context::from_waker(noop_waker_ref());
+        assert!(!c.poll_flags(&mut cx).timed_out());
+        assert!(c.call_ended());
+        c.expire(1_000);
+        assert!(c.poll_flags(&mut cx).timed_out());
     }
 
     #[test]

@@ -15,8 +15,33 @@
 //!   watches a duplicate of the socket for `EPOLLRDHUP` once someone listens), or
 //!   on the reset of its HTTP/2 stream, and never for another call.
 //! - **Graceful shutdown**: [`RunningServer::shutdown`] (and [`Server::run`] on SIGINT/SIGTERM)
-//!   stops accepting, lets in-flight calls finish within
-//!   [`ServerConfig::shutdown_grace_period`], then closes every connection.
+//!   stops accepting, lets in-flight calls and the [`EngineTasks`] they started finish within
+//!   [`ServerConfig::shutdown_grace_period`], then closes every connection and logs what it
+//!   abandoned ([`RunningServer::shutdown_with_report`] returns it as a [`ShutdownReport`]).
+//!
+//! What a peer can make the engine hold is bounded by default ([`ServerConfig`] has the
+//! defaults, the config keys and the builder methods here):
+//! - **Slow clients**: a connection must send its first request head within
+//!   [`header_read_timeout`](Server::header_read_timeout) (30 s) and its next one within
+//!   [`idle_timeout`](Server::idle_timeout) (60 s) of its last response. One ticker per server
+//!   checks a coarse per-connection deadline: no timer per request.
+//! - **Connection floods**: at most [`max_connections`](Server::max_connections) (10,000) are
+//!   open; at the cap, accepting waits (listen backlog 1024). Out of file descriptors (`EMFILE`/`ENFILE`), the accept
+//!   loop backs off (50 ms doubling to 1 s), logs once per 5 s, and resumes when descriptors
+//!   free up; it never stops.
+//! - **Request heads**: HTTP/1.1 heads up to
+//!   [`max_request_head_size`](Server::max_request_head_size) (64 KiB) and
+//!   [`max_header_count`](Server::max_header_count) (100) header lines; beyond, hyper answers
+//!   431 and closes.
+//! - **HTTP/2**: [`max_concurrent_streams`](Server::max_concurrent_streams) (200) per
+//!   connection, and as many calls whose stream the client reset running on to completion (past
+//!   that, such a call is dropped and the connection gets a GOAWAY: resetting streams cannot
+//!   pile up work), header lists up to `max_request_head_size` (431 beyond), at most 20 streams
+//!   reset by the client before the server accepted them (hyper's guard against Rapid Reset,
+//!   CVE-2023-44487: past it the connection gets a GOAWAY), and at most 1,024 streams the server
+//!   had to reset per connection. Keep-alive pings are off by default (idle connections are
+//!   closed by the idle timeout, dead ones by TCP); [`Server::http2_keep_alive_interval`] turns
+//!   them on.
 //!
 //! Logs are structured `tracing` events: `info` for start and stop, `warn` when the grace period
 //! runs out, `debug` (in a `connection{id, peer}` span) for each connection's story.
@@ -29,7 +54,11 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> oxtor_runtime::Result<()> {
 //! let mut app = Application::new(());
 //! app.routing(Router::new().route("/", get(|| async { "hi" })))?;
-//! let running = Server::new(app, ServerConfig::local(0)).start().await?;
+//! let running = Server::new(app, ServerConfig::local(0))
+//!     .header_read_timeout(Some(std::time::Duration::from_secs(10)))
+//!     .max_connections(1_000)
+//!     .start()
+//!     .await?;
 //! assert_ne!(running.local_addr().port(), 0);
 //! running.shutdown().await?;
 //! # Ok(()) }
@@ -48,19 +77,22 @@ use hyper_util::{
     rt::{TokioExecutor, TokioTimer},
     server::conn::auto,
 };
-use tokio::{net::TcpListener, task::JoinHandle};
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tokio::{sync::Semaphore, task::JoinHandle};
+use tokio_util::sync::CancellationToken;
 
 use crate::{app::Application, error::Error, Result};
 
+mod accept;
 mod call;
 pub mod call_watch;
 mod config;
 mod connection;
 mod connector;
 mod control;
+mod deadline;
 pub mod hooks;
 mod shutdown;
+pub mod tasks;
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
@@ -77,15 +109,26 @@ pub use connector::Connector;
 #[doc(inline)]
 pub use hooks::{ConnectionInfo, EngineHooks, SecureConnection, StreamWrapper, WrappedStream};
 #[doc(inline)]
-pub use shutdown::shutdown_signal;
+pub use shutdown::{shutdown_signal, ShutdownReport};
+#[doc(inline)]
+pub use tasks::EngineTasks;
+
+/// hyper's guard against HTTP/2 Rapid Reset (CVE-2023-44487): streams a client may reset before
+/// the server accepted them; past it, the connection gets a GOAWAY.
+const H2_MAX_PENDING_ACCEPT_RESET_STREAMS: usize = 20;
+/// Streams the server may have to reset (for the client's protocol errors) per connection.
+const H2_MAX_LOCAL_ERROR_RESET_STREAMS: usize = 1024;
+/// How long an HTTP/2 keep-alive ping may go unanswered (when pings are on).
+const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Everything the accept loop, connections and calls of one server share.
 pub(crate) struct EngineShared {
     router: Router,
     hooks: EngineHooks,
     builder: auto::Builder<TokioExecutor>,
-    /// Connections and detached calls; the graceful shutdown waits for it.
-    tracker: TaskTracker,
+    /// Connections, detached calls and tasks handed to the engine; the graceful shutdown waits
+    /// for them.
+    tasks: EngineTasks,
     /// Cancelled when shutdown starts: stop accepting, drain connections.
     graceful: CancellationToken,
     /// Cancelled when the grace period is over (or on abort): drop everything.
@@ -93,8 +136,15 @@ pub(crate) struct EngineShared {
     handshake_timeout: Duration,
     local_addr: SocketAddr,
     next_id: AtomicU64,
-    /// Every open connection, to tell it about shutdown.
+    /// Every open connection, to tell it about shutdown and timeouts.
     registry: control::Registry,
+    /// The header-read and idle timeouts, when on.
+    deadlines: Option<Arc<deadline::Deadlines>>,
+    /// One permit per open connection (`max_connections`).
+    connections: Arc<Semaphore>,
+    /// Calls of one connection that may run on after their client left (HTTP/2 stream resets)
+    /// before the connection is closed: `max_concurrent_streams`.
+    max_detached_calls: u32,
 }
 
 impl EngineShared {
@@ -123,8 +173,8 @@ pub struct Server {
     hooks: EngineHooks,
     config: ServerConfig,
     connectors: Vec<Connector>,
-    header_read_timeout: Option<Duration>,
     handshake_timeout: Duration,
+    h2_keep_alive_interval: Option<Duration>,
 }
 
 impl Server {
@@ -139,18 +189,66 @@ impl Server {
             hooks,
             connectors: vec![Connector::http(config.host.clone(), config.port)],
             config,
-            header_read_timeout: None,
             handshake_timeout: Duration::from_secs(10),
+            h2_keep_alive_interval: None,
         }
     }
 
-    /// How long a client may take to send a request's headers; `None` (the default, as
-    /// `axum::serve`) waits forever. `Some(30 s)` protects against clients that trickle bytes to
-    /// hold connections, at the price of a timer per request (about 5 % of a plaintext
-    /// benchmark's throughput).
+    /// How long a new connection may take to send its first request head (default 30 s, or
+    /// `ktor.deployment.headerReadTimeout`); `None` waits forever, as `axum::serve` does. See
+    /// [`ServerConfig::header_read_timeout`].
     #[must_use]
     pub fn header_read_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.header_read_timeout = timeout;
+        self.config.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a connection with no call in flight stays open after its last response
+    /// (default 60 s, or `ktor.deployment.idleTimeout`); `None` keeps it forever. See
+    /// [`ServerConfig::idle_timeout`].
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// At most `max` connections open at once (default 10,000, or
+    /// `ktor.deployment.maxConnections`; at least 1); at the cap, accepting waits.
+    #[must_use]
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.config.max_connections = max;
+        self
+    }
+
+    /// The largest request head in bytes, HTTP/1.1 and HTTP/2 (default 64 KiB, or
+    /// `ktor.deployment.maxRequestHeadSize`; at least 8 KiB); larger is answered 431.
+    #[must_use]
+    pub fn max_request_head_size(mut self, bytes: usize) -> Self {
+        self.config.max_request_head_size = bytes;
+        self
+    }
+
+    /// The most header lines of an HTTP/1.1 request (default 100, or
+    /// `ktor.deployment.maxHeaderCount`); more is answered 431.
+    #[must_use]
+    pub fn max_header_count(mut self, max: usize) -> Self {
+        self.config.max_header_count = max;
+        self
+    }
+
+    /// The most concurrent HTTP/2 streams per connection (default 200, or
+    /// `ktor.deployment.maxConcurrentStreams`).
+    #[must_use]
+    pub fn max_concurrent_streams(mut self, max: u32) -> Self {
+        self.config.max_concurrent_streams = max;
+        self
+    }
+
+    /// Sends an HTTP/2 keep-alive ping after `interval` without frames from the client, and
+    /// closes the connection if it goes unanswered for 20 s; off (`None`) by default.
+    #[must_use]
+    pub fn http2_keep_alive_interval(mut self, interval: Option<Duration>) -> Self {
+        self.h2_keep_alive_interval = interval;
         self
     }
 
@@ -175,19 +273,53 @@ impl Server {
         self
     }
 
+    /// The settings it will serve with.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// hyper's connection builder with the engine's limits.
+    fn hyper_builder(&self) -> auto::Builder<TokioExecutor> {
+        let config = &self.config;
+        let head_size = config
+            .max_request_head_size
+            .max(config::defaults::MIN_REQUEST_HEAD_SIZE);
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .half_close(true)
+            .timer(TokioTimer::new())
+            .max_buf_size(head_size);
+        // The default (100) is hyper's own, parsed on its stack; setting any count, even 100,
+        // makes hyper build its header arrays per request, so only another count is set.
+        if config.max_header_count != config::defaults::MAX_HEADER_COUNT {
+            builder.http1().max_headers(config.max_header_count);
+        }
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(config.max_concurrent_streams)
+            .max_header_list_size(u32::try_from(head_size).unwrap_or(u32::MAX))
+            .max_pending_accept_reset_streams(H2_MAX_PENDING_ACCEPT_RESET_STREAMS)
+            .max_local_error_reset_streams(H2_MAX_LOCAL_ERROR_RESET_STREAMS)
+            .keep_alive_interval(self.h2_keep_alive_interval)
+            .keep_alive_timeout(H2_KEEP_ALIVE_TIMEOUT);
+        builder
+    }
+
     /// Binds every connector, then starts accepting in the background; if one cannot bind,
     /// none listens.
     pub async fn start(self) -> Result<RunningServer> {
         let mut listeners = Vec::with_capacity(self.connectors.len());
-        for connector in self.connectors {
+        for connector in &self.connectors {
             let addr = format!("{}:{}", connector.host, connector.port);
-            let listener = TcpListener::bind(&addr)
+            let listener = accept::bind(&addr)
                 .await
                 .map_err(|e| Error::io(format!("cannot bind {addr}"), e))?;
             let local_addr = listener
                 .local_addr()
                 .map_err(|e| Error::io("cannot read the bound address", e))?;
-            listeners.push((listener, local_addr, connector));
+            listeners.push((listener, local_addr, connector.clone()));
         }
         let Some(&(_, local_addr, _)) = listeners.first() else {
             return Err(crate::ConfigError::new(
@@ -196,25 +328,31 @@ impl Server {
             )
             .into());
         };
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .half_close(true)
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.header_read_timeout);
-        builder.http2().timer(TokioTimer::new());
+        let builder = self.hyper_builder();
+        let hard_stop = CancellationToken::new();
+        let deadlines =
+            deadline::Deadlines::new(self.config.header_read_timeout, self.config.idle_timeout)
+                .map(Arc::new);
         let shared = Arc::new(EngineShared {
             router: self.router,
             hooks: self.hooks,
             builder,
-            tracker: TaskTracker::new(),
+            tasks: EngineTasks::new(hard_stop.clone()),
             graceful: CancellationToken::new(),
-            hard_stop: CancellationToken::new(),
+            hard_stop,
             handshake_timeout: self.handshake_timeout,
             local_addr,
             next_id: AtomicU64::new(0),
             registry: control::Registry::default(),
+            deadlines,
+            max_detached_calls: self.config.max_concurrent_streams.max(1),
+            connections: Arc::new(Semaphore::new(
+                self.config.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+            )),
         });
+        if let Some(deadlines) = &shared.deadlines {
+            tokio::spawn(deadline::ticker(Arc::downgrade(&shared), deadlines.tick()));
+        }
         let mut local_addrs = Vec::with_capacity(listeners.len());
         let mut tasks = Vec::with_capacity(listeners.len());
         for (listener, addr, connector) in listeners {
@@ -224,7 +362,7 @@ impl Server {
                 tracing::info!(local_addr = %addr, "oxtor listening (HTTP/1.1, h2c)");
             }
             local_addrs.push(addr);
-            tasks.push(tokio::spawn(accept_loop(
+            tasks.push(tokio::spawn(accept::accept_loop(
                 listener,
                 shared.clone(),
                 connector.wrapper,
@@ -278,6 +416,11 @@ impl RunningServer {
         &self.local_addrs
     }
 
+    /// How many connections are open now.
+    pub fn open_connections(&self) -> usize {
+        self.shared.registry.len()
+    }
+
     /// Stops the engine at once, dropping every connection and call (what a test does at drop).
     pub fn abort(self) {
         self.shared.start_hard_stop();
@@ -286,45 +429,21 @@ impl RunningServer {
         }
     }
 
-    /// Stops accepting, lets in-flight calls finish within the grace period, then closes.
+    /// Stops accepting, lets in-flight calls and [`EngineTasks`] finish within the grace
+    /// period, then closes (logging what it had to abandon).
     pub async fn shutdown(self) -> Result<()> {
+        self.shutdown_with_report().await.map(drop)
+    }
+
+    /// As [`shutdown`](Self::shutdown), returning what it had to abandon.
+    pub async fn shutdown_with_report(self) -> Result<ShutdownReport> {
         tracing::info!(grace_ms = self.grace.as_millis() as u64, "shutting down");
         self.shared.start_graceful();
         for task in self.tasks {
             task.await.map_err(Error::EngineTask)?;
         }
-        shutdown::drain(&self.shared, self.grace).await;
-        Ok(())
+        Ok(shutdown::drain(&self.shared, self.grace).await)
     }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<EngineShared>,
-    wrapper: Option<Arc<dyn StreamWrapper>>,
-) {
-    loop {
-        let (stream, peer) = tokio::select! {
-            biased;
-            _ = shared.graceful.cancelled() => break,
-            res = listener.accept() => match res {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    continue;
-                }
-            },
-        };
-        shared.tracker.spawn(connection::serve(
-            stream,
-            peer,
-            shared.clone(),
-            wrapper.clone(),
-        ));
-    }
-    tracing::info!("stopped accepting connections");
 }
 
 /// Serves an application built by `module` on `port` (all interfaces) until SIGINT/SIGTERM.

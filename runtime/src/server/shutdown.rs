@@ -28,29 +28,59 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Drains the engine after its accept loop stopped: waits for connections and detached calls up
-/// to `grace`, then closes whatever is left. Returns whether everything finished in time.
-pub(crate) async fn drain(shared: &EngineShared, grace: Duration) -> bool {
+/// What a graceful shutdown
+/// ([`RunningServer::shutdown_with_report`](super::RunningServer::shutdown_with_report)) had to
+/// leave unfinished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// Whether every call, connection and engine task finished within the grace period.
+    pub in_time: bool,
+    /// Connections still open when the grace period ran out (closed then).
+    pub abandoned_connections: usize,
+    /// Calls and [`EngineTasks`](super::EngineTasks) dropped when the grace period ran out.
+    pub abandoned_tasks: usize,
+    /// How long the drain took.
+    pub elapsed: Duration,
+}
+
+/// Drains the engine after its accept loop stopped: waits for connections, detached calls and
+/// engine tasks up to `grace`, then closes whatever is left and counts it.
+pub(crate) async fn drain(shared: &EngineShared, grace: Duration) -> ShutdownReport {
     shared.start_graceful();
-    shared.tracker.close();
+    let tracker = shared.tasks.tracker();
+    tracker.close();
     let started = tokio::time::Instant::now();
-    let in_time = tokio::time::timeout(grace, shared.tracker.wait())
-        .await
-        .is_ok();
+    let in_time = tokio::time::timeout(grace, tracker.wait()).await.is_ok();
+    let mut abandoned_connections = 0;
     if in_time {
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "all calls finished; server stopped"
         );
     } else {
+        abandoned_connections = shared.registry.len();
         tracing::warn!(
             grace_ms = grace.as_millis() as u64,
-            remaining = shared.tracker.len(),
-            "grace period over; closing the remaining connections"
+            connections = abandoned_connections,
+            "grace period over; closing the remaining connections and tasks"
         );
         shared.start_hard_stop();
-        // Connections and calls notice the hard stop at their next poll.
-        let _ = tokio::time::timeout(Duration::from_secs(1), shared.tracker.wait()).await;
+        // Connections and tasks notice the hard stop at their next poll.
+        let _ = tokio::time::timeout(Duration::from_secs(1), tracker.wait()).await;
     }
-    in_time
+    let report = ShutdownReport {
+        in_time,
+        abandoned_connections,
+        abandoned_tasks: shared.tasks.abandoned(),
+        elapsed: started.elapsed(),
+    };
+    if !in_time {
+        tracing::warn!(
+            abandoned_connections = report.abandoned_connections,
+            abandoned_tasks = report.abandoned_tasks,
+            "server stopped; work abandoned"
+        );
+    }
+    report
 }

@@ -7,7 +7,7 @@ use http::{request::Parts, StatusCode};
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-use crate::server::{CallState, ClientDisconnect};
+use crate::server::{CallState, ClientDisconnect, EngineTasks};
 
 /// Why a call was cancelled: its client closed or reset the connection, or reset its HTTP/2
 /// stream. Ktor's `ConnectionClosedException`; its message is the same.
@@ -114,11 +114,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Cancellation {
 /// Extractor: spawns tasks that belong to the call, cancelled (dropped, their `Drop` guards
 /// run) when the call is cancelled — also after the handler returned, if the client goes away
 /// while they still run on a route that cancels. Ktor's `call.launch { .. }`.
-/// See the [module docs](super).
+/// The engine's graceful shutdown waits for them within its grace period
+/// ([`EngineTasks`]). See the [module docs](super).
 #[derive(Clone, Debug)]
 pub struct CallScope {
     token: CancellationToken,
     disconnect: Option<ClientDisconnect>,
+    tasks: Option<EngineTasks>,
 }
 
 impl CallScope {
@@ -131,7 +133,7 @@ impl CallScope {
     {
         let token = self.token.clone();
         let disconnect = self.disconnect.clone();
-        tokio::spawn(async move {
+        let scoped = async move {
             let gone = async {
                 match &disconnect {
                     Some(d) => d.disconnected().await,
@@ -144,7 +146,14 @@ impl CallScope {
                 _ = gone => None,
                 out = task => Some(out),
             }
-        })
+        };
+        match &self.tasks {
+            Some(tasks) => {
+                let tracked = tasks.track(scoped);
+                tokio::spawn(async move { tracked.await.flatten() })
+            }
+            None => tokio::spawn(scoped),
+        }
     }
 
     /// Whether the call was cancelled.
@@ -157,8 +166,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CallScope {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let tasks = EngineTasks::of(&parts.extensions);
         Ok(match parts.extensions.get::<Arc<CallState>>() {
             Some(call) => Self {
+                tasks,
                 token: call.token(),
                 disconnect: call
                     .cancel_on_close()
@@ -168,6 +179,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CallScope {
             None => Self {
                 token: CancellationToken::new(),
                 disconnect: None,
+                tasks,
             },
         })
     }
