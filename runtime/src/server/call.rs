@@ -14,8 +14,8 @@ use std::{
     future::Future,
     pin::Pin,
     sync::{
-        atomic::{AtomicU32, Ordering},
-        Arc,
+        atomic::{fence, AtomicBool, AtomicU32, Ordering},
+        Arc, OnceLock,
     },
     task::{Context, Poll},
 };
@@ -50,8 +50,37 @@ use super::{
 pub struct ClientDisconnect {
     /// The connection: its token is the call's signal for HTTP/1 (one call at a time).
     conn: Arc<ConnState>,
-    /// The call's own signal for an HTTP/2 stream (a child of the connection's token).
-    stream: Option<CancellationToken>,
+    /// The call's own signal for an HTTP/2 stream.
+    stream: Option<Arc<StreamSignal>>,
+}
+
+/// An HTTP/2 stream's own signal: a child of the connection's token, made on first use (most
+/// calls never ask, and a child token locks the connection's token when made and dropped).
+#[derive(Default)]
+struct StreamSignal {
+    token: OnceLock<CancellationToken>,
+    /// The stream was reset (hyper dropped the call); read when the token is made later.
+    reset: AtomicBool,
+}
+
+impl StreamSignal {
+    fn token(&self, conn: &CancellationToken) -> &CancellationToken {
+        let token = self.token.get_or_init(|| conn.child_token());
+        // With the fence in `reset`: either this sees the flag, or `reset` sees the token.
+        fence(Ordering::SeqCst);
+        if self.reset.load(Ordering::Relaxed) {
+            token.cancel();
+        }
+        token
+    }
+
+    fn reset(&self) {
+        self.reset.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if let Some(token) = self.token.get() {
+            token.cancel();
+        }
+    }
 }
 
 impl fmt::Debug for ClientDisconnect {
@@ -63,14 +92,26 @@ impl fmt::Debug for ClientDisconnect {
 }
 
 impl ClientDisconnect {
-    /// The signal of a call on `conn`: the connection's own for HTTP/1, `stream` for an HTTP/2
-    /// stream.
-    pub(crate) fn new(conn: Arc<ConnState>, stream: Option<CancellationToken>) -> Self {
+    /// The signal of a call on `conn`: the connection's own for HTTP/1 (`http2` false), the
+    /// stream's own for HTTP/2.
+    pub(crate) fn new(conn: Arc<ConnState>, http2: bool) -> Self {
+        let stream = http2.then(Arc::default);
         Self { conn, stream }
     }
 
     fn signal(&self) -> &CancellationToken {
-        self.stream.as_ref().unwrap_or(&self.conn.disconnect)
+        match &self.stream {
+            Some(stream) => stream.token(&self.conn.disconnect),
+            None => &self.conn.disconnect,
+        }
+    }
+
+    /// Fires the call's signal: its client is gone.
+    fn fire(&self) {
+        match &self.stream {
+            Some(stream) => stream.reset(),
+            None => self.conn.disconnect.cancel(),
+        }
     }
 
     /// Whether the client is known to be gone. (The first use of a `ClientDisconnect` starts
@@ -184,9 +225,8 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
     type Future = CallFuture;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
-        let stream =
-            (req.version() == http::Version::HTTP_2).then(|| self.conn.disconnect.child_token());
-        let disconnect = ClientDisconnect::new(self.conn.clone(), stream);
+        let http2 = req.version() == http::Version::HTTP_2;
+        let disconnect = ClientDisconnect::new(self.conn.clone(), http2);
         let mut req = req.map(Body::new);
         let ext = req.extensions_mut();
         ext.extend(self.conn.extensions.clone());
@@ -287,7 +327,7 @@ impl Drop for CallFuture {
             return;
         };
         // hyper let go of an unfinished call: its client is gone.
-        self.disconnect.signal().cancel();
+        self.disconnect.fire();
         let conn = self.disconnect.conn.clone();
         if conn.tasks.hard_stop().is_cancelled() {
             return;
