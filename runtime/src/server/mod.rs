@@ -289,6 +289,9 @@ impl Server {
             .http1()
             .half_close(true)
             .timer(TokioTimer::new())
+            // The engine's ticker enforces `header_read_timeout`; hyper's own (on by default at
+            // 30 s once a timer is set) would arm a timer per request, about 5 % of `/hello`.
+            .header_read_timeout(None)
             .max_buf_size(head_size);
         // The default (100) is hyper's own, parsed on its stack; setting any count, even 100,
         // makes hyper build its header arrays per request, so only another count is set.
