@@ -56,33 +56,15 @@ if [ "$(id -u)" -eq 0 ]; then NICE=${NICE:--20}; else NICE=0; fi
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-need=()
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)
-command -v taskset >/dev/null 2>&1 || need+=(util-linux)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "== installing ${need[*]}"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+source bench/lib.sh
+need_tools wrk:wrk h2load:nghttp2-client taskset:util-linux
 
 echo "== building release servers"
 cargo build --release --quiet -p oxtor-bench --bin bench_oxtor --bin bench_axum --bin bench_actix
 bin="$root/target/release"
 
-work=$(mktemp -d)
-pids=()
+bench_workdir
 declare -A pid_of port_of
-cleanup() {
-    for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 # GET over bash's /dev/tcp; prints the whole response.
 http_get() {

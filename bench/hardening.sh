@@ -42,26 +42,15 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 # 10,000 connections on each side, and the engine's duplicate descriptor per connection.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-for tool in wrk h2load taskset; do
-    command -v "$tool" >/dev/null || { echo "error: $tool is missing (apt-get install wrk nghttp2-client util-linux)" >&2; exit 1; }
-done
+source bench/lib.sh
+need_tools wrk:wrk h2load:nghttp2-client taskset:util-linux curl:curl
 
 echo "== building release binaries"
 cargo build --release --quiet -p oxtor-bench --bin bench_hardening --bin bench_peers --bin bench_axum
 bin="$root/target/release"
 
-work=$(mktemp -d)
-pids=()
+bench_workdir
 declare -A pid_of
-cleanup() {
-    for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 up() { curl -sf -o /dev/null "http://127.0.0.1:$1/hello"; }
 
