@@ -107,40 +107,27 @@ impl Plan {
     }
 
     /// Encodes `res` with the first candidate whose conditions pass, or sends it as is.
+    ///
+    /// The cheap gates come first, so that a response no coding could take (a 13-byte body
+    /// under every `minimum_size`, say) is passed on after a few header look-ups, without
+    /// parsing its `Content-Type` or the request's `Accept-Encoding`.
     fn apply<B>(self, mut res: Response<B>, settings: &Settings) -> Response<Body>
     where
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
         let status = res.status();
+        let headers = res.headers();
         if status.is_informational()
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
+            || headers.contains_key(CONTENT_ENCODING)
+            || headers.contains_key(CONTENT_RANGE)
             || res.extensions().get::<SuppressCompression>().is_some()
-            || res.headers().contains_key(CONTENT_ENCODING)
-            || res.headers().contains_key(CONTENT_RANGE)
         {
             return res.map(Body::new);
         }
-        let content_type = res
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
-        let is_event_stream =
-            content_type
-                .and_then(predicate::essence)
-                .is_some_and(|(kind, subtype)| {
-                    kind.eq_ignore_ascii_case("text")
-                        && subtype.eq_ignore_ascii_case("event-stream")
-                });
-        if is_event_stream
-            && !settings.compress_event_streams
-            && res.extensions().get::<CompressEventStream>().is_none()
-        {
-            return res.map(Body::new);
-        }
-        let content_length = res
-            .headers()
+        let content_length = headers
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
@@ -150,13 +137,29 @@ impl Plan {
                     .then(|| res.body().size_hint().exact())
                     .flatten()
             });
+        // Too short for every coding: not negotiable either (no `Vary`).
+        if content_length.is_some_and(|len| len < settings.min_length) {
+            return res.map(Body::new);
+        }
+        let essence = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(predicate::essence);
+        let is_event_stream = essence.is_some_and(|(kind, subtype)| {
+            kind.eq_ignore_ascii_case("text") && subtype.eq_ignore_ascii_case("event-stream")
+        });
+        if is_event_stream
+            && !settings.compress_event_streams
+            && res.extensions().get::<CompressEventStream>().is_none()
+        {
+            return res.map(Body::new);
+        }
         let choice = {
-            let no_request;
             let (method, uri, request_headers) = match &self.request {
                 Some(r) => (&r.0, &r.1, &r.2),
                 None => {
-                    no_request = (Uri::default(), HeaderMap::new());
-                    (&Method::GET, &no_request.0, &no_request.1)
+                    let (uri, headers) = no_request();
+                    (&Method::GET, uri, headers)
                 }
             };
             let call = CompressionCall {
@@ -164,9 +167,9 @@ impl Plan {
                 uri,
                 request_headers,
                 status,
-                response_headers: res.headers(),
+                response_headers: headers,
                 content_length,
-                essence: content_type.and_then(predicate::essence),
+                essence,
             };
             // The default conditions are shared: evaluate them at most once.
             let defaults = std::cell::OnceCell::new();
@@ -214,6 +217,13 @@ impl Plan {
             .encoder_for_length(encoder.level, content_length);
         res.map(|b| Body::new(CompressionBody::new(b, stream)))
     }
+}
+
+/// The URI and headers a condition sees when no user condition reads the request (so they were
+/// not kept): `/` and none.
+fn no_request() -> &'static (Uri, HeaderMap) {
+    static NONE: std::sync::OnceLock<(Uri, HeaderMap)> = std::sync::OnceLock::new();
+    NONE.get_or_init(|| (Uri::default(), HeaderMap::new()))
 }
 
 /// Adds `Accept-Encoding` to `Vary` unless it is there already (or `Vary: *`).
