@@ -25,8 +25,7 @@ use axum::body::Body;
 use bytes::Bytes;
 use http::{
     header::{
-        ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
-        CONTENT_TYPE, ETAG, VARY,
+        ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, VARY,
     },
     HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri,
 };
@@ -88,13 +87,11 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    pub(crate) fn new(req: &Request<Body>, settings: &Settings) -> Self {
-        let mut values = req.headers().get_all(ACCEPT_ENCODING).iter().cloned();
-        let accept = values.next();
-        let accept_more = values.collect();
+    /// The plan for `req`, whose `Accept-Encoding` lines (in order) are `accept`.
+    pub(crate) fn new(req: &Request<Body>, accept: AcceptEncoding, settings: &Settings) -> Self {
         Self {
-            accept,
-            accept_more,
+            accept: accept.first,
+            accept_more: accept.more,
             is_head: req.method() == Method::HEAD,
             request: settings.needs_request.then(|| {
                 Box::new((
@@ -117,18 +114,19 @@ impl Plan {
         B::Error: Into<BoxError>,
     {
         let status = res.status();
-        let headers = res.headers();
         if status.is_informational()
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
-            || headers.contains_key(CONTENT_ENCODING)
-            || headers.contains_key(CONTENT_RANGE)
             || res.extensions().get::<SuppressCompression>().is_some()
         {
             return res.map(Body::new);
         }
-        let content_length = headers
-            .get(CONTENT_LENGTH)
+        let headers = res.headers();
+        let Some(found) = ResponseHeaders::find(headers) else {
+            return res.map(Body::new);
+        };
+        let content_length = found
+            .length
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             // A HEAD response's empty body says nothing about GET's.
@@ -141,8 +139,8 @@ impl Plan {
         if content_length.is_some_and(|len| len < settings.min_length) {
             return res.map(Body::new);
         }
-        let essence = headers
-            .get(CONTENT_TYPE)
+        let essence = found
+            .content_type
             .and_then(|v| v.to_str().ok())
             .and_then(predicate::essence);
         let is_event_stream = essence.is_some_and(|(kind, subtype)| {
@@ -216,6 +214,52 @@ impl Plan {
             .encoder
             .encoder_for_length(encoder.level, content_length);
         res.map(|b| Body::new(CompressionBody::new(b, stream)))
+    }
+}
+
+/// The request's `Accept-Encoding` lines, in order (found with its `Content-Encoding` in one
+/// pass over the request headers, see [`CompressionService`](super::CompressionService)).
+#[derive(Default)]
+pub(crate) struct AcceptEncoding {
+    pub(crate) first: Option<HeaderValue>,
+    pub(crate) more: Vec<HeaderValue>,
+}
+
+impl AcceptEncoding {
+    /// Adds a line.
+    pub(crate) fn push(&mut self, value: &HeaderValue) {
+        match self.first {
+            None => self.first = Some(value.clone()),
+            Some(_) => self.more.push(value.clone()),
+        }
+    }
+}
+
+/// The response headers the decision reads, found in one pass: a response has few headers,
+/// and comparing standard names is cheaper than hashing one for each look-up.
+struct ResponseHeaders<'a> {
+    length: Option<&'a HeaderValue>,
+    content_type: Option<&'a HeaderValue>,
+}
+
+impl<'a> ResponseHeaders<'a> {
+    /// The first `Content-Length` and `Content-Type`; `None` if a `Content-Encoding` or a
+    /// `Content-Range` says the body must be left alone.
+    fn find(headers: &'a HeaderMap) -> Option<Self> {
+        let mut found = Self {
+            length: None,
+            content_type: None,
+        };
+        for (name, value) in headers {
+            if name == CONTENT_TYPE {
+                found.content_type.get_or_insert(value);
+            } else if name == CONTENT_LENGTH {
+                found.length.get_or_insert(value);
+            } else if name == CONTENT_ENCODING || name == CONTENT_RANGE {
+                return None;
+            }
+        }
+        Some(found)
     }
 }
 
