@@ -330,6 +330,10 @@ pub(crate) struct Settings {
     pub(crate) compress_event_streams: bool,
     /// Whether a user condition may read the request URI and headers (then they are kept).
     pub(crate) needs_request: bool,
+    /// No coding may encode a body of known length shorter than this: the global
+    /// `minimum_size`, or the smallest of the codings' own (`u64::MAX` without codings). Such a
+    /// response is sent as is without looking further (not even at its `Content-Type`).
+    pub(crate) min_length: u64,
 }
 
 impl fmt::Debug for Settings {
@@ -386,10 +390,25 @@ impl Settings {
                 })
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
+        let defaults = Conditions::defaults();
+        let min_length = encoders
+            .iter()
+            .map(|e| {
+                let own = if e.default_conditions {
+                    &defaults
+                } else {
+                    &e.conditions
+                };
+                own.minimum_size.unwrap_or(0)
+            })
+            .min()
+            .unwrap_or(u64::MAX)
+            .max(cfg.conditions.minimum_size.unwrap_or(0));
         Ok(Self {
             encoders,
             conditions: cfg.conditions,
-            defaults: Conditions::defaults(),
+            defaults,
+            min_length,
             mode: cfg.mode,
             max_decoded_size: cfg.max_decoded_size,
             compress_event_streams: cfg.compress_event_streams,

@@ -25,8 +25,7 @@ use axum::body::Body;
 use bytes::Bytes;
 use http::{
     header::{
-        ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
-        CONTENT_TYPE, ETAG, VARY,
+        ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, VARY,
     },
     HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri,
 };
@@ -88,13 +87,11 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    pub(crate) fn new(req: &Request<Body>, settings: &Settings) -> Self {
-        let mut values = req.headers().get_all(ACCEPT_ENCODING).iter().cloned();
-        let accept = values.next();
-        let accept_more = values.collect();
+    /// The plan for `req`, whose `Accept-Encoding` lines (in order) are `accept`.
+    pub(crate) fn new(req: &Request<Body>, accept: AcceptEncoding, settings: &Settings) -> Self {
         Self {
-            accept,
-            accept_more,
+            accept: accept.first,
+            accept_more: accept.more,
             is_head: req.method() == Method::HEAD,
             request: settings.needs_request.then(|| {
                 Box::new((
@@ -107,6 +104,10 @@ impl Plan {
     }
 
     /// Encodes `res` with the first candidate whose conditions pass, or sends it as is.
+    ///
+    /// The cheap gates come first, so that a response no coding could take (a 13-byte body
+    /// under every `minimum_size`, say) is passed on after a few header look-ups, without
+    /// parsing its `Content-Type` or the request's `Accept-Encoding`.
     fn apply<B>(self, mut res: Response<B>, settings: &Settings) -> Response<Body>
     where
         B: HttpBody<Data = Bytes> + Send + 'static,
@@ -117,31 +118,15 @@ impl Plan {
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
             || res.extensions().get::<SuppressCompression>().is_some()
-            || res.headers().contains_key(CONTENT_ENCODING)
-            || res.headers().contains_key(CONTENT_RANGE)
         {
             return res.map(Body::new);
         }
-        let content_type = res
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
-        let is_event_stream =
-            content_type
-                .and_then(predicate::essence)
-                .is_some_and(|(kind, subtype)| {
-                    kind.eq_ignore_ascii_case("text")
-                        && subtype.eq_ignore_ascii_case("event-stream")
-                });
-        if is_event_stream
-            && !settings.compress_event_streams
-            && res.extensions().get::<CompressEventStream>().is_none()
-        {
+        let headers = res.headers();
+        let Some(found) = ResponseHeaders::find(headers) else {
             return res.map(Body::new);
-        }
-        let content_length = res
-            .headers()
-            .get(CONTENT_LENGTH)
+        };
+        let content_length = found
+            .length
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             // A HEAD response's empty body says nothing about GET's.
@@ -150,13 +135,29 @@ impl Plan {
                     .then(|| res.body().size_hint().exact())
                     .flatten()
             });
+        // Too short for every coding: not negotiable either (no `Vary`).
+        if content_length.is_some_and(|len| len < settings.min_length) {
+            return res.map(Body::new);
+        }
+        let essence = found
+            .content_type
+            .and_then(|v| v.to_str().ok())
+            .and_then(predicate::essence);
+        let is_event_stream = essence.is_some_and(|(kind, subtype)| {
+            kind.eq_ignore_ascii_case("text") && subtype.eq_ignore_ascii_case("event-stream")
+        });
+        if is_event_stream
+            && !settings.compress_event_streams
+            && res.extensions().get::<CompressEventStream>().is_none()
+        {
+            return res.map(Body::new);
+        }
         let choice = {
-            let no_request;
             let (method, uri, request_headers) = match &self.request {
                 Some(r) => (&r.0, &r.1, &r.2),
                 None => {
-                    no_request = (Uri::default(), HeaderMap::new());
-                    (&Method::GET, &no_request.0, &no_request.1)
+                    let (uri, headers) = no_request();
+                    (&Method::GET, uri, headers)
                 }
             };
             let call = CompressionCall {
@@ -164,9 +165,9 @@ impl Plan {
                 uri,
                 request_headers,
                 status,
-                response_headers: res.headers(),
+                response_headers: headers,
                 content_length,
-                essence: content_type.and_then(predicate::essence),
+                essence,
             };
             // The default conditions are shared: evaluate them at most once.
             let defaults = std::cell::OnceCell::new();
@@ -214,6 +215,59 @@ impl Plan {
             .encoder_for_length(encoder.level, content_length);
         res.map(|b| Body::new(CompressionBody::new(b, stream)))
     }
+}
+
+/// The request's `Accept-Encoding` lines, in order (found with its `Content-Encoding` in one
+/// pass over the request headers, see [`CompressionService`](super::CompressionService)).
+#[derive(Default)]
+pub(crate) struct AcceptEncoding {
+    pub(crate) first: Option<HeaderValue>,
+    pub(crate) more: Vec<HeaderValue>,
+}
+
+impl AcceptEncoding {
+    /// Adds a line.
+    pub(crate) fn push(&mut self, value: &HeaderValue) {
+        match self.first {
+            None => self.first = Some(value.clone()),
+            Some(_) => self.more.push(value.clone()),
+        }
+    }
+}
+
+/// The response headers the decision reads, found in one pass: a response has few headers,
+/// and comparing standard names is cheaper than hashing one for each look-up.
+struct ResponseHeaders<'a> {
+    length: Option<&'a HeaderValue>,
+    content_type: Option<&'a HeaderValue>,
+}
+
+impl<'a> ResponseHeaders<'a> {
+    /// The first `Content-Length` and `Content-Type`; `None` if a `Content-Encoding` or a
+    /// `Content-Range` says the body must be left alone.
+    fn find(headers: &'a HeaderMap) -> Option<Self> {
+        let mut found = Self {
+            length: None,
+            content_type: None,
+        };
+        for (name, value) in headers {
+            if name == CONTENT_TYPE {
+                found.content_type.get_or_insert(value);
+            } else if name == CONTENT_LENGTH {
+                found.length.get_or_insert(value);
+            } else if name == CONTENT_ENCODING || name == CONTENT_RANGE {
+                return None;
+            }
+        }
+        Some(found)
+    }
+}
+
+/// The URI and headers a condition sees when no user condition reads the request (so they were
+/// not kept): `/` and none.
+fn no_request() -> &'static (Uri, HeaderMap) {
+    static NONE: std::sync::OnceLock<(Uri, HeaderMap)> = std::sync::OnceLock::new();
+    NONE.get_or_init(|| (Uri::default(), HeaderMap::new()))
 }
 
 /// Adds `Accept-Encoding` to `Vary` unless it is there already (or `Vary: *`).

@@ -35,6 +35,10 @@
 //!   there are no global conditions either, gets the defaults: `minimum_size = 200` (a body of
 //!   unknown length passes) and no `video/*`, `image/jpeg`, `image/png`, `audio/*`,
 //!   `multipart/*`.
+//! - **Nothing to do costs little**: each side's headers are read in one pass. A response left
+//!   alone by the gates above, or of known length under every coding's `minimum_size` (and the
+//!   global one), is passed on with no body wrapper, no `Content-Type` parsing and no
+//!   negotiation; a request body without `Content-Encoding` is not wrapped.
 //! - **Streaming**: bodies are encoded as they are produced, and the coding is flushed after
 //!   every frame the handler yields, so NDJSON and server-sent events stay live. The last frame
 //!   is encoded and ended in one pass (for a whole body known up front, zstd compresses it in one

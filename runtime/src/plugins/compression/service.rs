@@ -8,13 +8,16 @@ use std::{
 
 use axum::body::Body;
 use bytes::Bytes;
-use http::{header::CONTENT_ENCODING, Request, Response};
+use http::{
+    header::{ACCEPT_ENCODING, CONTENT_ENCODING},
+    Request, Response,
+};
 use http_body::Body as HttpBody;
 use tower_service::Service;
 
 use super::{
     config::Settings,
-    future::{Plan, ResponseFuture},
+    future::{AcceptEncoding, Plan, ResponseFuture},
     request, SuppressCompression, SuppressDecompression,
 };
 
@@ -76,8 +79,18 @@ where
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
         let settings = &self.settings;
-        let req = if settings.mode.request()
-            && req.headers().contains_key(CONTENT_ENCODING)
+        // One pass over the request headers for both codings.
+        let mut encoded = false;
+        let mut accept = AcceptEncoding::default();
+        for (name, value) in req.headers() {
+            if name == ACCEPT_ENCODING {
+                accept.push(value);
+            } else if name == CONTENT_ENCODING {
+                encoded = true;
+            }
+        }
+        let req = if encoded
+            && settings.mode.request()
             && req.extensions().get::<SuppressDecompression>().is_none()
         {
             request::decode(req, settings)
@@ -86,7 +99,7 @@ where
         };
         let plan = (settings.mode.response()
             && req.extensions().get::<SuppressCompression>().is_none())
-        .then(|| Plan::new(&req, settings));
+        .then(|| Plan::new(&req, accept, settings));
         ResponseFuture {
             inner: self.inner.call(req),
             plan,

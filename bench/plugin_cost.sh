@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Per-request cost of the showcase's plugins (issue 15), in figures background load does not
+# change: instructions per request (valgrind callgrind, counters zeroed after a warm-up, N
+# requests) and heap allocations / bytes per request (valgrind dhat, two runs of N1 and N2
+# requests, the difference divided by N2 - N1, so start-up cancels out).
+#
+#   bench/plugin_cost.sh                         # this tree
+#   BASELINE_BIN=/path/to/old/bench_oxtor bench/plugin_cost.sh   # and an older build, side by side
+#
+# Servers: `bench_oxtor PORT [VARIANT]` with no plugin, `compression`, `lifecycle` and
+# `showcase` (both), on GET /hello and GET /books.json without `Accept-Encoding` (identity);
+# load: `h2load --h1 -c 4`. With BASELINE_BIN each row also gives the baseline and new/old.
+# Environment: N (2000), N1 (300), N2 (1300), VARIANTS ("bare compression lifecycle showcase"),
+#              PATHS ("/hello /books.json"), BASE_PORT (18400).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+need_tools valgrind:valgrind h2load:nghttp2-client python3:python3 bc:bc
+
+N=${N:-2000}; N1=${N1:-300}; N2=${N2:-1300}
+VARIANTS=${VARIANTS:-bare compression lifecycle showcase}
+PATHS=${PATHS:-/hello /books.json}
+port=${BASE_PORT:-18400}
+BASELINE_BIN=${BASELINE_BIN:-}
+
+echo "== building the release server"
+cargo build --release --quiet -p oxtor-bench --bin bench_oxtor
+bin=$(pwd)/target/release/bench_oxtor
+bench_workdir
+
+wait_port() {
+    for _ in $(seq 600); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "server on port $1 did not start" >&2
+    return 1
+}
+
+load() { h2load --h1 -n "$2" -c 4 "http://127.0.0.1:$1$3" >/dev/null; }
+
+# serve TOOL OUT BIN VARIANT: starts BIN under valgrind on a fresh port; sets $vp and $port.
+serve() {
+    local tool=$1 out=$2 server=$3 variant=$4 arg=()
+    [ "$variant" = bare ] || arg=("$variant")
+    port=$((port + 1))
+    valgrind --tool="$tool" -q "--$tool-out-file=$out" "$server" "$port" "${arg[@]}" \
+        >/dev/null 2>&1 &
+    vp=$!
+    pids+=("$vp")
+    wait_port "$port"
+}
+
+# stop PID: SIGINT (graceful shutdown, so valgrind writes its output), waits.
+stop() {
+    kill -INT "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# instructions BIN VARIANT PATH -> instructions per request
+instructions() {
+    serve callgrind "$work/cg.%p" "$1" "$2"
+    load "$port" 500 "$3"
+    callgrind_control -z "$vp" >/dev/null 2>&1
+    load "$port" "$N" "$3"
+    callgrind_control -d "$vp" >/dev/null 2>&1
+    sleep 0.5
+    stop "$vp"
+    awk -v n="$N" '/^(summary|totals):/ {printf "%.0f\n", $2 / n; exit}' "$work/cg.$vp.1"
+}
+
+# heap BIN VARIANT PATH REQUESTS -> "blocks bytes" over the whole run
+heap() {
+    serve dhat "$work/dh.json" "$1" "$2"
+    load "$port" "$4" "$3"
+    stop "$vp"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(p["tbk"] for p in d["pps"]), sum(p["tb"] for p in d["pps"]))' "$work/dh.json"
+}
+
+# measure BIN VARIANT PATH -> "Ir/req allocs/req bytes/req"
+measure() {
+    local ir b1 k1 b2 k2
+    ir=$(instructions "$1" "$2" "$3")
+    read -r k1 b1 < <(heap "$1" "$2" "$3" "$N1")
+    read -r k2 b2 < <(heap "$1" "$2" "$3" "$N2")
+    python3 -c 'import sys; ir,k1,b1,k2,b2,n=map(float,sys.argv[1:]); print(f"{ir:.0f} {(k2-k1)/n:.2f} {(b2-b1)/n:.0f}")' \
+        "$ir" "$k1" "$b1" "$k2" "$b2" "$((N2 - N1))"
+}
+
+printf '%-12s %-11s %9s %9s %9s' variant path Ir/req allocs/req B/req
+[ -n "$BASELINE_BIN" ] && printf ' | %9s %9s %9s | %8s' base-Ir base-alloc base-B Ir-ratio
+echo
+for variant in $VARIANTS; do
+    for path in $PATHS; do
+        read -r ir al by < <(measure "$bin" "$variant" "$path")
+        printf '%-12s %-11s %9s %9s %9s' "$variant" "$path" "$ir" "$al" "$by"
+        if [ -n "$BASELINE_BIN" ]; then
+            read -r bir bal bby < <(measure "$BASELINE_BIN" "$variant" "$path")
+            printf ' | %9s %9s %9s | %7.3fx' "$bir" "$bal" "$bby" "$(echo "$ir / $bir" | bc -l)"
+        fi
+        echo
+    done
+done
