@@ -121,6 +121,7 @@ enum Decision {
 }
 
 /// `after` applied to `response`.
+#[inline]
 fn apply(after: Option<AfterRoute>, response: Response) -> Response {
     match after {
         Some(after) => after(response),
@@ -129,6 +130,7 @@ fn apply(after: Option<AfterRoute>, response: Response) -> Response {
 }
 
 /// `first`, then `then`.
+#[inline]
 fn chain(first: Option<AfterRoute>, then: Option<AfterRoute>) -> Option<AfterRoute> {
     match (first, then) {
         (None, then) => then,
@@ -156,8 +158,11 @@ impl RouteGuards {
     /// Runs every guard on `request` without waiting; a guard that waits makes the rest a
     /// future.
     fn check(&self, request: Request) -> Result<Decision, Waiting> {
-        let mut next = 0;
-        let mut outcome = Guarded::pass(request);
+        let Some(first) = self.0.first() else {
+            return Ok(Decision::Route(request, None));
+        };
+        let mut outcome = first.check(request);
+        let mut next = 1;
         let mut after = None;
         loop {
             match outcome {

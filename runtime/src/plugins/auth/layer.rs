@@ -25,16 +25,14 @@ use tower_layer::Layer;
 use futures_util::future::BoxFuture;
 
 use super::{
-    context::{
-        unauthorized, Attempt, AuthCall, AuthContext, AuthenticationFailedCause, Failure, Settle,
-    },
+    context::{unauthorized, Attempt, AuthContext, AuthenticationFailedCause, Failure, Settle},
     registry::{ProviderRegistry, UnknownProvider},
     ProviderName, ProviderNames,
 };
 use crate::{
     plugins::auth::AuthenticationProvider,
     routing::{
-        guard::{GuardLayer, GuardService},
+        guard::{AfterRoute, GuardLayer, GuardService},
         Guarded, RouteGuard, RouteGuards,
     },
 };
@@ -150,28 +148,6 @@ impl RouteGuard for AuthGuard {
     }
 }
 
-/// What authentication decided: run the route (with the call a provider's fallback may have
-/// added headers to), or answer without it.
-enum Outcome {
-    Route(Request, Option<AuthCall>),
-    Answered(Response),
-}
-
-impl From<Outcome> for Guarded {
-    fn from(outcome: Outcome) -> Self {
-        match outcome {
-            Outcome::Route(request, None) => Guarded::pass(request),
-            // The route's response gets the headers an earlier provider's fallback set on the
-            // call.
-            Outcome::Route(request, Some(call)) => Guarded::Pass {
-                request,
-                after: Some(Box::new(move |response| call.finish(|| response))),
-            },
-            Outcome::Answered(response) => Guarded::Respond(response),
-        }
-    }
-}
-
 impl Plan {
     /// Tries the providers without waiting ([`AuthenticationProvider::attempt`]): the credential
     /// providers (API key, Basic, Bearer with a ready `validate`) decide here, and the route
@@ -185,7 +161,7 @@ impl Plan {
         let mut failures: Vec<Failure> = Vec::new();
         for (i, provider) in providers.iter().enumerate() {
             let wait = match provider.attempt(&mut cx) {
-                Attempt::Done(Ok(())) => return Outcome::route(cx).into(),
+                Attempt::Done(Ok(())) => return pass(cx),
                 Attempt::Done(Err(failure)) => match failed(&mut failures, failure, &cx) {
                     Some(response) => return Guarded::Respond(response),
                     None => continue,
@@ -194,17 +170,15 @@ impl Plan {
                 Attempt::Async => None,
             };
             let plan = self.clone();
-            return Guarded::Wait(Box::pin(async move {
-                plan.resume(cx, failures, i, wait).await.into()
-            }));
+            return Guarded::Wait(Box::pin(
+                async move { plan.resume(cx, failures, i, wait).await },
+            ));
         }
         if self.runs_without_principal(&failures) {
-            return Outcome::route(cx).into();
+            return pass(cx);
         }
         let plan = self.clone();
-        Guarded::Wait(Box::pin(
-            async move { plan.answer(cx, failures).await.into() },
-        ))
+        Guarded::Wait(Box::pin(async move { plan.answer(cx, failures).await }))
     }
 
     /// `500`, logged: the names were never resolved.
@@ -223,7 +197,7 @@ impl Plan {
         mut failures: Vec<Failure>,
         start: usize,
         mut wait: Option<BoxFuture<'static, Result<Settle, Failure>>>,
-    ) -> Outcome {
+    ) -> Guarded {
         let providers = self.providers.get().map_or(&[][..], Vec::as_slice);
         for provider in providers.iter().skip(start) {
             let result = match wait.take() {
@@ -231,16 +205,16 @@ impl Plan {
                 None => provider.authenticate(&mut cx).await,
             };
             match result {
-                Ok(()) => return Outcome::route(cx),
+                Ok(()) => return pass(cx),
                 Err(failure) => {
                     if let Some(response) = failed(&mut failures, failure, &cx) {
-                        return Outcome::Answered(response);
+                        return Guarded::Respond(response);
                     }
                 }
             }
         }
         if self.runs_without_principal(&failures) {
-            return Outcome::route(cx);
+            return pass(cx);
         }
         self.answer(cx, failures).await
     }
@@ -251,7 +225,7 @@ impl Plan {
     }
 
     /// Rules 4 and 5: every provider failed; the failures' challenges answer.
-    async fn answer(&self, mut cx: AuthContext, mut failures: Vec<Failure>) -> Outcome {
+    async fn answer(&self, mut cx: AuthContext, mut failures: Vec<Failure>) -> Guarded {
         let call = cx.call();
         // Non-Error challenges, InvalidCredentials first: the first one answers.
         let mut regular: Vec<&mut Failure> = failures
@@ -261,7 +235,7 @@ impl Plan {
         regular.sort_by_key(|f| !f.cause.is_invalid_credentials());
         if let Some(challenge) = regular.into_iter().find_map(|f| f.challenge.take()) {
             challenge.run(call.clone()).await;
-            return Outcome::Answered(call.finish(unauthorized));
+            return Guarded::Respond(call.finish(unauthorized));
         }
         for failure in failures.iter_mut() {
             if let Some(challenge) = failure.challenge.take() {
@@ -271,7 +245,7 @@ impl Plan {
                 }
             }
         }
-        Outcome::Answered(call.finish(unauthorized))
+        Guarded::Respond(call.finish(unauthorized))
     }
 }
 
@@ -282,10 +256,11 @@ fn failed(failures: &mut Vec<Failure>, failure: Failure, cx: &AuthContext) -> Op
     cx.existing_call()?.take_response()
 }
 
-impl Outcome {
-    /// Run the route, with the call a provider's fallback may have added headers to.
-    fn route(cx: AuthContext) -> Self {
-        let (request, call) = cx.into_parts();
-        Outcome::Route(request, call)
+/// Run the route; its response gets the headers a provider's fallback set on the call.
+fn pass(cx: AuthContext) -> Guarded {
+    let (request, call) = cx.into_parts();
+    Guarded::Pass {
+        request,
+        after: call.map(|call| Box::new(move |response| call.finish(|| response)) as AfterRoute),
     }
 }
