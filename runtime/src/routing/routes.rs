@@ -26,6 +26,11 @@ use crate::Result;
 /// ([`into_router`](Self::into_router), `Router::from`, `Router::merge(routes)`) drops the
 /// checks: an application served that way does not get them.
 ///
+/// Routes [`mount`](Self::mount)ed here reach the router only when it is needed (nesting,
+/// [`map_router`](Self::map_router), [`route_layer`](Self::route_layer), `Application::routing`),
+/// so that an enclosing block's [`guard`](Self::guard) runs inside their handlers rather than
+/// as one more service level.
+///
 /// `Routes` also keeps the (path, methods) of every route it mounted, nested and merged, and checks
 /// each addition the way axum would: a method routed twice on one path, or a path template axum
 /// cannot tell apart from one already there, is not added but kept as a
