@@ -135,3 +135,90 @@ async fn block_served_without_application_routing_refuses_calls() {
         500
     );
 }
+
+/// Providers `outer` (header `X-Outer: o`, refuses with 403) and `inner` (header `X-Inner: i`,
+/// a `validate` that waits once before answering, refuses with 409).
+fn install_outer_and_inner(app: &mut Application) -> oxtor::Result<()> {
+    app.install(install!(Authentication {
+        api_key("outer") {
+            header_name = "X-Outer"
+            validate = ApiKeys::constant_time(["o"])
+            challenge = |call| async move { call.respond(axum::http::StatusCode::FORBIDDEN) }
+        }
+        api_key("inner") {
+            header_name = "X-Inner"
+            validate = |key| async move {
+                tokio::task::yield_now().await;
+                (key == "i").then(|| UserIdPrincipal::new(key))
+            }
+            challenge = |call| async move { call.respond(axum::http::StatusCode::CONFLICT) }
+        }
+    }))
+}
+
+async fn get_with(server: &TestApplication, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut req = reqwest::Client::new().get(server.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn nested_blocks_check_the_outer_block_first_then_the_inner_one() {
+    let mut app = Application::new(());
+    install_outer_and_inner(&mut app).unwrap();
+    app.routing(routing! { authenticate("outer") { authenticate("inner") { api_key } } })
+        .unwrap();
+    let server = TestApplication::start(app).await.unwrap();
+    let (outer, inner) = (("X-Outer", "o"), ("X-Inner", "i"));
+    assert_eq!(get_with(&server, "/api/key", &[]).await.0, 403);
+    assert_eq!(get_with(&server, "/api/key", &[inner]).await.0, 403);
+    assert_eq!(get_with(&server, "/api/key", &[outer]).await.0, 409);
+    // The inner provider waits before accepting; its principal is the route's.
+    assert_eq!(
+        get_with(&server, "/api/key", &[outer, inner]).await,
+        (200, "Key: i".into())
+    );
+}
+
+#[tokio::test]
+async fn blocks_protect_route_groups_inside_and_around_them() {
+    let mut app = Application::new(());
+    install_auth(&mut app).unwrap();
+    app.routing(routing! {
+        route("/inside") { authenticate("my-api-key") { api_key } },
+        authenticate("my-api-key") { route("/around") { api_key } },
+    })
+    .unwrap();
+    let server = TestApplication::start(app).await.unwrap();
+    for path in ["/inside/api/key", "/around/api/key"] {
+        assert_eq!(
+            get(&server, path, None).await,
+            (401, String::new()),
+            "{path}"
+        );
+        assert_eq!(
+            get(&server, path, Some(("X-Api-Key", "secret-key"))).await,
+            (200, "Key: secret-key".into()),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn authenticate_without_names_uses_the_default_provider() {
+    let mut app = Application::new(());
+    app.install(install!(Authentication {
+        api_key(None) { validate = ApiKeys::constant_time(["default-key"]) }
+    }))
+    .unwrap();
+    app.routing(routing! { authenticate { api_key } }).unwrap();
+    let server = TestApplication::start(app).await.unwrap();
+    assert_eq!(get(&server, "/api/key", None).await, (401, String::new()));
+    assert_eq!(
+        get(&server, "/api/key", Some(("X-Api-Key", "default-key"))).await,
+        (200, "Key: default-key".into())
+    );
+}

@@ -85,11 +85,14 @@
 use axum::routing::MethodRouter;
 
 mod block;
+pub mod guard;
 mod routes;
 mod table;
 
 #[doc(inline)]
 pub use block::{Blocks, LayerBlock, RoutingBlock};
+#[doc(inline)]
+pub use guard::{Guarded, RouteGuard, RouteGuards};
 pub(crate) use routes::RoutesParts;
 #[doc(inline)]
 pub use routes::{RouteContext, Routes};
@@ -131,13 +134,30 @@ pub trait Route<S, M> {
 
     /// The method router serving [`PATH`](Self::PATH).
     fn method_router(self) -> MethodRouter<S>;
+
+    /// The method router serving [`PATH`](Self::PATH) after `guards` (the
+    /// [`RouteGuard`]s of the blocks around the route). `#[route]` runs them inside the
+    /// handler ([`RouteGuards::handler`]: `on(filter, guards.handler(book))`), one future with
+    /// it; this default wraps [`method_router`](Self::method_router) in a `route_layer`.
+    fn guarded_method_router(self, guards: RouteGuards) -> MethodRouter<S>
+    where
+        Self: Sized,
+        S: Clone + Send + Sync + 'static,
+    {
+        let router = self.method_router();
+        // axum panics on a `route_layer` over a method router serving nothing.
+        match Self::METHODS.is_empty() {
+            true => router,
+            false => router.route_layer(guard::GuardLayer::new(guards)),
+        }
+    }
 }
 
 /// Adds `route` to `routes` at its path. What `routing! { route_name }` expands to.
 pub fn mount<S, M, R>(routes: Routes<S>, route: R) -> Routes<S>
 where
     S: Clone + Send + Sync + 'static,
-    R: Route<S, M>,
+    R: Route<S, M> + Send + 'static,
 {
     routes.mount(route)
 }

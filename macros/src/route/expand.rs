@@ -46,6 +46,10 @@ pub(crate) fn route(item: &ItemFn, handler: &Handler, route: &Route) -> TokenStr
     };
     let proxy = proxy_struct(item);
     let method_router = quote_spanned!(name.span()=> #private::on(#filter, #name));
+    let guards = Ident::new("__oxtor_guards", Span::mixed_site());
+    let guarded = quote_spanned!(name.span()=>
+        #private::on(#filter, #private::RouteGuards::handler(#guards, #name))
+    );
 
     quote! {
         #item
@@ -63,6 +67,13 @@ pub(crate) fn route(item: &ItemFn, handler: &Handler, route: &Route) -> TokenStr
 
             fn method_router(self) -> #private::MethodRouter<#state> {
                 #method_router
+            }
+
+            fn guarded_method_router(
+                self,
+                #guards: #private::RouteGuards,
+            ) -> #private::MethodRouter<#state> {
+                #guarded
             }
         }
     }

@@ -57,6 +57,9 @@ fn block(private: &TokenStream, block: &Block) -> TokenStream {
         .iter()
         .map(|(key, value)| quote_spanned!(key.span()=> #b.#key(#value);));
     let args = match args.positional.as_slice() {
+        // Ktor's `authenticate { }` names no provider: its `configurations` default to the
+        // unnamed one. Rust has no default arguments, so the block gets `None` spelt out.
+        [] if name == "authenticate" => quote!(::core::option::Option::None::<&str>),
         [] => quote!(),
         [one] => quote!(#one),
         several => quote!((#(#several),*)),
@@ -109,6 +112,19 @@ mod tests {
     fn block_without_arguments_calls_the_method_without_arguments() {
         let out = expand(r#"lifecycle { b }"#);
         assert!(out.contains(":: Blocks . lifecycle () ;"), "{out}");
+    }
+
+    #[test]
+    fn authenticate_without_names_names_the_default_provider() {
+        for input in ["authenticate { b }", "authenticate() { b }"] {
+            let out = expand(input);
+            assert!(
+                out.contains(
+                    ":: Blocks . authenticate (:: core :: option :: Option :: None :: < & str >) ;"
+                ),
+                "{out}"
+            );
+        }
     }
 
     #[test]

@@ -35,8 +35,8 @@ impl Blocks {
     note = "a block's method on `Blocks` returns a type implementing `oxtor::routing::RoutingBlock<S>`"
 )]
 pub trait RoutingBlock<S> {
-    /// Wraps the block's routes: a layer ([`Routes::route_layer`]), start-up
-    /// checks (`routes.check(..)`), or both.
+    /// Wraps the block's routes: a layer ([`Routes::route_layer`]), a guard run inside each
+    /// route's handler ([`Routes::guard`]), start-up checks (`routes.check(..)`), or several.
     fn wrap(self, routes: Routes<S>) -> Routes<S>;
 }
 

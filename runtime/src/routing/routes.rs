@@ -1,12 +1,21 @@
 //! [`Routes`]: what `routing!` builds — an axum router plus the start-up checks its blocks
 //! attach — and [`RouteContext`], what those checks see.
-use std::{convert::Infallible, fmt};
+use std::{convert::Infallible, fmt, sync::Arc};
 
-use axum::{extract::Request, response::IntoResponse, routing::Route as AxumRoute, Router};
+use axum::{
+    extract::Request,
+    response::IntoResponse,
+    routing::{MethodRouter, Route as AxumRoute},
+    Router,
+};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{table::RouteTable, Route, RouteCheck, RouteConflict};
+use super::{
+    guard::{GuardLayer, RouteGuard, RouteGuards},
+    table::RouteTable,
+    Route, RouteCheck, RouteConflict,
+};
 use crate::Result;
 
 /// A route tree and the start-up checks its blocks attached (e.g. "the provider this
@@ -16,6 +25,11 @@ use crate::Result;
 /// application at that moment, then adds the routes. Converting to a plain `axum::Router`
 /// ([`into_router`](Self::into_router), `Router::from`, `Router::merge(routes)`) drops the
 /// checks: an application served that way does not get them.
+///
+/// Routes [`mount`](Self::mount)ed here reach the router only when it is needed (nesting,
+/// [`map_router`](Self::map_router), [`route_layer`](Self::route_layer), `Application::routing`),
+/// so that an enclosing block's [`guard`](Self::guard) runs inside their handlers rather than
+/// as one more service level.
 ///
 /// `Routes` also keeps the (path, methods) of every route it mounted, nested and merged, and checks
 /// each addition the way axum would: a method routed twice on one path, or a path template axum
@@ -46,6 +60,9 @@ use crate::Result;
 #[must_use = "routes do nothing until given to `Application::routing`"]
 pub struct Routes<S = ()> {
     router: Router<S>,
+    /// Routes mounted here and not yet in `router`: a guarding block puts its guard in their
+    /// handlers (see [`guard`](Self::guard)). Added to `router` when it is needed.
+    pending: Vec<Pending<S>>,
     checks: Vec<RouteCheck>,
     table: RouteTable,
     /// The first conflict found; the conflicting route was left out of `router`.
@@ -56,6 +73,7 @@ impl<S> fmt::Debug for Routes<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Routes")
             .field("router", &self.router)
+            .field("pending", &self.pending.len())
             .field("checks", &self.checks.len())
             .field("conflict", &self.conflict)
             .finish()
@@ -77,10 +95,45 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     /// Adds `route` at its path ([`Route::PATH`] for [`Route::METHODS`]), unless that conflicts
     /// with a route already mounted (see [`conflict`](Self::conflict)). What
     /// `routing! { route_name }` expands to (through [`mount`](super::mount)).
-    pub fn mount<M, R: Route<S, M>>(mut self, route: R) -> Self {
+    pub fn mount<M, R: Route<S, M> + Send + 'static>(mut self, route: R) -> Self {
         match self.table.add(R::PATH, R::METHODS) {
-            Ok(()) => self.router = self.router.route(R::PATH, route.method_router()),
+            Ok(()) => self.pending.push(Pending {
+                path: R::PATH,
+                guards: Vec::new(),
+                make: Box::new(move |guards| match guards {
+                    Some(guards) => route.guarded_method_router(guards),
+                    None => route.method_router(),
+                }),
+            }),
             Err(conflict) => self.record(conflict),
+        }
+        self
+    }
+
+    /// Adds the routes mounted here and not yet in the router, with their guards.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut router = std::mem::take(&mut self.router);
+        for pending in self.pending.drain(..) {
+            let guards = (!pending.guards.is_empty()).then(|| RouteGuards::new(pending.guards));
+            router = router.route(pending.path, (pending.make)(guards));
+        }
+        self.router = router;
+    }
+
+    /// Runs `guard` before every route here (see [`RouteGuard`]): inside the handler of each
+    /// route mounted in this block ([`mount`](Self::mount), `routing! { route }`), as a
+    /// `route_layer` over the others (nested groups, plain axum routers). Guards added later
+    /// (by enclosing blocks) run first.
+    pub fn guard(mut self, guard: Arc<dyn RouteGuard>) -> Self {
+        for pending in &mut self.pending {
+            pending.guards.insert(0, guard.clone());
+        }
+        if self.router.has_routes() {
+            let layer = GuardLayer::new(RouteGuards::new([guard]));
+            self.router = std::mem::take(&mut self.router).route_layer(layer);
         }
         self
     }
@@ -101,9 +154,9 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     }
 
     /// [`nest`](Self::nest) (with a prefix) or [`merge`](Self::merge).
-    fn add(&mut self, prefix: Option<&str>, routes: Routes<S>) {
-        self.checks.extend(routes.checks);
-        if let Some(conflict) = routes.conflict {
+    fn add(&mut self, prefix: Option<&str>, mut routes: Routes<S>) {
+        self.checks.append(&mut routes.checks);
+        if let Some(conflict) = routes.conflict.take() {
             self.record(conflict);
         }
         if let Err(conflict) = self.table.add_all(prefix, &routes.table) {
@@ -112,8 +165,15 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         }
         let router = std::mem::take(&mut self.router);
         self.router = match prefix {
-            Some(prefix) => router.nest(prefix, routes.router),
-            None => router.merge(routes.router),
+            Some(prefix) => {
+                routes.flush();
+                router.nest(prefix, routes.router)
+            }
+            // Merged routes still pending stay so: an enclosing block may guard them.
+            None => {
+                self.pending.append(&mut routes.pending);
+                router.merge(routes.router)
+            }
         };
     }
 
@@ -132,6 +192,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     /// Transforms the router, keeping the checks; e.g.
     /// `routes.map_router(|r| r.route_layer(layer))` in a [`RoutingBlock`](super::RoutingBlock).
     pub fn map_router(mut self, f: impl FnOnce(Router<S>) -> Router<S>) -> Self {
+        self.flush();
         self.router = f(self.router);
         self
     }
@@ -164,12 +225,14 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     }
 
     /// The plain axum router, dropping the checks.
-    pub fn into_router(self) -> Router<S> {
+    pub fn into_router(mut self) -> Router<S> {
+        self.flush();
         self.router
     }
 
     /// The parts [`Application::routing`](crate::Application::routing) uses.
-    pub(crate) fn into_parts(self) -> RoutesParts<S> {
+    pub(crate) fn into_parts(mut self) -> RoutesParts<S> {
+        self.flush();
         RoutesParts {
             router: self.router,
             checks: self.checks,
@@ -177,6 +240,15 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
             conflict: self.conflict,
         }
     }
+}
+
+/// A route mounted in a [`Routes`], not yet in its router.
+struct Pending<S> {
+    path: &'static str,
+    /// Outermost block's first.
+    guards: Vec<Arc<dyn RouteGuard>>,
+    /// The route's method router, its handlers guarded by the guards given.
+    make: Box<dyn FnOnce(Option<RouteGuards>) -> MethodRouter<S> + Send>,
 }
 
 /// A [`Routes`] taken apart.
@@ -193,6 +265,7 @@ impl<S: Clone + Send + Sync + 'static> From<Router<S>> for Routes<S> {
     fn from(router: Router<S>) -> Self {
         Self {
             router,
+            pending: Vec::new(),
             checks: Vec::new(),
             table: RouteTable::default(),
             conflict: None,
@@ -200,10 +273,10 @@ impl<S: Clone + Send + Sync + 'static> From<Router<S>> for Routes<S> {
     }
 }
 
-impl<S> From<Routes<S>> for Router<S> {
+impl<S: Clone + Send + Sync + 'static> From<Routes<S>> for Router<S> {
     /// The plain axum router; the checks are dropped (see [`Routes`]).
     fn from(routes: Routes<S>) -> Self {
-        routes.router
+        routes.into_router()
     }
 }
 

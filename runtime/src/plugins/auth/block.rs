@@ -1,6 +1,6 @@
 //! The `authenticate(..) { .. }` routing block: [`AuthenticateBlocks`] adds it to
-//! [`Blocks`](crate::routing::Blocks), [`AuthenticateBlock`] wraps the block's routes in an
-//! [`AuthenticateLayer`] and attaches the start-up check that binds it to the providers the
+//! [`Blocks`](crate::routing::Blocks), [`AuthenticateBlock`] guards the block's routes with an
+//! [`AuthenticateLayer`]'s check ([`Routes::guard`]: inside each route's handler) and attaches the start-up check that binds it to the providers the
 //! `Authentication` plugin installed.
 //!
 //! `routing! { authenticate("key", "t", optional = true) { routes } }` expands to
@@ -50,7 +50,7 @@ impl<S: Clone + Send + Sync + 'static> RoutingBlock<S> for AuthenticateBlock {
         let layer = AuthenticateLayer::unbound(self.names, self.optional);
         let binding = layer.clone();
         routes
-            .route_layer(layer)
+            .guard(layer.guard())
             .check(move |cx| {
                 let Some(registry) = cx.extensions().get::<ProviderRegistry>() else {
                     let names: Vec<String> = binding.names().iter().map(ToString::to_string).collect();

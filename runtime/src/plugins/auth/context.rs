@@ -185,7 +185,41 @@ impl Failure {
 pub trait AuthenticationProvider: Send + Sync + 'static {
     /// Authenticates the request in `cx`.
     fn authenticate<'a>(&'a self, cx: &'a mut AuthContext) -> BoxFuture<'a, Result<(), Failure>>;
+
+    /// Authenticates the request in `cx` without waiting if this provider can: the call of an
+    /// `authenticate(..)` route tries this first, and awaits [`authenticate`](Self::authenticate)
+    /// only for [`Attempt::Async`] (the default). The built-in credential providers decide here
+    /// when their `validate` is ready at once.
+    fn attempt(&self, cx: &mut AuthContext) -> Attempt {
+        let _ = cx;
+        Attempt::Async
+    }
 }
+
+/// What [`AuthenticationProvider::attempt`] did.
+pub enum Attempt {
+    /// Decided: `Ok` with the principal set in the context, or the failure.
+    Done(Result<(), Failure>),
+    /// Started and waiting; the future's [`Settle`] is then applied to the context (it sets the
+    /// principal).
+    Wait(BoxFuture<'static, Result<Settle, Failure>>),
+    /// Not tried: await [`authenticate`](AuthenticationProvider::authenticate).
+    Async,
+}
+
+impl fmt::Debug for Attempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Done(result) => f.debug_tuple("Done").field(result).finish(),
+            Self::Wait(_) => f.write_str("Wait"),
+            Self::Async => f.write_str("Async"),
+        }
+    }
+}
+
+/// What a waiting [`Attempt`] does to the context once it succeeded, e.g.
+/// `Box::new(move |cx| cx.set_principal(principal))`.
+pub type Settle = Box<dyn FnOnce(&mut AuthContext) + Send>;
 
 /// The request under authentication, and the call a provider's fallback responds through.
 #[derive(Debug)]

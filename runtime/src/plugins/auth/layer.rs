@@ -11,11 +11,8 @@
 //!
 //! Headers a fallback or challenge added to the call are kept on whatever answers it.
 use std::{
-    convert::Infallible,
     fmt,
-    future::Future,
     sync::{Arc, OnceLock},
-    task::{Context, Poll, Waker},
 };
 
 use axum::{
@@ -24,15 +21,21 @@ use axum::{
 };
 use http::StatusCode;
 use tower_layer::Layer;
-use tower_service::Service;
+
+use futures_util::future::BoxFuture;
 
 use super::{
-    context::{unauthorized, AuthCall, AuthContext, AuthenticationFailedCause, Failure},
-    future::ResponseFuture,
+    context::{unauthorized, Attempt, AuthContext, AuthenticationFailedCause, Failure, Settle},
     registry::{ProviderRegistry, UnknownProvider},
     ProviderName, ProviderNames,
 };
-use crate::plugins::auth::AuthenticationProvider;
+use crate::{
+    plugins::auth::AuthenticationProvider,
+    routing::{
+        guard::{AfterRoute, GuardLayer, GuardService},
+        Guarded, RouteGuard, RouteGuards,
+    },
+};
 
 /// Wraps routes so that only authenticated calls reach them. Built from the providers an
 /// [`Authentication`](super::Authentication) plugin registered; the `authenticate(..)` routing
@@ -122,130 +125,107 @@ impl AuthenticateLayer {
 }
 
 impl<S> Layer<S> for AuthenticateLayer {
-    type Service = Authenticate<S>;
+    type Service = GuardService<S>;
 
-    fn layer(&self, inner: S) -> Self::Service {
-        Authenticate {
-            inner,
-            plan: self.plan.clone(),
-        }
+    fn layer(&self, inner: S) -> GuardService<S> {
+        GuardLayer::new(RouteGuards::new([self.guard()])).layer(inner)
     }
 }
 
-/// The service [`AuthenticateLayer`] builds.
-#[derive(Clone)]
-pub struct Authenticate<S> {
-    inner: S,
-    plan: Arc<Plan>,
-}
-
-impl<S> fmt::Debug for Authenticate<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Authenticate")
-            .field("providers", &self.plan.names)
-            .finish_non_exhaustive()
+impl AuthenticateLayer {
+    /// The layer as a [`RouteGuard`], for [`Routes::guard`](crate::routing::Routes::guard).
+    pub(crate) fn guard(&self) -> Arc<dyn RouteGuard> {
+        Arc::new(AuthGuard(self.plan.clone()))
     }
 }
 
-impl<S> Service<Request> for Authenticate<S>
-where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = ResponseFuture<S::Future>;
+/// The [`RouteGuard`] of an `authenticate(..)` block.
+struct AuthGuard(Arc<Plan>);
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
-        let mut outcome = Box::pin(self.plan.clone().authenticate(request));
-        // The credential providers (API key, Basic, Bearer with a synchronous `validate`)
-        // decide without waiting: polled once here, the route is called at once by the ready
-        // service, without the clone a later call needs. A provider that waits (OAuth, an
-        // asynchronous `validate`) is polled again, with the task's waker, by the future.
-        match outcome
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-        {
-            Poll::Ready(Outcome::Route(request, call)) => {
-                ResponseFuture::route(self.inner.call(request), call)
-            }
-            Poll::Ready(Outcome::Answered(response)) => ResponseFuture::answered(response),
-            Poll::Pending => {
-                // The ready service goes with this call; the clone waits for the next
-                // `poll_ready`.
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
-                ResponseFuture::waiting(Box::pin(async move {
-                    match outcome.await {
-                        Outcome::Route(request, call) => {
-                            let response = match inner.call(request).await {
-                                Ok(r) => r,
-                                Err(never) => match never {},
-                            };
-                            finish(response, call)
-                        }
-                        Outcome::Answered(response) => response,
-                    }
-                }))
-            }
-        }
-    }
-}
-
-/// What authentication decided: run the route (with the call a provider's fallback may have
-/// added headers to), or answer without it.
-enum Outcome {
-    Route(Request, Option<AuthCall>),
-    Answered(Response),
-}
-
-/// The route's `response`, with the headers an earlier provider's fallback set on the call.
-pub(super) fn finish(response: Response, call: Option<AuthCall>) -> Response {
-    match call {
-        Some(call) => call.finish(|| response),
-        None => response,
+impl RouteGuard for AuthGuard {
+    fn check(&self, request: Request) -> Guarded {
+        self.0.check(request)
     }
 }
 
 impl Plan {
-    async fn authenticate(self: Arc<Self>, request: Request) -> Outcome {
+    /// Tries the providers without waiting ([`AuthenticationProvider::attempt`]): the credential
+    /// providers (API key, Basic, Bearer with a ready `validate`) decide here, and the route
+    /// runs with nothing boxed. The first provider that waits, or failures whose challenges
+    /// must run, make the rest one boxed future.
+    fn check(self: &Arc<Self>, request: Request) -> Guarded {
         let Some(providers) = self.providers.get() else {
-            tracing::error!(
-                providers = ?self.names,
-                "authenticate(..) routes are served without Application::routing, which binds their providers; refusing the call"
-            );
-            return Outcome::Answered(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+            return Guarded::Respond(self.unbound());
         };
         let mut cx = AuthContext::new(request);
         let mut failures: Vec<Failure> = Vec::new();
-        for provider in providers {
-            match provider.authenticate(&mut cx).await {
-                Ok(()) => {
-                    let (request, call) = cx.into_parts();
-                    return Outcome::Route(request, call);
-                }
+        for (i, provider) in providers.iter().enumerate() {
+            let wait = match provider.attempt(&mut cx) {
+                Attempt::Done(Ok(())) => return pass(cx),
+                Attempt::Done(Err(failure)) => match failed(&mut failures, failure, &cx) {
+                    Some(response) => return Guarded::Respond(response),
+                    None => continue,
+                },
+                Attempt::Wait(wait) => Some(wait),
+                Attempt::Async => None,
+            };
+            let plan = self.clone();
+            return Guarded::Wait(Box::pin(
+                async move { plan.resume(cx, failures, i, wait).await },
+            ));
+        }
+        if self.runs_without_principal(&failures) {
+            return pass(cx);
+        }
+        let plan = self.clone();
+        Guarded::Wait(Box::pin(async move { plan.answer(cx, failures).await }))
+    }
+
+    /// `500`, logged: the names were never resolved.
+    fn unbound(&self) -> Response {
+        tracing::error!(
+            providers = ?self.names,
+            "authenticate(..) routes are served without Application::routing, which binds their providers; refusing the call"
+        );
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    }
+
+    /// Goes on from provider `start`, whose attempt is `wait` (or, `None`, to be awaited).
+    async fn resume(
+        &self,
+        mut cx: AuthContext,
+        mut failures: Vec<Failure>,
+        start: usize,
+        mut wait: Option<BoxFuture<'static, Result<Settle, Failure>>>,
+    ) -> Guarded {
+        let providers = self.providers.get().map_or(&[][..], Vec::as_slice);
+        for provider in providers.iter().skip(start) {
+            let result = match wait.take() {
+                Some(wait) => wait.await.map(|settle| settle(&mut cx)),
+                None => provider.authenticate(&mut cx).await,
+            };
+            match result {
+                Ok(()) => return pass(cx),
                 Err(failure) => {
-                    failures.push(failure);
-                    // A fallback answered: the call is handled, the route is skipped.
-                    if let Some(call) = cx.existing_call() {
-                        if let Some(response) = call.take_response() {
-                            return Outcome::Answered(response);
-                        }
+                    if let Some(response) = failed(&mut failures, failure, &cx) {
+                        return Guarded::Respond(response);
                     }
                 }
             }
         }
-
-        let invalid = failures.iter().any(|f| f.cause.is_invalid_credentials());
-        if self.optional && !invalid {
-            let (request, call) = cx.into_parts();
-            return Outcome::Route(request, call);
+        if self.runs_without_principal(&failures) {
+            return pass(cx);
         }
+        self.answer(cx, failures).await
+    }
 
+    /// Rule 3: under `optional`, no `InvalidCredentials` lets the route run without a principal.
+    fn runs_without_principal(&self, failures: &[Failure]) -> bool {
+        self.optional && !failures.iter().any(|f| f.cause.is_invalid_credentials())
+    }
+
+    /// Rules 4 and 5: every provider failed; the failures' challenges answer.
+    async fn answer(&self, mut cx: AuthContext, mut failures: Vec<Failure>) -> Guarded {
         let call = cx.call();
         // Non-Error challenges, InvalidCredentials first: the first one answers.
         let mut regular: Vec<&mut Failure> = failures
@@ -255,7 +235,7 @@ impl Plan {
         regular.sort_by_key(|f| !f.cause.is_invalid_credentials());
         if let Some(challenge) = regular.into_iter().find_map(|f| f.challenge.take()) {
             challenge.run(call.clone()).await;
-            return Outcome::Answered(call.finish(unauthorized));
+            return Guarded::Respond(call.finish(unauthorized));
         }
         for failure in failures.iter_mut() {
             if let Some(challenge) = failure.challenge.take() {
@@ -265,6 +245,22 @@ impl Plan {
                 }
             }
         }
-        Outcome::Answered(call.finish(unauthorized))
+        Guarded::Respond(call.finish(unauthorized))
+    }
+}
+
+/// Records a provider's `failure`; the answer if its fallback answered the call (rule 2: the
+/// route is then skipped).
+fn failed(failures: &mut Vec<Failure>, failure: Failure, cx: &AuthContext) -> Option<Response> {
+    failures.push(failure);
+    cx.existing_call()?.take_response()
+}
+
+/// Run the route; its response gets the headers a provider's fallback set on the call.
+fn pass(cx: AuthContext) -> Guarded {
+    let (request, call) = cx.into_parts();
+    Guarded::Pass {
+        request,
+        after: call.map(|call| Box::new(move |response| call.finish(|| response)) as AfterRoute),
     }
 }

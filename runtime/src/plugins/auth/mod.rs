@@ -9,7 +9,6 @@
 //! | [`bearer`] | `bearer("name") { realm, validate }` |
 //! | [`oauth`] | `oauth("name") { .. }`: authorization code + PKCE, signed state, `fallback` (feature `auth-oauth`) |
 //! | [`layer`] | [`AuthenticateLayer`], Ktor's rules for trying providers and answering failures |
-//! | [`future`] | [`future::ResponseFuture`], the call of an `authenticate(..)` route |
 //!
 //! `install!(Authentication { api_key("key") { .. } basic("b") { .. } })` registers named
 //! providers (`api_key(None) { .. }` registers the default one, Ktor's unnamed provider);
@@ -75,7 +74,6 @@ pub mod basic;
 pub mod bearer;
 mod block;
 mod context;
-pub mod future;
 pub mod layer;
 #[cfg(feature = "auth-oauth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "auth-oauth")))]
@@ -93,8 +91,8 @@ pub use self::{
     bearer::BearerConfig,
     block::{AuthenticateBlock, AuthenticateBlocks},
     context::{
-        AuthCall, AuthContext, AuthError, AuthenticationFailedCause, AuthenticationProvider,
-        Challenge, Failure,
+        Attempt, AuthCall, AuthContext, AuthError, AuthenticationFailedCause,
+        AuthenticationProvider, Challenge, Failure, Settle,
     },
     layer::AuthenticateLayer,
     principal::{MissingPrincipal, Principal, UserIdPrincipal},

@@ -3,16 +3,25 @@
 //! `|credential| async move { Some(principal) }` checks it.
 //!
 //! [`Validated`] keeps the user's function and principal types (no type erasure below the
-//! provider), so a call costs one boxed future (the provider's) and no boxed validation future
-//! or principal setter; [`Validate`] holds a configured `validate` until its scheme is built.
-use std::{future::Future, sync::Arc};
+//! provider). Its [`attempt`](AuthenticationProvider::attempt) decides without boxing anything
+//! when `validate` returns a `Ready` future (`ApiKeys::constant_time`, `|k| ready(..)`); any
+//! other `validate` future is boxed and polled once, and waited for only if it is not ready.
+//! [`Validate`] holds a configured `validate` until its scheme is built.
+use std::{
+    any::Any,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll, Waker},
+};
 
 use axum::extract::Request;
 use futures_util::future::BoxFuture;
 use http::{header, HeaderValue, StatusCode};
 
 use super::context::{
-    AuthCall, AuthContext, AuthenticationFailedCause, AuthenticationProvider, Challenge, Failure,
+    Attempt, AuthCall, AuthContext, AuthenticationFailedCause, AuthenticationProvider, Challenge,
+    Failure, Settle,
 };
 
 /// How a provider kind finds its credential and answers its failures.
@@ -55,6 +64,67 @@ where
                     .failure(AuthenticationFailedCause::InvalidCredentials)),
             }
         })
+    }
+
+    fn attempt(&self, cx: &mut AuthContext) -> Attempt {
+        let credential = match self.scheme.credential(cx.request()) {
+            Ok(credential) => credential,
+            Err(cause) => return Attempt::Done(Err(self.scheme.failure(cause))),
+        };
+        let mut validating = (self.validate)(credential);
+        let noop = &mut Context::from_waker(Waker::noop());
+        let principal = match poll_ready_future(&mut validating, noop) {
+            Some(principal) => principal,
+            None => {
+                let mut validating = Box::pin(validating);
+                match validating.as_mut().poll(noop) {
+                    Poll::Ready(principal) => principal,
+                    Poll::Pending => {
+                        let invalid = self
+                            .scheme
+                            .failure(AuthenticationFailedCause::InvalidCredentials);
+                        return Attempt::Wait(Box::pin(async move {
+                            match validating.await {
+                                Some(principal) => Ok(Box::new(move |cx: &mut AuthContext| {
+                                    cx.set_principal(principal)
+                                }) as Settle),
+                                None => Err(invalid),
+                            }
+                        }));
+                    }
+                }
+            }
+        };
+        Attempt::Done(match principal {
+            Some(principal) => {
+                cx.set_principal(principal);
+                Ok(())
+            }
+            None => Err(self
+                .scheme
+                .failure(AuthenticationFailedCause::InvalidCredentials)),
+        })
+    }
+}
+
+/// The output of `future` if it is a `Ready` future (`futures::future::Ready`,
+/// `std::future::Ready`): those are `Unpin`, so polled where they are, without boxing.
+fn poll_ready_future<Fut, T>(future: &mut Fut, cx: &mut Context<'_>) -> Option<Option<T>>
+where
+    Fut: Future<Output = Option<T>> + 'static,
+    T: 'static,
+{
+    let any: &mut dyn Any = future;
+    let poll = if let Some(ready) = any.downcast_mut::<futures_util::future::Ready<Option<T>>>() {
+        Pin::new(ready).poll(cx)
+    } else if let Some(ready) = any.downcast_mut::<std::future::Ready<Option<T>>>() {
+        Pin::new(ready).poll(cx)
+    } else {
+        return None;
+    };
+    match poll {
+        Poll::Ready(principal) => Some(principal),
+        Poll::Pending => None,
     }
 }
 
