@@ -43,6 +43,11 @@
 //!   closed by the idle timeout, dead ones by TCP); [`Server::http2_keep_alive_interval`] turns
 //!   them on.
 //!
+//! **Threads**: by default the engine runs on the Tokio runtime that starts it. In the
+//! [thread-per-core mode](ServerConfig::thread_per_core) (`ktor.deployment.threadPerCore`) it
+//! serves on N worker threads, each a current-thread runtime with its own `SO_REUSEPORT`
+//! listener; see [`workers`].
+//!
 //! Logs are structured `tracing` events: `info` for start and stop, `warn` when the grace period
 //! runs out, `debug` (in a `connection{id, peer}` span) for each connection's story.
 //!
@@ -295,6 +300,9 @@ impl Server {
             // 30 s once a timer is set) would arm a timer per request, about 5 % of `/hello`.
             .header_read_timeout(None)
             .max_buf_size(head_size);
+        if std::env::var_os("OXTOR_AB_FLATTEN").is_some() {
+            builder.http1().writev(false);
+        }
         // The default (100) is hyper's own, parsed on its stack; setting any count, even 100,
         // makes hyper build its header arrays per request, so only another count is set.
         if config.max_header_count != config::defaults::MAX_HEADER_COUNT {
