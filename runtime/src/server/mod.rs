@@ -299,10 +299,11 @@ impl Server {
             // The engine's ticker enforces `header_read_timeout`; hyper's own (on by default at
             // 30 s once a timer is set) would arm a timer per request, about 5 % of `/hello`.
             .header_read_timeout(None)
-            .max_buf_size(head_size);
-        if std::env::var_os("OXTOR_AB_FLATTEN").is_some() {
-            builder.http1().writev(false);
-        }
+            .max_buf_size(head_size)
+            // One `send` per response (head and body copied into one buffer) instead of a
+            // `writev` of both: -5 % CPU per request on `/hello`, -10 % on `/books.json` (4 KiB),
+            // measured side by side; actix-web writes one buffer too.
+            .writev(false);
         // The default (100) is hyper's own, parsed on its stack; setting any count, even 100,
         // makes hyper build its header arrays per request, so only another count is set.
         if config.max_header_count != config::defaults::MAX_HEADER_COUNT {
