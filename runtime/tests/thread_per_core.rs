@@ -67,7 +67,7 @@ fn body(response: &str) -> &str {
 
 #[tokio::test]
 async fn every_worker_serves_connections_on_its_own_thread() {
-    let running = Server::new(app(), ServerConfig::local(0).thread_per_core(2))
+    let running = Server::new(app(), ServerConfig::local(0).with_thread_per_core(2))
         .start()
         .await
         .expect("starts");
@@ -89,7 +89,7 @@ async fn every_worker_serves_connections_on_its_own_thread() {
 
 #[tokio::test]
 async fn graceful_shutdown_finishes_calls_on_every_worker_then_stops_accepting() {
-    let running = Server::new(app(), ServerConfig::local(0).thread_per_core(2))
+    let running = Server::new(app(), ServerConfig::local(0).with_thread_per_core(2))
         .start()
         .await
         .expect("starts");
@@ -117,7 +117,7 @@ async fn graceful_shutdown_finishes_calls_on_every_worker_then_stops_accepting()
 
 #[tokio::test]
 async fn max_connections_counts_the_connections_of_every_worker() {
-    let running = Server::new(app(), ServerConfig::local(0).thread_per_core(2))
+    let running = Server::new(app(), ServerConfig::local(0).with_thread_per_core(2))
         .max_connections(1)
         .start()
         .await
@@ -152,7 +152,7 @@ async fn max_connections_counts_the_connections_of_every_worker() {
 
 #[tokio::test]
 async fn header_read_timeout_closes_a_silent_connection_on_a_worker() {
-    let running = Server::new(app(), ServerConfig::local(0).thread_per_core(2))
+    let running = Server::new(app(), ServerConfig::local(0).with_thread_per_core(2))
         .header_read_timeout(Some(Duration::from_millis(200)))
         .start()
         .await
@@ -187,7 +187,7 @@ async fn graceful_shutdown_waits_for_engine_tasks_started_on_a_worker() {
         }),
     ))
     .expect("routes");
-    let running = Server::new(app, ServerConfig::local(0).thread_per_core(2))
+    let running = Server::new(app, ServerConfig::local(0).with_thread_per_core(2))
         .start()
         .await
         .expect("starts");
@@ -209,7 +209,7 @@ async fn connection_hooks_run_for_every_workers_connections() {
     app.engine_hooks().on_connection(move |_| {
         count.fetch_add(1, Ordering::SeqCst);
     });
-    let running = Server::new(app, ServerConfig::local(0).thread_per_core(2))
+    let running = Server::new(app, ServerConfig::local(0).with_thread_per_core(2))
         .start()
         .await
         .expect("starts");
@@ -231,7 +231,7 @@ async fn https_with_h2_is_served_by_the_workers() {
     let certs = tls_support::Certs::new("thread-per-core");
     let tls =
         Tls::load(TlsSettings::new(certs.path("server.pem"))).unwrap_or_else(|e| panic!("{e}"));
-    let running = Server::new(app(), ServerConfig::local(0).thread_per_core(2))
+    let running = Server::new(app(), ServerConfig::local(0).with_thread_per_core(2))
         .connectors([Connector::https("127.0.0.1", 0, tls)])
         .start()
         .await

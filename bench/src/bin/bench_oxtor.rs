@@ -103,7 +103,7 @@ async fn main() -> std::process::ExitCode {
     let mut config = ServerConfig::local(port);
     match args.next().map(|w| w.parse::<usize>()) {
         None => {}
-        Some(Ok(workers)) => config = config.thread_per_core(workers),
+        Some(Ok(workers)) => config = config.with_thread_per_core(workers),
         Some(Err(e)) => {
             eprintln!("error: WORKERS: {e}");
             return std::process::ExitCode::FAILURE;

@@ -90,7 +90,7 @@ impl ServerConfig {
     /// The same config in the [thread-per-core mode](Self::thread_per_core) with `workers`
     /// worker threads; 0 means one per CPU the process may run on.
     #[must_use]
-    pub fn thread_per_core(mut self, workers: usize) -> Self {
+    pub fn with_thread_per_core(mut self, workers: usize) -> Self {
         self.thread_per_core = Some(NonZeroUsize::new(workers).unwrap_or_else(cpus));
         self
     }

@@ -326,7 +326,7 @@ impl Server {
     /// [`ServerConfig::thread_per_core`].
     #[must_use]
     pub fn thread_per_core(mut self, workers: usize) -> Self {
-        self.config = self.config.thread_per_core(workers);
+        self.config = self.config.with_thread_per_core(workers);
         self
     }
 

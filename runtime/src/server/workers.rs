@@ -18,7 +18,7 @@
 //! let mut app = Application::new(());
 //! app.routing(Router::new().route("/", get(|| async { "hi" })))?;
 //! // Two workers, each with its own listener on the same port.
-//! let running = Server::new(app, ServerConfig::local(0).thread_per_core(2)).start().await?;
+//! let running = Server::new(app, ServerConfig::local(0).with_thread_per_core(2)).start().await?;
 //! assert_eq!(running.workers(), 2);
 //! running.shutdown().await?; // returns once both worker threads are gone
 //! # Ok(()) }
