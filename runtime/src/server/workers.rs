@@ -33,6 +33,9 @@ use crate::{error::Error, Result};
 /// One connector's sockets (one per worker) and its stream wrapper.
 pub(crate) type Group = (Vec<TcpSocket>, Option<Arc<dyn StreamWrapper>>);
 
+/// A worker's socket for one connector, and the connector's stream wrapper.
+type WorkerSocket = (TcpSocket, Option<Arc<dyn StreamWrapper>>);
+
 /// The running workers: the accept loops (one per worker and connector) and, per worker, a
 /// signal that its thread is over.
 pub(crate) struct Started {
@@ -47,8 +50,7 @@ pub(crate) async fn start(
     groups: Vec<Group>,
     workers: usize,
 ) -> Result<Started> {
-    let mut per_worker: Vec<Vec<(TcpSocket, Option<Arc<dyn StreamWrapper>>)>> =
-        (0..workers).map(|_| Vec::new()).collect();
+    let mut per_worker: Vec<Vec<WorkerSocket>> = (0..workers).map(|_| Vec::new()).collect();
     for (sockets, wrapper) in groups {
         for (socket, mine) in sockets.into_iter().zip(per_worker.iter_mut()) {
             mine.push((socket, wrapper.clone()));
@@ -88,7 +90,7 @@ pub(crate) async fn start(
 async fn spawn(
     index: usize,
     shared: Arc<EngineShared>,
-    sockets: Vec<(TcpSocket, Option<Arc<dyn StreamWrapper>>)>,
+    sockets: Vec<WorkerSocket>,
 ) -> Result<(Vec<JoinHandle<()>>, oneshot::Receiver<()>)> {
     let (ready_tx, ready_rx) = oneshot::channel::<io::Result<Vec<JoinHandle<()>>>>();
     let (exit_tx, exit_rx) = oneshot::channel();
@@ -126,7 +128,7 @@ async fn spawn(
 /// and engine task is done (or the hard stop).
 async fn run(
     shared: Arc<EngineShared>,
-    sockets: Vec<(TcpSocket, Option<Arc<dyn StreamWrapper>>)>,
+    sockets: Vec<WorkerSocket>,
     ready: oneshot::Sender<io::Result<Vec<JoinHandle<()>>>>,
 ) {
     let mut loops = Vec::with_capacity(sockets.len());
