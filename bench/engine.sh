@@ -11,6 +11,9 @@
 #   axum      hand-written axum on `axum::serve` (`bench_axum PORT`)
 #   actix     hand-written actix-web, `HttpServer::workers(1)` (`bench_actix PORT`)
 #   axum-zstd axum + tower-http `CompressionLayer` at zstd level 3 (`bench_axum PORT compression`)
+#   showcase-tpc, oxtor-tpc  the same two in the engine's thread-per-core mode with one worker
+#             (`bench_oxtor PORT showcase 1`, `bench_oxtor PORT none 1`): a current-thread
+#             runtime, as actix-web's worker, instead of the multi-thread `#[tokio::main]` one
 # Handlers: GET /hello (13-byte plaintext), GET /books.json (the showcase's 30 books, serialised
 # per request, identity), GET /user/42 (one path parameter), and GET /books.json with
 # `Accept-Encoding: zstd` (showcase against axum-zstd).
@@ -29,6 +32,10 @@
 #      showcase/actix, showcase/axum, oxtor/axum, oxtor/actix.
 #   2. h2c throughput, `h2load -c H2_CONNECTIONS -m H2_STREAMS` on /hello: showcase, oxtor, axum
 #      (actix-web has no h2c).
+#   4. (MULTI_CORE=1, the default) Both cores serving: every server may run on CPUs
+#      SERVER_CPU and CLIENT_CPU with two workers (oxtor's default multi-thread runtime, oxtor
+#      thread-per-core with 2 workers, axum's multi-thread runtime, actix-web with 2 workers),
+#      wrk -t2 unpinned as a separate process sharing them; GET /hello.
 #   3. Latency at a fixed offered load on /hello: wrk with LATENCY_CONNECTIONS connections that
 #      each wait 1 ms after every answer (a closed loop with think time, about
 #      LATENCY_CONNECTIONS x 1000 req/s offered, far below every contestant's capacity):
@@ -38,7 +45,8 @@
 #
 # Environment: ROUNDS (3), DURATION (5, seconds), CONNECTIONS (64), H2_CONNECTIONS (64),
 #              H2_STREAMS (32), LATENCY_CONNECTIONS (32), WARMUP (2, seconds), NICE (-20 as
-#              root), BASE_PORT (18180: five consecutive ports), SERVER_CPU (1), CLIENT_CPU (0).
+#              root), BASE_PORT (18180: eleven consecutive ports), SERVER_CPU (1), CLIENT_CPU (0),
+#              MULTI_CORE (1).
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
@@ -51,6 +59,7 @@ WARMUP=${WARMUP:-2}
 BASE_PORT=${BASE_PORT:-18180}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
+MULTI_CORE=${MULTI_CORE:-1}
 if [ "$(id -u)" -eq 0 ]; then NICE=${NICE:--20}; else NICE=0; fi
 
 cd "$(dirname "$0")/.."
@@ -75,11 +84,11 @@ http_get() {
     exec 3<&-
 }
 
-# start NAME PORT BINARY [ARG]
+# start NAME PORT BINARY [ARG..] (pinned to SERVER_CPU, or to the CPUs in $cpus if set)
 start() {
     local name=$1 port=$2
     shift 2
-    nice -n "$NICE" taskset -c "$SERVER_CPU" "$bin/$1" "$port" "${@:2}" >"$work/$name.log" 2>&1 &
+    nice -n "$NICE" taskset -c "${cpus:-$SERVER_CPU}" "$bin/$1" "$port" "${@:2}" >"$work/$name.log" 2>&1 &
     pids+=("$!")
     pid_of[$name]=$!
     port_of[$name]=$port
@@ -97,11 +106,21 @@ start oxtor $((BASE_PORT + 1)) bench_oxtor
 start axum $((BASE_PORT + 2)) bench_axum
 start actix $((BASE_PORT + 3)) bench_actix
 start axum-zstd $((BASE_PORT + 4)) bench_axum compression
+start showcase-tpc $((BASE_PORT + 5)) bench_oxtor showcase 1
+start oxtor-tpc $((BASE_PORT + 6)) bench_oxtor none 1
+if [ "$MULTI_CORE" = 1 ]; then
+    cpus="$SERVER_CPU,$CLIENT_CPU"
+    start oxtor-mt2 $((BASE_PORT + 7)) bench_oxtor
+    start oxtor-tpc2 $((BASE_PORT + 8)) bench_oxtor none 2
+    start axum-mt2 $((BASE_PORT + 9)) bench_axum
+    start actix-2 $((BASE_PORT + 10)) bench_actix 2
+    unset cpus
+fi
 
 echo "== checking every server answers the same"
 for path in /hello /books.json /user/42; do
     want=$(http_get "${port_of[axum]}" "$path" | sed -n '$p')
-    for name in showcase oxtor actix; do
+    for name in showcase oxtor actix showcase-tpc oxtor-tpc; do
         got=$(http_get "${port_of[$name]}" "$path" | sed -n '$p')
         if [ "$got" != "$want" ] || [ -z "$got" ]; then
             echo "error: $path differs: $name '${got:0:60}', axum '${want:0:60}'" >&2
@@ -180,7 +199,7 @@ rotate() {
 }
 
 echo "== warm-up (${WARMUP}s per server and handler)"
-for name in showcase oxtor axum actix; do
+for name in showcase oxtor axum actix showcase-tpc oxtor-tpc; do
     for path in /hello /books.json /user/42; do
         client wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:${port_of[$name]}$path" >/dev/null
     done
@@ -194,7 +213,7 @@ done
 for round in $(seq "$ROUNDS"); do
     echo "== round $round/$ROUNDS (${DURATION}s per run)"
     for path in /hello /books.json /user/42; do
-        for name in $(rotate "$round" showcase oxtor axum actix); do
+        for name in $(rotate "$round" showcase oxtor axum actix showcase-tpc oxtor-tpc); do
             wrk_run http1 "$path" "$round" "$name" "$path" -c"$CONNECTIONS"
         done
     done
@@ -205,6 +224,19 @@ for round in $(seq "$ROUNDS"); do
     for name in $(rotate "$round" showcase oxtor axum); do
         h2_run "$round" "$name"
     done
+    if [ "$MULTI_CORE" = 1 ]; then
+        for name in $(rotate "$round" oxtor-mt2 oxtor-tpc2 axum-mt2 actix-2); do
+            # wrk unpinned, two threads: a separate process on the same two CPUs.
+            t0=$(cpu_ticks "${pid_of[$name]}")
+            out=$(nice -n "$NICE" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "http://127.0.0.1:${port_of[$name]}/hello")
+            t1=$(cpu_ticks "${pid_of[$name]}")
+            rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+            requests=$(awk '/ requests in / { print $1 }' <<<"$out")
+            cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.3f", d / hz * 1e6 / n }')
+            echo "multi /hello $round $name $rps 0 0 $cpu" >>"$work/results"
+            printf '   %-10s %-16s %10.0f req/s  %6s us CPU/req\n' "$name" "2 cores /hello" "$rps" "$cpu"
+        done
+    fi
     for name in $(rotate "$round" showcase oxtor axum actix); do
         wrk_run latency /hello "$round" "$name" /hello -c"$LATENCY_CONNECTIONS" -s "$root/bench/paced.lua"
     done
@@ -246,6 +278,19 @@ awk -v rounds="$ROUNDS" -v c="$CONNECTIONS" -v h2c="$H2_CONNECTIONS" -v h2m="$H2
             split("showcase oxtor axum actix", who, " ")
             for (j = 1; j <= 4; j++) printf " %.0f (%.2f) |", mean(rps, "http1", r[i], who[j]), mean(cpu, "http1", r[i], who[j])
             printf " **%.3f** | **%.3f** | %.3f | %.3f |\n", paired("http1", r[i], "showcase", "actix"), paired("http1", r[i], "showcase", "axum"), paired("http1", r[i], "oxtor", "axum"), paired("http1", r[i], "oxtor", "actix")
+        }
+        printf "\nthread-per-core mode, one worker on the same CPU (a current-thread runtime)\n"
+        printf "| route | showcase-tpc | oxtor-tpc | showcase-tpc/actix | showcase-tpc/axum | showcase-tpc/showcase | oxtor-tpc/axum | oxtor-tpc/oxtor |\n"
+        printf "|---|---:|---:|---:|---:|---:|---:|---:|\n"
+        for (i = 1; i <= n; i++) {
+            printf "| `GET %s` | %.0f (%.2f) | %.0f (%.2f) |", r[i], mean(rps, "http1", r[i], "showcase-tpc"), mean(cpu, "http1", r[i], "showcase-tpc"), mean(rps, "http1", r[i], "oxtor-tpc"), mean(cpu, "http1", r[i], "oxtor-tpc")
+            printf " **%.3f** | **%.3f** | %.3f | %.3f | %.3f |\n", paired("http1", r[i], "showcase-tpc", "actix"), paired("http1", r[i], "showcase-tpc", "axum"), paired("http1", r[i], "showcase-tpc", "showcase"), paired("http1", r[i], "oxtor-tpc", "axum"), paired("http1", r[i], "oxtor-tpc", "oxtor")
+        }
+        if (rows["multi"] != "") {
+            printf "\nboth cores serving (2 workers each, wrk -t2 -c%d unpinned), GET /hello\n", c
+            printf "| oxtor multi-thread | oxtor thread-per-core | axum | actix-web | tpc/axum | tpc/actix | tpc/oxtor multi-thread |\n|---:|---:|---:|---:|---:|---:|---:|\n"
+            printf "| %.0f (%.2f) | %.0f (%.2f) | %.0f (%.2f) | %.0f (%.2f) |", mean(rps, "multi", "/hello", "oxtor-mt2"), mean(cpu, "multi", "/hello", "oxtor-mt2"), mean(rps, "multi", "/hello", "oxtor-tpc2"), mean(cpu, "multi", "/hello", "oxtor-tpc2"), mean(rps, "multi", "/hello", "axum-mt2"), mean(cpu, "multi", "/hello", "axum-mt2"), mean(rps, "multi", "/hello", "actix-2"), mean(cpu, "multi", "/hello", "actix-2")
+            printf " **%.3f** | %.3f | %.3f |\n", paired("multi", "/hello", "oxtor-tpc2", "axum-mt2"), paired("multi", "/hello", "oxtor-tpc2", "actix-2"), paired("multi", "/hello", "oxtor-tpc2", "oxtor-mt2")
         }
         printf "\nzstd-3, wrk -t1 -c%d, Accept-Encoding: zstd\n", c
         printf "| route | showcase | axum + CompressionLayer | showcase/axum |\n|---|---:|---:|---:|\n"

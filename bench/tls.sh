@@ -22,7 +22,9 @@
 # CPU ratio is the figure to read: CPU time is not counted while a process waits for the CPU.
 #
 # Environment: ROUNDS (3), DURATION (10 s, seconds), CONNECTIONS (64), OXTOR_PORT (18443),
-#              BASE_PORT (18444), SERVER_CPU (1), CLIENT_CPU (0).
+#              BASE_PORT (18444), SERVER_CPU (1), CLIENT_CPU (0), WORKERS (unset: oxtor on its
+#              default multi-thread runtime; N: oxtor in its thread-per-core mode with N
+#              workers, `WORKERS=1` being one current-thread worker on SERVER_CPU).
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
@@ -51,7 +53,9 @@ key_store="$work/certs/server.pem"
 declare -A pid_of
 start() {
     local name=$1 port=$2
-    taskset -c "$SERVER_CPU" "$bin/bench_tls_$name" "$port" "$key_store" >"$work/$name.log" 2>&1 &
+    local workers=()
+    if [ "$name" = oxtor ] && [ -n "${WORKERS:-}" ]; then workers=("$WORKERS"); fi
+    taskset -c "$SERVER_CPU" "$bin/bench_tls_$name" "$port" "$key_store" "${workers[@]}" >"$work/$name.log" 2>&1 &
     pids+=("$!")
     pid_of[$name]=$!
     for _ in $(seq 100); do

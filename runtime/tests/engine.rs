@@ -230,8 +230,7 @@ async fn disconnect_signal_stays_quiet_for_a_connected_client() {
 
 #[tokio::test]
 async fn requests_carry_connection_info() {
-    let handler = |ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-                   Extension(conn): Extension<ConnectionInfo>| async move {
+    let handler = |ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>, conn: ConnectionInfo| async move {
         format!("{} {}", peer == conn.peer_addr, conn.local_addr.ip())
     };
     let server = TestApplication::start(app(Router::new().route("/", get(handler))))

@@ -1,6 +1,7 @@
 //! Benchmark baseline (actix-web side of `bench/engine.sh`): the same handlers as `bench_oxtor`
 //! (`GET /hello`, `GET /json`, `GET /user/{id}`, `GET /books.json`), hand-written actix-web 4
-//! with one worker on 127.0.0.1:PORT (first argument, default 8083).
+//! on 127.0.0.1:PORT: `bench_actix [PORT [WORKERS]]` (PORT defaults to 8083, WORKERS, actix's
+//! threads each with its own current-thread runtime, to 1).
 //!
 //! actix-web is the throughput reference among mainstream Rust frameworks; it is a dependency of
 //! this unpublished benchmark crate only.
@@ -43,10 +44,16 @@ async fn books() -> impl Responder {
 }
 
 fn main() -> std::process::ExitCode {
-    let port: u16 = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8083);
+    let mut args = std::env::args().skip(1);
+    let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(8083);
+    let workers: usize = match args.next().map(|w| w.parse()) {
+        None => 1,
+        Some(Ok(workers)) if workers > 0 => workers,
+        Some(_) => {
+            eprintln!("error: WORKERS must be a positive number");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let served = actix_web::rt::System::new().block_on(async move {
         HttpServer::new(|| {
             App::new()
@@ -55,7 +62,7 @@ fn main() -> std::process::ExitCode {
                 .route("/user/{id}", web::get().to(user))
                 .route("/books.json", web::get().to(books))
         })
-        .workers(1)
+        .workers(workers)
         .bind(("127.0.0.1", port))?
         .run()
         .await

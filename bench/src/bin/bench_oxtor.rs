@@ -2,11 +2,12 @@
 //! `GET /json`, `GET /user/{id}` and `GET /books.json` (the showcase's library, serialised per
 //! request) served by oxtor's engine on 127.0.0.1:PORT.
 //!
-//! `bench_oxtor PORT [showcase|compression|lifecycle]`: PORT defaults to 8081; with `showcase`,
-//! the application installs the plugins the showcase ships with, exactly as it does
-//! (`Compression` with zstd level 3, br, gzip and deflate; `HttpRequestLifecycle {
+//! `bench_oxtor PORT [none|showcase|compression|lifecycle] [WORKERS]`: PORT defaults to 8081;
+//! with `showcase`, the application installs the plugins the showcase ships with, exactly as it
+//! does (`Compression` with zstd level 3, br, gzip and deflate; `HttpRequestLifecycle {
 //! cancel_call_on_close = true }`), with `compression` or `lifecycle` only that one of them,
-//! otherwise none.
+//! otherwise none. With WORKERS, the engine serves in its thread-per-core mode on that many
+//! workers (0: one per CPU); without, on this `#[tokio::main]` runtime.
 //!
 //! The routes are declared with the DSL (`#[route]` + `routing!`), which expands to the same
 //! `Router::route(path, on(filter, handler))` a hand-written axum app has.
@@ -88,20 +89,29 @@ async fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     let port = args.next().and_then(|p| p.parse().ok()).unwrap_or(8081);
     let plugins = match args.next().as_deref() {
-        None => Plugins::None,
+        None | Some("none") => Plugins::None,
         Some("showcase") => Plugins::Showcase,
         Some("compression") => Plugins::Compression,
         Some("lifecycle") => Plugins::Lifecycle,
         Some(other) => {
             eprintln!(
-                "error: unknown argument `{other}` (expected `showcase`, `compression` or `lifecycle`)"
+                "error: unknown argument `{other}` (expected `none`, `showcase`, `compression` or `lifecycle`)"
             );
             return std::process::ExitCode::FAILURE;
         }
     };
+    let mut config = ServerConfig::local(port);
+    match args.next().map(|w| w.parse::<usize>()) {
+        None => {}
+        Some(Ok(workers)) => config = config.with_thread_per_core(workers),
+        Some(Err(e)) => {
+            eprintln!("error: WORKERS: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     let mut app = Application::new(());
     let served = match module(&mut app, plugins) {
-        Ok(()) => Server::new(app, ServerConfig::local(port)).run().await,
+        Ok(()) => Server::new(app, config).run().await,
         Err(e) => Err(e),
     };
     match served {

@@ -1,7 +1,8 @@
 //! Benchmark server (oxtor side of `bench/tls.sh`): `GET /hello` over HTTPS on 127.0.0.1:PORT,
 //! served by oxtor's engine with a TLS connector built from `TlsSettings`.
 //!
-//! `bench_tls_oxtor PORT KEY_STORE.pem` (the PEM key store of `scripts/dev-certs`).
+//! `bench_tls_oxtor PORT KEY_STORE.pem [WORKERS]` (the PEM key store of `scripts/dev-certs`;
+//! with WORKERS, the engine's thread-per-core mode on that many workers, 0: one per CPU).
 use axum::{routing::get, Router};
 use oxtor::{
     server::{
@@ -16,7 +17,16 @@ async fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     let port = args.next().and_then(|p| p.parse().ok()).unwrap_or(8443);
     let key_store = args.next().unwrap_or_else(|| "certs/server.pem".to_owned());
-    match serve(port, &key_store).await {
+    let mut config = ServerConfig::local(port);
+    match args.next().map(|w| w.parse::<usize>()) {
+        None => {}
+        Some(Ok(workers)) => config = config.with_thread_per_core(workers),
+        Some(Err(e)) => {
+            eprintln!("error: WORKERS: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    match serve(config, &key_store).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -25,11 +35,12 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(port: u16, key_store: &str) -> oxtor::Result<()> {
+async fn serve(config: ServerConfig, key_store: &str) -> oxtor::Result<()> {
     let tls = Tls::load(TlsSettings::new(key_store))?;
     let mut app = Application::new(());
     app.routing(Router::new().route("/hello", get(|| async { "Hello, world!" })))?;
-    Server::new(app, ServerConfig::local(port))
+    let port = config.port;
+    Server::new(app, config)
         .connectors([Connector::https("127.0.0.1", port, tls)])
         .run()
         .await

@@ -118,6 +118,13 @@ pub mod keys {
     pub const MAX_HEADER_COUNT: &str = "ktor.deployment.maxHeaderCount";
     /// oxtor: the most concurrent HTTP/2 streams per connection (default 200; at least 1).
     pub const MAX_CONCURRENT_STREAMS: &str = "ktor.deployment.maxConcurrentStreams";
+    /// oxtor: `true` serves in the thread-per-core mode, on [`WORKER_GROUP_SIZE`] worker
+    /// threads with a listener each (default `false`). See
+    /// [`ServerConfig::thread_per_core`](crate::server::ServerConfig::thread_per_core).
+    pub const THREAD_PER_CORE: &str = "ktor.deployment.threadPerCore";
+    /// Ktor's size of the engine's worker group: in the thread-per-core mode, how many worker
+    /// threads serve (at least 1; default one per CPU the process may run on).
+    pub const WORKER_GROUP_SIZE: &str = "ktor.deployment.workerGroupSize";
 }
 
 /// A tree of configuration keys, each remembering where it came from.
@@ -387,7 +394,22 @@ impl Config {
                 })?,
                 None => defaults.max_concurrent_streams,
             },
+            thread_per_core: self.thread_per_core()?,
         })
+    }
+
+    /// `threadPerCore` and `workerGroupSize`: how many workers, if the mode is on.
+    fn thread_per_core(&self) -> Result<Option<std::num::NonZeroUsize>, ConfigError> {
+        // Read (and checked) even when the mode is off, so a bad value is never silent.
+        let workers = self.at_least(keys::WORKER_GROUP_SIZE, 1)?;
+        if self.bool(keys::THREAD_PER_CORE)? != Some(true) {
+            return Ok(None);
+        }
+        Ok(Some(
+            workers
+                .and_then(std::num::NonZeroUsize::new)
+                .unwrap_or_else(crate::server::config::cpus),
+        ))
     }
 
     /// The count at `key`, checked against its floor.
@@ -509,6 +531,37 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "test.conf:1: ktor.deployment.maxRequestHeadSize: 1024 is out of range (at least 8192)"
+        );
+    }
+
+    #[test]
+    fn thread_per_core_takes_its_workers_from_the_worker_group_size() {
+        let c = hocon("ktor.deployment { threadPerCore = true, workerGroupSize = 3 }");
+        let s = c.server_config().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.thread_per_core.map(|n| n.get()), Some(3));
+        let off = hocon("ktor.deployment.workerGroupSize = 3");
+        let s = off.server_config().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.thread_per_core, None);
+    }
+
+    #[test]
+    fn zero_workers_is_an_error_naming_the_key_and_file() {
+        let c = hocon("ktor.deployment { threadPerCore = true, workerGroupSize = 0 }");
+        let err = c.server_config().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "test.conf:1: ktor.deployment.workerGroupSize: 0 is out of range (at least 1)"
+        );
+    }
+
+    #[test]
+    fn a_thread_per_core_that_is_not_a_boolean_is_an_error_naming_the_key() {
+        let c = hocon("ktor.deployment.threadPerCore = 2");
+        let err = c.server_config().unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("test.conf:1: ktor.deployment.threadPerCore: "),
+            "{err}"
         );
     }
 

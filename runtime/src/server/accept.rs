@@ -43,21 +43,84 @@ pub(crate) async fn bind(addr: &str) -> io::Result<TcpListener> {
     Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
 }
 
+/// Binds `workers` sockets to `addr` (`host:port`, the first of its addresses that binds) with
+/// `SO_REUSEPORT`, none listening yet: each worker of the
+/// [thread-per-core mode](super::ServerConfig::thread_per_core) listens on its own, and the
+/// kernel spreads new connections over them. Port 0 picks one free port for all.
+#[cfg(unix)]
+pub(crate) async fn bind_reuseport(addr: &str, workers: usize) -> io::Result<Vec<TcpSocket>> {
+    let reuseport = |addr: std::net::SocketAddr| {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.set_reuseport(true)?;
+        socket.bind(addr)?;
+        Ok::<_, io::Error>(socket)
+    };
+    let mut last = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let first = match reuseport(addr) {
+            Ok(socket) => socket,
+            Err(e) => {
+                last = Some(e);
+                continue;
+            }
+        };
+        // The others bind the port the first one got.
+        let bound = first.local_addr()?;
+        let mut sockets = Vec::with_capacity(workers);
+        sockets.push(first);
+        for _ in 1..workers {
+            sockets.push(reuseport(bound)?);
+        }
+        return Ok(sockets);
+    }
+    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
+}
+
+/// Makes a socket of [`bind_reuseport`] listen (on the current runtime).
+pub(crate) fn listen(socket: TcpSocket) -> io::Result<TcpListener> {
+    socket.listen(BACKLOG)
+}
+
+/// When an accept loop takes its connection permit (`max_connections`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Permit {
+    /// Before accepting: at the cap, new connections wait in the listen backlog. For the one
+    /// listener of the default mode.
+    BeforeAccept,
+    /// After accepting: each worker of the thread-per-core mode has a listener of its own, and
+    /// one waiting in `accept` with the last permit would starve a connection the kernel gave
+    /// to another worker. At the cap, each worker holds at most one accepted connection until
+    /// a permit frees up.
+    AfterAccept,
+}
+
 pub(crate) async fn accept_loop(
     listener: TcpListener,
     shared: Arc<EngineShared>,
     wrapper: Option<Arc<dyn StreamWrapper>>,
+    when: Permit,
 ) {
     let mut failures = Failures::default();
-    loop {
-        let permit = tokio::select! {
+    let acquire = || async {
+        tokio::select! {
             biased;
-            _ = shared.graceful.cancelled() => break,
-            permit = shared.connections.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                // Closed: never done while accepting.
-                Err(_) => break,
+            _ = shared.graceful.cancelled() => None,
+            // Closed: never done while accepting.
+            permit = shared.connections.clone().acquire_owned() => permit.ok(),
+        }
+    };
+    loop {
+        let early = match when {
+            Permit::BeforeAccept => match acquire().await {
+                Some(permit) => Some(permit),
+                None => break,
             },
+            Permit::AfterAccept => None,
         };
         let (stream, peer) = tokio::select! {
             biased;
@@ -68,7 +131,7 @@ pub(crate) async fn accept_loop(
                 Err(e) => {
                     // Out of descriptors or memory: the pending connection stays in the
                     // backlog; wait for resources to free up instead of retrying at once.
-                    drop(permit);
+                    drop(early);
                     let pause = failures.failed(&e);
                     tokio::select! {
                         biased;
@@ -79,6 +142,13 @@ pub(crate) async fn accept_loop(
             },
         };
         failures.succeeded();
+        let permit = match early {
+            Some(permit) => permit,
+            None => match acquire().await {
+                Some(permit) => permit,
+                None => break,
+            },
+        };
         shared.tasks.tracker().spawn(connection::serve(
             stream,
             peer,

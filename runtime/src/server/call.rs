@@ -140,6 +140,11 @@ impl ClientDisconnect {
         self.signal().child_token()
     }
 
+    /// The connection of the call (see [`ConnectionInfo::of`]).
+    pub(crate) fn connection(&self) -> &ConnectionInfo {
+        &self.conn.info
+    }
+
     /// The engine's tasks (see [`EngineTasks::of`]).
     pub(crate) fn engine_tasks(&self) -> &EngineTasks {
         &self.conn.tasks
@@ -170,10 +175,13 @@ pub(crate) struct ConnState {
     /// (one at a time) the token itself.
     pub(crate) disconnect: CancellationToken,
     pub(crate) control: Arc<ConnControl>,
-    /// What every request of the connection starts with: [`ConnectInfo`], [`ConnectionInfo`]
-    /// and what a stream wrapper attached, in a map with room for the extensions the engine and
-    /// axum add per request (cloning it allocates once and hashes nothing).
+    /// What every request of the connection starts with: [`ConnectInfo`] and what a stream
+    /// wrapper attached, in a map with room for the extensions the engine and axum add per
+    /// request (cloning it allocates once and hashes nothing).
     pub(crate) extensions: http::Extensions,
+    /// The connection, reached through the call's [`ClientDisconnect`] (one allocation per
+    /// request less than an extension of its own).
+    info: ConnectionInfo,
     /// The server's tasks (and hard stop), for a call that moves onto its own task.
     tasks: EngineTasks,
     /// The engine's timeouts, when on: each call holds the connection busy.
@@ -191,19 +199,21 @@ impl ConnState {
     ) -> Self {
         let mut extensions = wrapper.unwrap_or_default();
         extensions.insert(ConnectInfo(info.peer_addr));
-        extensions.insert(info.clone());
         // Grow the map past its first size (3) so that a request's extensions (ours plus
         // axum's `OriginalUri`, `MatchedPath` and URL parameters) fit without a rehash.
         #[derive(Clone)]
         struct Room<const N: usize>;
         extensions.insert(Room::<0>);
         extensions.insert(Room::<1>);
+        extensions.insert(Room::<2>);
         extensions.remove::<Room<0>>();
         extensions.remove::<Room<1>>();
+        extensions.remove::<Room<2>>();
         Self {
             disconnect: CancellationToken::new(),
             control: Arc::new(ConnControl::default()),
             extensions,
+            info: info.clone(),
             tasks: shared.tasks.clone(),
             deadlines: shared.deadlines.clone(),
             detached: AtomicU32::new(0),

@@ -1,6 +1,6 @@
 //! [`ServerConfig`]: where the engine listens, how long it drains on shutdown, and the bounds on
 //! what a peer can make it hold (timeouts, connections, request heads, HTTP/2 streams).
-use std::time::Duration;
+use std::{num::NonZeroUsize, time::Duration};
 
 /// Where and how the engine listens, and the bounds it keeps on every peer. Each field is one of
 /// Ktor's deployment keys (or an oxtor key next to them, see [`keys`](crate::config::keys)); the
@@ -17,6 +17,7 @@ use std::time::Duration;
 /// | `max_request_head_size` | 64 KiB | `ktor.deployment.maxRequestHeadSize` |
 /// | `max_header_count` | 100 | `ktor.deployment.maxHeaderCount` |
 /// | `max_concurrent_streams` | 200 | `ktor.deployment.maxConcurrentStreams` |
+/// | `thread_per_core` | off | `ktor.deployment.threadPerCore`, `workerGroupSize` |
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Host or IP to bind (`ktor.deployment.host`).
@@ -52,6 +53,13 @@ pub struct ServerConfig {
     /// The most HTTP/2 streams a client may have open at once on one connection
     /// (`ktor.deployment.maxConcurrentStreams`; default 200).
     pub max_concurrent_streams: u32,
+    /// The thread-per-core mode: `Some(n)` serves on n worker threads, each a current-thread
+    /// Tokio runtime with its own `SO_REUSEPORT` listener per connector (the kernel spreads
+    /// connections over them; a connection and its calls stay on one thread). `None` (the
+    /// default) serves on the runtime that starts the server. Unix only
+    /// (`ktor.deployment.threadPerCore = true`, with `ktor.deployment.workerGroupSize` workers,
+    /// Ktor's key; one per CPU by default). See [`workers`](super::workers).
+    pub thread_per_core: Option<NonZeroUsize>,
 }
 
 /// Defaults of [`ServerConfig`]'s bounds, shared with the config loader.
@@ -79,6 +87,14 @@ impl ServerConfig {
         }
     }
 
+    /// The same config in the [thread-per-core mode](Self::thread_per_core) with `workers`
+    /// worker threads; 0 means one per CPU the process may run on.
+    #[must_use]
+    pub fn with_thread_per_core(mut self, workers: usize) -> Self {
+        self.thread_per_core = Some(NonZeroUsize::new(workers).unwrap_or_else(cpus));
+        self
+    }
+
     /// The same config with another grace period.
     #[must_use]
     pub fn with_shutdown_grace_period(mut self, grace: Duration) -> Self {
@@ -100,6 +116,12 @@ impl Default for ServerConfig {
             max_request_head_size: defaults::MAX_REQUEST_HEAD_SIZE,
             max_header_count: defaults::MAX_HEADER_COUNT,
             max_concurrent_streams: defaults::MAX_CONCURRENT_STREAMS,
+            thread_per_core: None,
         }
     }
+}
+
+/// How many CPUs the process may run on (its affinity mask), at least 1.
+pub(crate) fn cpus() -> NonZeroUsize {
+    std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
 }

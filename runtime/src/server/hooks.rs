@@ -104,8 +104,11 @@ where
     }
 }
 
-/// An accepted connection, as hooks see it. Every request also carries it in its extensions
-/// (`Extension<ConnectionInfo>`), next to axum's `ConnectInfo<SocketAddr>`.
+/// An accepted connection, as hooks see it. A request the engine serves reaches it as an
+/// extractor (`conn: ConnectionInfo`, or `Option<ConnectionInfo>` for a router that may be served
+/// some other way) or with [`ConnectionInfo::of`] on its extensions; axum's
+/// `ConnectInfo<SocketAddr>` is in the extensions too. (It is not an extension of its own: that
+/// would cost every request an allocation.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionInfo {
     /// The connection's number, unique within one server.
@@ -114,6 +117,37 @@ pub struct ConnectionInfo {
     pub peer_addr: SocketAddr,
     /// The local address the connection was accepted on.
     pub local_addr: SocketAddr,
+}
+
+impl ConnectionInfo {
+    /// The connection a request the engine serves came on, from the request's extensions.
+    pub fn of(extensions: &http::Extensions) -> Option<Self> {
+        extensions
+            .get::<super::ClientDisconnect>()
+            .map(|d| d.connection().clone())
+    }
+}
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for ConnectionInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _: &S,
+    ) -> std::result::Result<Option<Self>, Self::Rejection> {
+        Ok(Self::of(&parts.extensions))
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ConnectionInfo {
+    type Rejection = super::tasks::NotServedByEngine;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _: &S,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        Self::of(&parts.extensions).ok_or(super::tasks::NotServedByEngine)
+    }
 }
 
 type ConnectionCallback = Arc<dyn Fn(&ConnectionInfo) + Send + Sync + 'static>;

@@ -120,7 +120,8 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for EngineTasks {
     }
 }
 
-/// Rejection of the `EngineTasks` extractor outside the engine (e.g. under `axum::serve`).
+/// Rejection of the `EngineTasks` and `ConnectionInfo` extractors outside the engine (e.g.
+/// under `axum::serve`).
 #[derive(Debug, Clone, Copy)]
 pub struct NotServedByEngine;
 
@@ -128,7 +129,7 @@ impl axum::response::IntoResponse for NotServedByEngine {
     fn into_response(self) -> axum::response::Response {
         (
             http::StatusCode::INTERNAL_SERVER_ERROR,
-            "EngineTasks needs a request served by oxtor's engine",
+            "this extractor needs a request served by oxtor's engine",
         )
             .into_response()
     }
