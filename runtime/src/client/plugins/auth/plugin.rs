@@ -77,7 +77,11 @@ impl SendInterceptor for AuthInterceptor {
         if request.is_refresh_token_request() {
             return Box::pin(next.run(request));
         }
-        Box::pin(self.0.clone().run(request, next))
+        let state = self.0.clone();
+        // The block owns the request and `next` once; `run` borrows them (an `async fn` taking
+        // them by value would hold each twice in this boxed, copied future).
+        let mut request = request;
+        Box::pin(async move { state.run(&mut request, &next).await })
     }
 }
 
@@ -107,31 +111,31 @@ impl AuthState {
     /// The flow of the [module docs](self) for a request that is not a refresh. The request is
     /// sent from one place only (the loop's head), so the future holds one engine call.
     async fn run(
-        self: Arc<Self>,
-        mut request: HttpRequestBuilder,
-        next: Next,
+        &self,
+        request: &mut HttpRequestBuilder,
+        next: &Next,
     ) -> Result<HttpResponse, ClientError> {
         let slots = &self.slots[..];
         // The version of each provider whose credentials this request carries.
         let mut sent_with: SmallVec<[Option<u64>; 4]> = smallvec![None; slots.len()];
         for (i, slot) in slots.iter().enumerate() {
             let provider = &slot.provider;
-            if provider.is_for(&request) && provider.send_without_request(&request) {
+            if provider.is_for(request) && provider.send_without_request(request) {
                 sent_with[i] = Some(slot.version.load(Ordering::Acquire));
-                provider.add_request_headers(&mut request, None).await?;
+                provider.add_request_headers(request, None).await?;
             }
         }
         let replayable = !matches!(request.body, RequestBody::Channel(_));
         // The providers not tried yet, found on the first rejection.
         let mut candidates: Option<SmallVec<[usize; 4]>> = None;
         loop {
-            let mut response = next.send(&request).await?;
+            let mut response = next.send(request).await?;
             if !self.rejects(&response) {
                 return Ok(response);
             }
             let candidates = candidates.get_or_insert_with(|| {
                 (0..slots.len())
-                    .filter(|&i| slots[i].provider.is_for(&request))
+                    .filter(|&i| slots[i].provider.is_for(request))
                     .collect()
             });
             if candidates.is_empty() {
@@ -167,7 +171,7 @@ impl AuthState {
             drop(response);
             sent_with[chosen] = Some(slot.version.load(Ordering::Acquire));
             slot.provider
-                .add_request_headers(&mut request, challenge.as_ref())
+                .add_request_headers(request, challenge.as_ref())
                 .await?;
         }
     }
