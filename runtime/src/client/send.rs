@@ -169,7 +169,7 @@ impl HttpClient {
         let config = &engine.config;
         let lent: &HttpRequestBuilder = &request;
         if let Some(e) = &lent.error {
-            return Err(e.clone());
+            return Err(ClientError::clone(e));
         }
         if let Some(h) = &lent.headers.invalid {
             return Err(ClientError::InvalidHeader(h.clone()));
@@ -258,11 +258,13 @@ impl HttpClient {
     }
 }
 
-/// Waits for the response head of a dispatched request (within its timeout) and wraps it.
-async fn exchange(
+/// Waits for the response head of a dispatched request (within its timeout) and wraps it. Not
+/// an `async fn`: the block uses the fields it captured in place instead of keeping a second copy
+/// of them.
+fn exchange(
     engine: &Arc<Engine>,
     dispatched: Dispatched,
-) -> Result<HttpResponse, ClientError> {
+) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + '_ {
     let Dispatched {
         response,
         sent,
@@ -271,27 +273,29 @@ async fn exchange(
         url,
         max_body_size,
     } = dispatched;
-    let send = async move {
-        let resp = response.await.map_err(ClientError::transport)?;
-        if let Some(sent) = sent {
-            // Not duplex: the response is visible only once the request body is sent.
-            let _ = sent.await;
-        }
-        Ok::<_, ClientError>(resp)
-    };
-    let resp = match timeout {
-        Some(t) => tokio::time::timeout(t, send)
-            .await
-            .map_err(|_| ClientError::Timeout(TimeoutKind::Request))??,
-        None => send.await?,
-    };
-    let conn = resp.extensions().get::<ConnHandle>().cloned();
-    let (parts, body) = resp.into_parts();
-    let mut body = ResponseBody::new(body, engine.config.socket_timeout, duplex)
-        .with_connection(conn)
-        .keep_alive(engine.clone());
-    body.set_max_body_size(max_body_size);
-    Ok(HttpResponse::new(parts, url, body))
+    async move {
+        let send = async move {
+            let resp = response.await.map_err(ClientError::transport)?;
+            if let Some(sent) = sent {
+                // Not duplex: the response is visible only once the request body is sent.
+                let _ = sent.await;
+            }
+            Ok::<_, ClientError>(resp)
+        };
+        let resp = match timeout {
+            Some(t) => tokio::time::timeout(t, send)
+                .await
+                .map_err(|_| ClientError::Timeout(TimeoutKind::Request))??,
+            None => send.await?,
+        };
+        let conn = resp.extensions().get::<ConnHandle>().cloned();
+        let (parts, body) = resp.into_parts();
+        let mut body = ResponseBody::new(body, engine.config.socket_timeout, duplex)
+            .with_connection(conn)
+            .keep_alive(engine.clone());
+        body.set_max_body_size(max_body_size);
+        Ok(HttpResponse::new(parts, url, body))
+    }
 }
 
 /// What goes on the wire of a request on its way to the engine: method, headers and body,

@@ -107,37 +107,55 @@ fn choose(
     })
 }
 
+/// The token version of each provider whose credentials a request carries, [`NOT_SENT`] for the
+/// others.
+type SentWith = SmallVec<[u64; 4]>;
+
+/// In [`SentWith`]: the request carries none of that provider's credentials.
+const NOT_SENT: u64 = u64::MAX;
+
 impl AuthState {
-    /// The flow of the [module docs](self) for a request that is not a refresh. The request is
-    /// sent from one place only (the loop's head), so the future holds one engine call.
+    /// Steps 1 and 2 of the [module docs](self) for a request that is not a refresh: add the
+    /// credentials, send. Only a rejection goes on, to [`reauthorize`](Self::reauthorize) in a
+    /// box of its own, so this future (boxed and copied for every call) holds no more than the
+    /// send.
     async fn run(
         &self,
         request: &mut HttpRequestBuilder,
         next: &Next,
     ) -> Result<HttpResponse, ClientError> {
         let slots = &self.slots[..];
-        // The version of each provider whose credentials this request carries.
-        let mut sent_with: SmallVec<[Option<u64>; 4]> = smallvec![None; slots.len()];
+        let mut sent_with: SentWith = smallvec![NOT_SENT; slots.len()];
         for (i, slot) in slots.iter().enumerate() {
             let provider = &slot.provider;
             if provider.is_for(request) && provider.send_without_request(request) {
-                sent_with[i] = Some(slot.version.load(Ordering::Acquire));
+                sent_with[i] = slot.version.load(Ordering::Acquire);
                 provider.add_request_headers(request, None).await?;
             }
         }
+        let response = next.send(request).await?;
+        if !self.rejects(&response) {
+            return Ok(response);
+        }
+        Box::pin(self.reauthorize(request, next, response, sent_with)).await
+    }
+
+    /// Steps 3 to 5 for a rejected request: choose a provider, refresh once, retry (each
+    /// provider at most once).
+    async fn reauthorize(
+        &self,
+        request: &mut HttpRequestBuilder,
+        next: &Next,
+        mut response: HttpResponse,
+        mut sent_with: SentWith,
+    ) -> Result<HttpResponse, ClientError> {
+        let slots = &self.slots[..];
         let replayable = !matches!(request.body, RequestBody::Channel(_));
-        // The providers not tried yet, found on the first rejection.
-        let mut candidates: Option<SmallVec<[usize; 4]>> = None;
+        // The providers not tried yet.
+        let mut candidates: SmallVec<[usize; 4]> = (0..slots.len())
+            .filter(|&i| slots[i].provider.is_for(request))
+            .collect();
         loop {
-            let mut response = next.send(request).await?;
-            if !self.rejects(&response) {
-                return Ok(response);
-            }
-            let candidates = candidates.get_or_insert_with(|| {
-                (0..slots.len())
-                    .filter(|&i| slots[i].provider.is_for(request))
-                    .collect()
-            });
             if candidates.is_empty() {
                 return Ok(response);
             }
@@ -145,13 +163,14 @@ impl AuthState {
             if candidates.len() > 1 && challenges.is_empty() {
                 return Ok(response);
             }
-            let Some((chosen, challenge)) = choose(slots, candidates, &challenges) else {
+            let Some((chosen, challenge)) = choose(slots, &candidates, &challenges) else {
                 return Ok(response);
             };
             candidates.retain(|i| *i != chosen);
             let slot = &slots[chosen];
 
-            if let Some(version) = sent_with[chosen] {
+            let version = sent_with[chosen];
+            if version != NOT_SENT {
                 let _refreshing = slot.refresh.lock().await;
                 if slot.version.load(Ordering::Acquire) == version {
                     if !slot
@@ -169,10 +188,14 @@ impl AuthState {
             }
             // The rejection is dropped unread; the retry's response replaces it.
             drop(response);
-            sent_with[chosen] = Some(slot.version.load(Ordering::Acquire));
+            sent_with[chosen] = slot.version.load(Ordering::Acquire);
             slot.provider
                 .add_request_headers(request, challenge.as_ref())
                 .await?;
+            response = next.send(request).await?;
+            if !self.rejects(&response) {
+                return Ok(response);
+            }
         }
     }
 }
