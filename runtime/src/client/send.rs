@@ -305,8 +305,29 @@ fn into_message(
 ) -> (http::Method, http::HeaderMap, RequestBody) {
     match request {
         Cow::Owned(r) => (r.method, r.headers.map, r.body),
-        Cow::Borrowed(r) => (r.method.clone(), r.headers.map.clone(), r.body.clone()),
+        Cow::Borrowed(r) => (
+            r.method.clone(),
+            copy_headers(&r.headers.map),
+            r.body.clone(),
+        ),
     }
+}
+
+/// Room left in a copied header map for what hyper adds to a request (`host`).
+const HEADER_HEADROOM: usize = 2;
+
+/// A copy of `map` with room for the headers hyper adds, so they do not grow it again (a
+/// `clone` has no spare room: hyper's `host` would reallocate it on every retry-kept request).
+fn copy_headers(map: &http::HeaderMap) -> http::HeaderMap {
+    let Ok(mut copy) = http::HeaderMap::try_with_capacity(map.len() + HEADER_HEADROOM) else {
+        return map.clone();
+    };
+    for (name, value) in map {
+        if copy.try_append(name.clone(), value.clone()).is_err() {
+            return map.clone();
+        }
+    }
+    copy
 }
 
 type Gate = Pin<Box<dyn Future<Output = Result<(), ClientError>> + Send>>;

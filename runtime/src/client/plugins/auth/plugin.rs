@@ -15,14 +15,17 @@
 //!    returns the rejection.
 //! 5. The request is sent again with fresh credentials, unless its body was a stream (which cannot
 //!    be replayed): then the rejection is returned. Each provider is tried at most once.
-use std::sync::{
-    atomic::{AtomicU64, Ordering},
-    Arc,
+use std::{
+    any::Any,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
 };
 
 use smallvec::{smallvec, SmallVec};
 
-use super::{challenge::AuthChallenge, provider::AuthProvider};
+use super::{bearer::BearerAuthProvider, challenge::AuthChallenge, provider::AuthProvider};
 use crate::client::{
     body::HttpResponse,
     error::ClientError,
@@ -36,17 +39,35 @@ pub(crate) type ReAuthorize = Arc<dyn Fn(&HttpResponse) -> bool + Send + Sync>;
 /// A provider with its token version and its refresh lock.
 pub(crate) struct Slot {
     pub(crate) provider: Arc<dyn AuthProvider>,
+    /// The provider again when it is the built-in Bearer one, whose cached token is added
+    /// without a (boxed) future.
+    bearer: Option<Arc<BearerAuthProvider>>,
     version: AtomicU64,
     refresh: tokio::sync::Mutex<()>,
 }
 
 impl Slot {
     pub(crate) fn new(provider: Arc<dyn AuthProvider>) -> Self {
+        let any: Arc<dyn Any + Send + Sync> = provider.clone();
         Self {
+            bearer: any.downcast().ok(),
             provider,
             version: AtomicU64::new(0),
             refresh: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Adds the provider's credentials for a first send: without waiting when a Bearer token is
+    /// cached, else through [`AuthProvider::add_request_headers`].
+    async fn add_credentials(&self, request: &mut HttpRequestBuilder) -> Result<(), ClientError> {
+        if self
+            .bearer
+            .as_ref()
+            .is_some_and(|b| b.add_cached_header(request))
+        {
+            return Ok(());
+        }
+        self.provider.add_request_headers(request, None).await
     }
 }
 
@@ -130,7 +151,7 @@ impl AuthState {
             let provider = &slot.provider;
             if provider.is_for(request) && provider.send_without_request(request) {
                 sent_with[i] = slot.version.load(Ordering::Acquire);
-                provider.add_request_headers(request, None).await?;
+                slot.add_credentials(request).await?;
             }
         }
         let response = next.send(request).await?;
