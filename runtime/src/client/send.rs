@@ -156,7 +156,33 @@ impl HttpClient {
         &self,
         request: Cow<'_, HttpRequestBuilder>,
     ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + '_ {
-        match self.dispatch(request) {
+        self.send_on_engine_with(request, None)
+    }
+
+    /// Sends a lent `request` to the engine with `headers` in place of its own: for an
+    /// interceptor that took the request's header map out (no copy) and kept what it needs to
+    /// send it again (the Auth plugin). Only when no interceptor is left after `index`.
+    #[cfg(feature = "client-auth")]
+    pub(crate) fn send_lent_with_headers<'a>(
+        &'a self,
+        request: &'a HttpRequestBuilder,
+        headers: http::HeaderMap,
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'a {
+        self.send_on_engine_with(Cow::Borrowed(request), Some(headers))
+    }
+
+    /// Whether an interceptor follows `index` in the send chain.
+    #[cfg(feature = "client-auth")]
+    pub(crate) fn intercepted_after(&self, index: usize) -> bool {
+        index < self.inner.pipeline.interceptors.len()
+    }
+
+    fn send_on_engine_with(
+        &self,
+        request: Cow<'_, HttpRequestBuilder>,
+        headers: Option<http::HeaderMap>,
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + '_ {
+        match self.dispatch(request, headers) {
             Ok(dispatched) => Either::Left(exchange(&self.inner.engine, dispatched)),
             Err(e) => Either::Right(ready(Err(e))),
         }
@@ -164,7 +190,11 @@ impl HttpClient {
 
     /// Turns `request` into an `http::Request` (moving out of an owned one, copying what is sent
     /// of a lent one) and gives it to hyper's pooled client.
-    fn dispatch(&self, request: Cow<'_, HttpRequestBuilder>) -> Result<Dispatched, ClientError> {
+    fn dispatch(
+        &self,
+        request: Cow<'_, HttpRequestBuilder>,
+        headers: Option<http::HeaderMap>,
+    ) -> Result<Dispatched, ClientError> {
         let engine = &self.inner.engine;
         let config = &engine.config;
         let lent: &HttpRequestBuilder = &request;
@@ -181,7 +211,7 @@ impl HttpClient {
             .unwrap_or(super::body::DEFAULT_MAX_BODY_SIZE);
         let url = lent.url.to_string();
         let timeout = lent.timeout.or(config.request_timeout);
-        let (method, headers, body) = into_message(request);
+        let (method, headers, body) = into_message(request, headers);
 
         let mut duplex = None;
         let mut sent = None;
@@ -300,14 +330,16 @@ fn exchange(
 
 /// What goes on the wire of a request on its way to the engine: method, headers and body,
 /// moved out of an owned request, copied from one an interceptor lent (to send it again).
+/// `headers`, when given, replace a lent request's own (which the lender took out of it).
 fn into_message(
     request: Cow<'_, HttpRequestBuilder>,
+    headers: Option<http::HeaderMap>,
 ) -> (http::Method, http::HeaderMap, RequestBody) {
     match request {
         Cow::Owned(r) => (r.method, r.headers.map, r.body),
         Cow::Borrowed(r) => (
             r.method.clone(),
-            copy_headers(&r.headers.map),
+            headers.unwrap_or_else(|| copy_headers(&r.headers.map)),
             r.body.clone(),
         ),
     }
