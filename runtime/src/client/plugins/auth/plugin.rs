@@ -16,8 +16,8 @@
 //! 5. The request is sent again with fresh credentials, unless its body was a stream (which cannot
 //!    be replayed): then the rejection is returned. Each provider is tried at most once.
 //!
-//! Per call, the plugin costs one boxed future (~1 KB, holding the request and the send) and no
-//! other allocation when a Bearer token is cached: the token's `Authorization` value is shared,
+//! Per call, the plugin costs one boxed future (holding the request and the send) and no other
+//! allocation when a Bearer token is cached: the token's `Authorization` value is shared,
 //! the request's header map goes to the engine as it is, and only reference-counted clones of
 //! its headers are kept for a retry (see `send_first`). Steps 3-5 run in a box of their own.
 use std::{
