@@ -8,7 +8,10 @@
 #     shared machine.
 #  2. benches/client_auth.rs (criterion, unless SKIP_CRITERION=1; extra arguments go to
 #     criterion): the same comparison as separate criterion benchmarks, then the burst.
-# Usage: bench/client_auth.sh [ROUNDS] [MILLIS] [-- criterion args]
+#  3. With COUNTS=1: instructions and heap allocations per request (64 concurrent) of each client
+#     alone, under valgrind (callgrind, dhat), from the difference of a 640- and a 3200-request
+#     run: figures that do not depend on the machine's load.
+# Usage: [COUNTS=1] [SKIP_CRITERION=1] bench/client_auth.sh [ROUNDS] [MILLIS] [-- criterion args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-20}; MILLIS=${2:-200}
@@ -16,6 +19,35 @@ shift $(( $# < 2 ? $# : 2 ))
 [ "${1:-}" = "--" ] && shift
 cargo build --release --quiet -p oxtor-bench --bin client_auth_bench
 target/release/client_auth_bench "$ROUNDS" "$MILLIS"
+if [ "${COUNTS:-0}" = 1 ]; then
+  command -v valgrind >/dev/null || apt-get install -y valgrind
+  out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+  for tool in callgrind dhat; do
+    for client in plain auth; do
+      for n in 640 3200; do
+        valgrind --tool=$tool --$tool-out-file="$out/$tool.$client.$n" \
+          target/release/client_auth_bench count $client $n >"$out/$tool.$client.$n.log" 2>&1
+      done
+    done
+  done
+  python3 - "$out" <<'PY'
+import re, sys, pathlib
+out = pathlib.Path(sys.argv[1])
+def ir(client, n):
+    text = (out / f"callgrind.{client}.{n}").read_text()
+    return int(re.search(r"^summary: (\d+)", text, re.M).group(1))
+def heap(client, n):
+    text = (out / f"dhat.{client}.{n}.log").read_text()
+    m = re.search(r"Total:\s+([\d,]+) bytes in ([\d,]+) blocks", text)
+    return [int(g.replace(",", "")) for g in m.groups()]
+per = {}
+for c in ("plain", "auth"):
+    (b1, a1), (b2, a2) = heap(c, 640), heap(c, 3200)
+    per[c] = ((ir(c, 3200) - ir(c, 640)) / 2560, (a2 - a1) / 2560, (b2 - b1) / 2560)
+    print(f"per request, {c:>5} (64 concurrent): {per[c][0]:8.0f} instructions  {per[c][1]:6.2f} allocations  {per[c][2]:7.0f} bytes allocated")
+print(f"instructions ratio no Auth / Auth = {per['plain'][0] / per['auth'][0]:.3f} (the requests/s ratio on a CPU-bound client)")
+PY
+fi
 [ "${SKIP_CRITERION:-0}" = 1 ] && exit 0
 cargo bench --bench client_auth -- "$@"
 python3 - <<'PY'

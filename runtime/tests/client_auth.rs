@@ -36,6 +36,8 @@ use oxtor_runtime::{
 struct Seen {
     path: String,
     authorization: Option<String>,
+    /// The `x-*` headers as `name=value`, in the order they arrived.
+    x_headers: Vec<String>,
     body: Bytes,
 }
 
@@ -73,9 +75,15 @@ async fn check(State(peer): State<Peer>, uri: Uri, headers: HeaderMap, body: Byt
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let x_headers = headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("x-"))
+        .map(|(name, value)| format!("{name}={}", value.to_str().unwrap_or("<not text>")))
+        .collect();
     lock(&peer.seen).push(Seen {
         path: uri.path().to_owned(),
         authorization: authorization.clone(),
+        x_headers,
         body,
     });
     // `/forbidden/..` rejects with 403 instead of 401.
@@ -393,6 +401,38 @@ async fn a_buffered_body_is_replayed_after_the_refresh() {
     assert_eq!(status, StatusCode::OK);
     let bodies: Vec<_> = peer.seen().into_iter().map(|s| s.body).collect();
     assert_eq!(bodies, ["payload", "payload"]);
+}
+
+#[tokio::test]
+async fn the_retry_after_a_refresh_carries_the_request_headers_again() {
+    let peer = Peer::default();
+    peer.accept("Bearer fresh")
+        .challenge(r#"Bearer realm="test""#);
+    let server = server(&peer).await;
+    let client = expiring_bearer(Duration::ZERO, counter(), counter());
+
+    let statement = client
+        .get(&server.url("/r"))
+        .header("x-trace", "1")
+        .header("x-trace", "2")
+        .header("x-other", "o");
+    let (status, body) = text(statement).await;
+
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok:Bearer fresh"));
+    let sent: Vec<_> = peer
+        .seen()
+        .into_iter()
+        .map(|s| (s.authorization, s.x_headers))
+        .collect();
+    let own = vec!["x-trace=1", "x-trace=2", "x-other=o"];
+    assert_eq!(
+        sent,
+        [
+            (Some("Bearer expired".to_owned()), own.clone()),
+            (Some("Bearer fresh".to_owned()), own),
+        ]
+        .map(|(a, h)| (a, h.into_iter().map(str::to_owned).collect::<Vec<_>>()))
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,12 @@
 //!
 //! `client_auth_bench profile auth|plain SECS`: only one of the two clients, 64 concurrent, for
 //! SECS seconds (to run under `perf record` or `valgrind --tool=dhat`).
+//!
+//! `client_auth_bench count auth|plain REQUESTS`: only one of the two clients, exactly REQUESTS
+//! requests in batches of 64 (a multiple of 64 is sent). Two runs of different REQUESTS under
+//! `valgrind --tool=callgrind` or `--tool=dhat` give instructions and allocations per request
+//! from their difference, which do not depend on the machine's load (`COUNTS=1
+//! bench/client_auth.sh`).
 use std::{
     sync::{
         atomic::{AtomicUsize, Ordering},
@@ -114,6 +120,28 @@ fn auth_client(token_url: String, refreshes: Arc<AtomicUsize>) -> Result<HttpCli
     })
 }
 
+/// Sends `n` concurrent requests and checks the answers; `header` is set by hand.
+async fn batch(
+    client: &HttpClient,
+    url: &str,
+    header: Option<&str>,
+    n: usize,
+) -> Result<(), String> {
+    let calls = (0..n).map(|_| {
+        let mut statement = client.get(url);
+        if let Some(h) = header {
+            statement = statement.header("authorization", h);
+        }
+        statement.body::<bytes::Bytes>()
+    });
+    for r in futures_util::future::join_all(calls).await {
+        if r.map_err(error)?.len() != 13 {
+            return Err("unexpected answer".into());
+        }
+    }
+    Ok(())
+}
+
 /// Requests/s of `n` concurrent requests in batches for `millis` ms; `header` is set by hand.
 async fn rate(
     client: &HttpClient,
@@ -125,18 +153,7 @@ async fn rate(
     let start = Instant::now();
     let mut sent = 0usize;
     while start.elapsed() < Duration::from_millis(millis) {
-        let calls = (0..n).map(|_| {
-            let mut statement = client.get(url);
-            if let Some(h) = header {
-                statement = statement.header("authorization", h);
-            }
-            statement.body::<bytes::Bytes>()
-        });
-        for r in futures_util::future::join_all(calls).await {
-            if r.map_err(error)?.len() != 13 {
-                return Err("unexpected answer".into());
-            }
-        }
+        batch(client, url, header, n).await?;
         sent += n;
     }
     Ok(sent as f64 / start.elapsed().as_secs_f64())
@@ -224,6 +241,25 @@ async fn profile(auth: bool, secs: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// One client alone for exactly `requests` requests (rounded down to batches of 64).
+async fn count(auth: bool, requests: usize) -> Result<(), String> {
+    let tokens = Tokens::default();
+    let addr = serve(tokens.clone())?;
+    let hello_url = format!("http://{addr}/hello");
+    let header = format!("Bearer {}", tokens.current());
+    let (client, header) = if auth {
+        let client = auth_client(format!("http://{addr}/token"), Arc::default()).map_err(error)?;
+        (client, None)
+    } else {
+        (HttpClient::new().map_err(error)?, Some(header.as_str()))
+    };
+    for _ in 0..requests / 64 {
+        batch(&client, &hello_url, header, 64).await?;
+    }
+    println!("{} requests", requests / 64 * 64);
+    Ok(())
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
@@ -231,14 +267,21 @@ fn median(v: &mut [f64]) -> f64 {
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("profile") {
+    let mode = args.first().map(String::as_str);
+    if mode == Some("profile") || mode == Some("count") {
         let auth = args.get(1).map(String::as_str) == Some("auth");
-        let secs = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5);
+        let n = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5);
         let result = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(error)
-            .and_then(|rt| rt.block_on(profile(auth, secs)));
+            .and_then(|rt| {
+                if mode == Some("count") {
+                    rt.block_on(count(auth, n as usize))
+                } else {
+                    rt.block_on(profile(auth, n))
+                }
+            });
         return exit(result);
     }
     let rounds = args.first().and_then(|a| a.parse().ok()).unwrap_or(10);

@@ -449,15 +449,21 @@ pub trait FromResponse: Sized + Send + 'static {
     ) -> impl std::future::Future<Output = Result<Self, ClientError>> + Send;
 }
 
+// `String` and `Bytes` return the collecting future itself (no `async` wrapper holding the
+// response a second time): a call's future is copied whenever it is moved or boxed.
 impl FromResponse for String {
-    async fn from_response(response: HttpResponse) -> Result<Self, ClientError> {
-        response.text().await
+    fn from_response(
+        response: HttpResponse,
+    ) -> impl std::future::Future<Output = Result<Self, ClientError>> + Send {
+        response.text()
     }
 }
 
 impl FromResponse for Bytes {
-    async fn from_response(response: HttpResponse) -> Result<Self, ClientError> {
-        response.bytes().await
+    fn from_response(
+        response: HttpResponse,
+    ) -> impl std::future::Future<Output = Result<Self, ClientError>> + Send {
+        response.bytes()
     }
 }
 

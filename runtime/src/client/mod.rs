@@ -6,6 +6,7 @@
 //! | [`engine`] | [`EngineConfig`] (`engine { .. }`), [`Dispatcher`], the pooled hyper client |
 //! | [`pool`] | connection caps per route and in total, built at the connector |
 //! | [`statement`] | [`HttpStatement`]: `execute`/`body` on the engine's dispatcher, `execute_blocking` |
+//! | `send` | the send chain: `on_request` hooks, interceptors, the engine call, `on_engine` |
 //! | [`request`] | [`HttpRequestBuilder`], [`Headers`], [`Attributes`], [`RequestBody`] + [`BodyWriter`] (duplex) |
 //! | [`body`] | [`HttpResponse`], [`ResponseBody`] with `read_to` / `read_to_limit` |
 //! | [`plugins`] | the plugin mechanism (`install`, `install_or_replace`), `DefaultRequest`, and `Auth` (feature `client-auth`) |
@@ -48,6 +49,7 @@ pub mod error;
 pub mod plugins;
 pub mod pool;
 pub mod request;
+mod send;
 pub mod statement;
 pub mod url;
 

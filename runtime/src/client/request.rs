@@ -309,7 +309,8 @@ pub struct HttpRequestBuilder {
     pub(crate) body: RequestBody,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_body_size: Option<u64>,
-    pub(crate) error: Option<ClientError>,
+    /// Boxed: a request is held in every call's future, which is copied when moved or boxed.
+    pub(crate) error: Option<Box<ClientError>>,
 }
 
 impl HttpRequestBuilder {
@@ -390,7 +391,7 @@ impl HttpRequestBuilder {
                 self.body = RequestBody::Bytes(v.into());
                 self.headers.set("content-type", "application/json");
             }
-            Err(e) => self.error = Some(ClientError::Serialization(e.to_string())),
+            Err(e) => self.error = Some(Box::new(ClientError::Serialization(e.to_string()))),
         }
         self
     }
@@ -402,7 +403,7 @@ impl HttpRequestBuilder {
                 self.headers
                     .set("content-type", "application/x-www-form-urlencoded");
             }
-            Err(e) => self.error = Some(ClientError::Serialization(e.to_string())),
+            Err(e) => self.error = Some(Box::new(ClientError::Serialization(e.to_string()))),
         }
         self
     }

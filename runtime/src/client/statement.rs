@@ -27,25 +27,18 @@
 //! # Ok(()) }
 //! ```
 use std::{
-    borrow::Cow,
     future::{Future, IntoFuture},
     pin::Pin,
     time::Duration,
 };
 
-use bytes::Bytes;
-use futures_util::future::Either;
-use http_body_util::{BodyExt, Empty, Full};
-use hyper_util::client::legacy::connect::capture_connection;
+use futures_util::{future::Either, FutureExt};
 use tokio::sync::oneshot;
 
 use super::{
-    body::{FromResponse, HttpResponse, ResponseBody},
-    engine::EngineBody,
+    body::{FromResponse, HttpResponse},
     error::{ClientError, TimeoutKind},
-    plugins::Next,
-    pool::idle::ConnHandle,
-    request::{ChannelBody, HttpRequestBuilder, RequestBody},
+    request::{HttpRequestBuilder, RequestBody},
     HttpClient,
 };
 
@@ -166,16 +159,21 @@ impl HttpStatement {
         let timeout = self.timeout_for();
         client
             .on_engine(async move {
-                let convert = async {
-                    let resp = self.client.send_from(self.request, 0).await?;
-                    T::from_response(resp).await
+                // One future is awaited, with or without a timer: a `convert` kept beside a
+                // `Timeout` wrapping it would double the size of this (copied) future.
+                let converting = {
+                    let convert = async {
+                        let resp = self.client.send_from(self.request, 0).await?;
+                        T::from_response(resp).await
+                    };
+                    match timeout {
+                        Some(t) => Either::Left(tokio::time::timeout(t, convert)),
+                        None => Either::Right(convert.map(Ok)),
+                    }
                 };
-                let value = match timeout {
-                    Some(t) => tokio::time::timeout(t, convert)
-                        .await
-                        .map_err(|_| ClientError::Timeout(TimeoutKind::Request))??,
-                    None => convert.await?,
-                };
+                let value = converting
+                    .await
+                    .map_err(|_| ClientError::Timeout(TimeoutKind::Request))??;
                 Ok(block(value).await)
             })
             .await
@@ -218,233 +216,5 @@ impl IntoFuture for HttpStatement {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
-    }
-}
-
-/// Aborts the spawned task when the caller stops waiting (so the caller's cancellation applies).
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl HttpClient {
-    /// Runs `fut` on the engine's runtime, inline when already there.
-    pub(crate) async fn on_engine<T: Send + 'static>(
-        &self,
-        fut: impl Future<Output = Result<T, ClientError>> + Send + 'static,
-    ) -> Result<T, ClientError> {
-        let handle = self.runtime_handle();
-        let here = tokio::runtime::Handle::try_current().map(|h| h.id()).ok();
-        if here == Some(handle.id()) {
-            return fut.await;
-        }
-        let mut task = AbortOnDrop(handle.spawn(fut));
-        match (&mut task.0).await {
-            Ok(res) => res,
-            Err(e) => Err(ClientError::Runtime(format!("client task failed: {e}"))),
-        }
-    }
-
-    /// Sends `request` through the interceptors from `index` on, then the engine.
-    pub(crate) async fn send_from(
-        &self,
-        mut request: HttpRequestBuilder,
-        index: usize,
-    ) -> Result<HttpResponse, ClientError> {
-        if index == 0 {
-            for hook in &self.inner.pipeline.on_request {
-                hook(&mut request)?;
-            }
-        }
-        if let Some(interceptor) = self.inner.pipeline.interceptors.get(index) {
-            let next = Next {
-                client: self.clone(),
-                index: index + 1,
-            };
-            return interceptor.intercept(request, next).await;
-        }
-        self.send_on_engine(Cow::Owned(request)).await
-    }
-
-    /// Sends a copy of `request` through the interceptors from `index` (at least 1: the
-    /// `on_request` hooks ran) on; when none is left the engine copies only what it sends.
-    pub(crate) fn send_lent<'a>(
-        &'a self,
-        request: &'a HttpRequestBuilder,
-        index: usize,
-    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'a {
-        if index < self.inner.pipeline.interceptors.len() {
-            Either::Left(self.send_from(request.clone(), index))
-        } else {
-            Either::Right(self.send_on_engine(Cow::Borrowed(request)))
-        }
-    }
-
-    async fn send_on_engine(
-        &self,
-        request: Cow<'_, HttpRequestBuilder>,
-    ) -> Result<HttpResponse, ClientError> {
-        let engine = &self.inner.engine;
-        let config = &engine.config;
-        let lent: &HttpRequestBuilder = &request;
-        if let Some(e) = &lent.error {
-            return Err(e.clone());
-        }
-        if let Some(h) = &lent.headers.invalid {
-            return Err(ClientError::InvalidHeader(h.clone()));
-        }
-        let uri = lent.url.to_uri()?;
-        let max_body_size = lent
-            .max_body_size
-            .or(self.inner.config.max_body_size)
-            .unwrap_or(super::body::DEFAULT_MAX_BODY_SIZE);
-        let url = lent.url.to_string();
-        let timeout = lent.timeout.or(config.request_timeout);
-        let (method, headers, body) = into_message(request);
-
-        let mut duplex = None;
-        let mut sent = None;
-        let body: EngineBody = match body {
-            RequestBody::Empty => Empty::new().map_err(|never| match never {}).boxed_unsync(),
-            RequestBody::Bytes(b) => Full::new(b).map_err(|never| match never {}).boxed_unsync(),
-            RequestBody::Channel(parts) => {
-                let parts = parts
-                    .0
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take()
-                    .ok_or(ClientError::BodyConsumed)?;
-                duplex = Some(parts.shared.clone());
-                let mut body = ChannelBody { parts, done: None };
-                if config.duplex_streaming_enabled {
-                    if !config.http2_prior_knowledge && uri.scheme_str() != Some("https") {
-                        return Err(ClientError::DuplexRequiresHttp2);
-                    }
-                } else {
-                    let (tx, rx) = oneshot::channel();
-                    body.done = Some(tx);
-                    sent = Some(rx);
-                }
-                body.boxed_unsync()
-            }
-        };
-
-        let mut req = http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .body(body)
-            .map_err(|e| ClientError::InvalidUrl {
-                url: url.clone(),
-                reason: e.to_string(),
-            })?;
-        *req.headers_mut() = headers;
-
-        // Duplex over ALPN: only an h2 connection may carry it (OkHttp rejects HTTP/1 too).
-        let gate =
-            if duplex.is_some() && config.duplex_streaming_enabled && !config.http2_prior_knowledge
-            {
-                let mut capture = capture_connection(&mut req);
-                Some(Box::pin(async move {
-                    let h2 = capture
-                        .wait_for_connection_metadata()
-                        .await
-                        .as_ref()
-                        .is_some_and(|c| c.is_negotiated_h2());
-                    if h2 {
-                        Ok(())
-                    } else {
-                        Err(ClientError::DuplexRequiresHttp2)
-                    }
-                }))
-            } else {
-                None
-            };
-        if let Some(gate) = gate {
-            // Re-box the body with the gate in front of it.
-            let (parts, body) = req.into_parts();
-            req = http::Request::from_parts(
-                parts,
-                GatedBody {
-                    gate: Some(gate),
-                    inner: body,
-                }
-                .boxed_unsync(),
-            );
-        }
-
-        let send = async {
-            let resp = engine
-                .client
-                .request(req)
-                .await
-                .map_err(ClientError::transport)?;
-            if let Some(sent) = sent {
-                // Not duplex: the response is visible only once the request body is sent.
-                let _ = sent.await;
-            }
-            Ok::<_, ClientError>(resp)
-        };
-        let resp = match timeout {
-            Some(t) => tokio::time::timeout(t, send)
-                .await
-                .map_err(|_| ClientError::Timeout(TimeoutKind::Request))??,
-            None => send.await?,
-        };
-        let conn = resp.extensions().get::<ConnHandle>().cloned();
-        let (parts, body) = resp.into_parts();
-        let mut body = ResponseBody::new(body, config.socket_timeout, duplex)
-            .with_connection(conn)
-            .keep_alive(engine.clone());
-        body.set_max_body_size(max_body_size);
-        Ok(HttpResponse::new(parts, url, body))
-    }
-}
-
-/// What goes on the wire of a request on its way to the engine: method, headers and body,
-/// moved out of an owned request, copied from one an interceptor lent (to send it again).
-fn into_message(
-    request: Cow<'_, HttpRequestBuilder>,
-) -> (http::Method, http::HeaderMap, RequestBody) {
-    match request {
-        Cow::Owned(r) => (r.method, r.headers.map, r.body),
-        Cow::Borrowed(r) => (r.method.clone(), r.headers.map.clone(), r.body.clone()),
-    }
-}
-
-type Gate = Pin<Box<dyn Future<Output = Result<(), ClientError>> + Send>>;
-
-/// A body that first waits for `gate` (the ALPN check of a duplex call).
-struct GatedBody {
-    gate: Option<Gate>,
-    inner: EngineBody,
-}
-
-impl http_body::Body for GatedBody {
-    type Data = Bytes;
-    type Error = super::error::BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        use std::task::Poll;
-        if let Some(gate) = self.gate.as_mut() {
-            match gate.as_mut().poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(())) => self.gate = None,
-                Poll::Ready(Err(e)) => {
-                    self.gate = None;
-                    return Poll::Ready(Some(Err(Box::new(e))));
-                }
-            }
-        }
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.gate.is_none() && self.inner.is_end_stream()
     }
 }

@@ -135,17 +135,21 @@ pub struct Next {
 
 impl Next {
     /// Sends `request` through the remaining interceptors and the engine.
-    pub async fn run(self, request: HttpRequestBuilder) -> Result<HttpResponse, ClientError> {
-        self.client.send_from(request, self.index).await
+    // A block, not an `async fn`: an `async fn` would hold the request twice (its argument and
+    // the binding it is moved into) in a future that is copied when it is boxed.
+    #[allow(clippy::manual_async_fn)]
+    pub fn run(
+        self,
+        request: HttpRequestBuilder,
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'static {
+        async move { self.client.send_from(request, self.index).await }
     }
     /// Sends a copy of `request` on and keeps `request`, for an interceptor that may send it
     /// again (the Auth plugin's retry). Cheaper than `run(request.clone())`: when no interceptor
-    /// follows, the engine copies only the method, headers and body.
-    pub fn send<'a>(
-        &'a self,
-        request: &'a HttpRequestBuilder,
-    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'a {
-        self.client.send_lent(request, self.index)
+    /// follows, the engine copies only the method, headers and body. Nothing is sent before the
+    /// returned future is polled.
+    pub async fn send(&self, request: &HttpRequestBuilder) -> Result<HttpResponse, ClientError> {
+        self.client.send_lent(request, self.index).await
     }
     /// The client the call runs on (to make extra calls, e.g. a token refresh).
     pub fn client(&self) -> &HttpClient {

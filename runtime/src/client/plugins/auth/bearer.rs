@@ -36,7 +36,7 @@ use super::{
     challenge::AuthChallenge,
     provider::AuthProvider,
     scope::HostScope,
-    token_holder::{loader, AuthTokenHolder, Loader, TokenResult},
+    token_holder::{loader, AuthTokenHolder, Held, Loader, TokenResult},
 };
 use crate::client::{
     body::HttpResponse, error::ClientError, request::HttpRequestBuilder, HttpClient,
@@ -257,6 +257,27 @@ impl BearerAuthProvider {
     pub fn clear_token(&self) {
         AuthProvider::clear_token(self);
     }
+
+    /// [`add_request_headers`](AuthProvider::add_request_headers) without a future when a token
+    /// is cached (the Auth plugin's path for every request after the first); `false` when there
+    /// is none cached (or caching is off) and the tokens must be loaded.
+    pub(crate) fn add_cached_header(&self, request: &mut HttpRequestBuilder) -> bool {
+        match self.tokens.cached_held() {
+            Some(tokens) => {
+                self.add_header(&tokens, request);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sets `Authorization: Bearer <access>` when `request` may have the token (host scoping).
+    fn add_header(&self, tokens: &Held<BearerTokens>, request: &mut HttpRequestBuilder) {
+        if self.scope.claim(request.url_ref()) {
+            let header = tokens.header(|t| format!("Bearer {}", t.access_token));
+            request.headers.set_authorization(header);
+        }
+    }
 }
 
 impl AuthProvider for BearerAuthProvider {
@@ -281,10 +302,7 @@ impl AuthProvider for BearerAuthProvider {
     ) -> BoxFuture<'a, Result<(), ClientError>> {
         Box::pin(async move {
             if let Some(tokens) = self.tokens.load_held().await? {
-                if self.scope.claim(request.url_ref()) {
-                    let header = tokens.header(|t| format!("Bearer {}", t.access_token));
-                    request.headers.set_authorization(header);
-                }
+                self.add_header(&tokens, request);
             }
             Ok(())
         })

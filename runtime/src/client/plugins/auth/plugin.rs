@@ -15,14 +15,23 @@
 //!    returns the rejection.
 //! 5. The request is sent again with fresh credentials, unless its body was a stream (which cannot
 //!    be replayed): then the rejection is returned. Each provider is tried at most once.
-use std::sync::{
-    atomic::{AtomicU64, Ordering},
-    Arc,
+//!
+//! Per call, the plugin costs one boxed future (holding the request and the send) and no other
+//! allocation when a Bearer token is cached: the token's `Authorization` value is shared,
+//! the request's header map goes to the engine as it is, and only reference-counted clones of
+//! its headers are kept for a retry (see `send_first`). Steps 3-5 run in a box of their own.
+use std::{
+    any::Any,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
 };
 
+use http::{header::HeaderName, HeaderMap, HeaderValue};
 use smallvec::{smallvec, SmallVec};
 
-use super::{challenge::AuthChallenge, provider::AuthProvider};
+use super::{bearer::BearerAuthProvider, challenge::AuthChallenge, provider::AuthProvider};
 use crate::client::{
     body::HttpResponse,
     error::ClientError,
@@ -36,17 +45,35 @@ pub(crate) type ReAuthorize = Arc<dyn Fn(&HttpResponse) -> bool + Send + Sync>;
 /// A provider with its token version and its refresh lock.
 pub(crate) struct Slot {
     pub(crate) provider: Arc<dyn AuthProvider>,
+    /// The provider again when it is the built-in Bearer one, whose cached token is added
+    /// without a (boxed) future.
+    bearer: Option<Arc<BearerAuthProvider>>,
     version: AtomicU64,
     refresh: tokio::sync::Mutex<()>,
 }
 
 impl Slot {
     pub(crate) fn new(provider: Arc<dyn AuthProvider>) -> Self {
+        let any: Arc<dyn Any + Send + Sync> = provider.clone();
         Self {
+            bearer: any.downcast().ok(),
             provider,
             version: AtomicU64::new(0),
             refresh: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Adds the provider's credentials for a first send: without waiting when a Bearer token is
+    /// cached, else through [`AuthProvider::add_request_headers`].
+    async fn add_credentials(&self, request: &mut HttpRequestBuilder) -> Result<(), ClientError> {
+        if self
+            .bearer
+            .as_ref()
+            .is_some_and(|b| b.add_cached_header(request))
+        {
+            return Ok(());
+        }
+        self.provider.add_request_headers(request, None).await
     }
 }
 
@@ -77,7 +104,11 @@ impl SendInterceptor for AuthInterceptor {
         if request.is_refresh_token_request() {
             return Box::pin(next.run(request));
         }
-        Box::pin(self.0.clone().run(request, next))
+        let state = self.0.clone();
+        // The block owns the request and `next` once; `run` borrows them (an `async fn` taking
+        // them by value would hold each twice in this boxed, copied future).
+        let mut request = request;
+        Box::pin(async move { state.run(&mut request, &next).await })
     }
 }
 
@@ -103,37 +134,99 @@ fn choose(
     })
 }
 
-impl AuthState {
-    /// The flow of the [module docs](self) for a request that is not a refresh. The request is
-    /// sent from one place only (the loop's head), so the future holds one engine call.
-    async fn run(
-        self: Arc<Self>,
-        mut request: HttpRequestBuilder,
-        next: Next,
-    ) -> Result<HttpResponse, ClientError> {
-        let slots = &self.slots[..];
-        // The version of each provider whose credentials this request carries.
-        let mut sent_with: SmallVec<[Option<u64>; 4]> = smallvec![None; slots.len()];
-        for (i, slot) in slots.iter().enumerate() {
-            let provider = &slot.provider;
-            if provider.is_for(&request) && provider.send_without_request(&request) {
-                sent_with[i] = Some(slot.version.load(Ordering::Acquire));
-                provider.add_request_headers(&mut request, None).await?;
+/// The headers of a request whose header map went to the engine, kept for a retry: clones of
+/// names and values (reference counts), inline up to four, so the common call allocates nothing
+/// for them.
+struct KeptHeaders(SmallVec<[(HeaderName, HeaderValue); 4]>);
+
+impl KeptHeaders {
+    fn of(map: &HeaderMap) -> Self {
+        Self(
+            map.iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+        )
+    }
+
+    /// Puts the headers back into `map` (the emptied map of the request they were kept from).
+    fn restore(self, map: &mut HeaderMap) {
+        for (name, value) in self.0 {
+            // They all fitted in the request's map before, so they fit again.
+            if map.try_append(name, value).is_err() {
+                break;
             }
         }
-        let replayable = !matches!(request.body, RequestBody::Channel(_));
-        // The providers not tried yet, found on the first rejection.
-        let mut candidates: Option<SmallVec<[usize; 4]>> = None;
-        loop {
-            let mut response = next.send(&request).await?;
-            if !self.rejects(&response) {
-                return Ok(response);
+    }
+}
+
+/// The first send of a request: [`Next::send`], except that when the engine comes next the
+/// request's own header map goes to it (instead of a copy, two allocations) and only
+/// [`KeptHeaders`] stay behind, put back if the request is sent again.
+async fn send_first(
+    next: &Next,
+    request: &mut HttpRequestBuilder,
+) -> Result<(HttpResponse, Option<KeptHeaders>), ClientError> {
+    if next.client.intercepted_after(next.index) {
+        return Ok((next.send(request).await?, None));
+    }
+    let kept = KeptHeaders::of(&request.headers.map);
+    let headers = std::mem::take(&mut request.headers.map);
+    let response = next.client.send_lent_with_headers(request, headers).await?;
+    Ok((response, Some(kept)))
+}
+
+/// The token version of each provider whose credentials a request carries, [`NOT_SENT`] for the
+/// others.
+type SentWith = SmallVec<[u64; 4]>;
+
+/// In [`SentWith`]: the request carries none of that provider's credentials.
+const NOT_SENT: u64 = u64::MAX;
+
+impl AuthState {
+    /// Steps 1 and 2 of the [module docs](self) for a request that is not a refresh: add the
+    /// credentials, send. Only a rejection goes on, to [`reauthorize`](Self::reauthorize) in a
+    /// box of its own, so this future (boxed and copied for every call) holds no more than the
+    /// send.
+    async fn run(
+        &self,
+        request: &mut HttpRequestBuilder,
+        next: &Next,
+    ) -> Result<HttpResponse, ClientError> {
+        let slots = &self.slots[..];
+        let mut sent_with: SentWith = smallvec![NOT_SENT; slots.len()];
+        for (i, slot) in slots.iter().enumerate() {
+            let provider = &slot.provider;
+            if provider.is_for(request) && provider.send_without_request(request) {
+                sent_with[i] = slot.version.load(Ordering::Acquire);
+                slot.add_credentials(request).await?;
             }
-            let candidates = candidates.get_or_insert_with(|| {
-                (0..slots.len())
-                    .filter(|&i| slots[i].provider.is_for(&request))
-                    .collect()
-            });
+        }
+        let (response, kept) = send_first(next, request).await?;
+        if !self.rejects(&response) {
+            return Ok(response);
+        }
+        if let Some(kept) = kept {
+            kept.restore(&mut request.headers.map);
+        }
+        Box::pin(self.reauthorize(request, next, response, sent_with)).await
+    }
+
+    /// Steps 3 to 5 for a rejected request: choose a provider, refresh once, retry (each
+    /// provider at most once).
+    async fn reauthorize(
+        &self,
+        request: &mut HttpRequestBuilder,
+        next: &Next,
+        mut response: HttpResponse,
+        mut sent_with: SentWith,
+    ) -> Result<HttpResponse, ClientError> {
+        let slots = &self.slots[..];
+        let replayable = !matches!(request.body, RequestBody::Channel(_));
+        // The providers not tried yet.
+        let mut candidates: SmallVec<[usize; 4]> = (0..slots.len())
+            .filter(|&i| slots[i].provider.is_for(request))
+            .collect();
+        loop {
             if candidates.is_empty() {
                 return Ok(response);
             }
@@ -141,13 +234,14 @@ impl AuthState {
             if candidates.len() > 1 && challenges.is_empty() {
                 return Ok(response);
             }
-            let Some((chosen, challenge)) = choose(slots, candidates, &challenges) else {
+            let Some((chosen, challenge)) = choose(slots, &candidates, &challenges) else {
                 return Ok(response);
             };
             candidates.retain(|i| *i != chosen);
             let slot = &slots[chosen];
 
-            if let Some(version) = sent_with[chosen] {
+            let version = sent_with[chosen];
+            if version != NOT_SENT {
                 let _refreshing = slot.refresh.lock().await;
                 if slot.version.load(Ordering::Acquire) == version {
                     if !slot
@@ -165,10 +259,14 @@ impl AuthState {
             }
             // The rejection is dropped unread; the retry's response replaces it.
             drop(response);
-            sent_with[chosen] = Some(slot.version.load(Ordering::Acquire));
+            sent_with[chosen] = slot.version.load(Ordering::Acquire);
             slot.provider
-                .add_request_headers(&mut request, challenge.as_ref())
+                .add_request_headers(request, challenge.as_ref())
                 .await?;
+            response = next.send(request).await?;
+            if !self.rejects(&response) {
+                return Ok(response);
+            }
         }
     }
 }

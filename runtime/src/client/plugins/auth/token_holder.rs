@@ -187,6 +187,15 @@ impl<T: Clone + Send + Sync + 'static> AuthTokenHolder<T> {
         Ok(self.load_held().await?.map(|held| held.value.clone()))
     }
 
+    /// The cached token, shared, when caching is on: what [`load_held`](Self::load_held) would
+    /// return without waiting (`None`: it has to load).
+    pub(crate) fn cached_held(&self) -> Option<Arc<Held<T>>> {
+        if !self.cache {
+            return None;
+        }
+        self.slot().value.clone()
+    }
+
     /// [`load_token`](Self::load_token) without copying the token: the cached one is shared.
     pub(crate) async fn load_held(&self) -> Result<Option<Arc<Held<T>>>, ClientError> {
         if !self.cache {

@@ -1,0 +1,398 @@
+//! The send chain of a call: the plugins' `on_request` hooks, the send interceptors, then the
+//! engine (hyper-util's pooled client), and [`HttpClient::on_engine`], which runs a call on the
+//! engine's runtime.
+//!
+//! Every future a call awaits is copied when it is moved or boxed (into a spawned task, a
+//! `join_all`, an interceptor's box), so the chain keeps them small: the hooks run, the request
+//! is turned into what goes on the wire and handed to hyper **before** the first await, and the
+//! future that is left holds only hyper's (boxed) response future, the timeout and what the
+//! response is built from. An interceptor's future ([`Next::send`](super::plugins::Next::send))
+//! is as small as the engine call it waits on.
+//!
+//! # Example
+//! ```
+//! use oxtor_runtime::client::{
+//!     plugins::{BoxFuture, ClientPlugin, ConfigBlocks, Next, PluginScope, SendInterceptor},
+//!     ClientError, HttpClient, HttpRequestBuilder, HttpResponse,
+//! };
+//! use oxtor_runtime::{testing::TestApplication, Application};
+//! use axum::{routing::get, Router};
+//!
+//! /// Sends each request again when the first answer is a 503.
+//! struct RetryOnce;
+//! impl SendInterceptor for RetryOnce {
+//!     fn intercept(&self, request: HttpRequestBuilder, next: Next)
+//!         -> BoxFuture<Result<HttpResponse, ClientError>> {
+//!         Box::pin(async move {
+//!             let first = next.send(&request).await?; // the request is lent, kept for a retry
+//!             if first.status() != 503 { return Ok(first); }
+//!             next.run(request).await
+//!         })
+//!     }
+//! }
+//! struct Retry;
+//! impl ClientPlugin for Retry {
+//!     type Config = ();
+//!     const NAME: &'static str = "Retry";
+//!     fn install(_: ConfigBlocks<()>, scope: &mut PluginScope) -> Result<(), ClientError> {
+//!         scope.on_send(RetryOnce);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut app = Application::new(());
+//! app.routing(Router::new().route("/hello", get(|| async { "Hello, world!" })))?;
+//! let server = TestApplication::start(app).await?;
+//! let client = HttpClient::configure(|cfg| { cfg.install(Retry, |_| {}); })?;
+//! assert_eq!(client.get(&server.url("/hello")).body::<String>().await?, "Hello, world!");
+//! # Ok(()) }
+//! ```
+use std::{borrow::Cow, future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use bytes::Bytes;
+use futures_util::future::{ready, Either};
+use http_body_util::{BodyExt, Empty, Full};
+use hyper_util::client::legacy::{connect::capture_connection, ResponseFuture};
+use tokio::sync::oneshot;
+
+use super::{
+    body::{HttpResponse, ResponseBody},
+    engine::{Engine, EngineBody},
+    error::{ClientError, TimeoutKind},
+    plugins::Next,
+    pool::idle::ConnHandle,
+    request::{ChannelBody, DuplexShared, HttpRequestBuilder, RequestBody},
+    HttpClient,
+};
+
+/// Aborts the spawned task when the caller stops waiting (so the caller's cancellation applies).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A request handed to hyper: its response future and what the [`HttpResponse`] is built from.
+struct Dispatched {
+    response: ResponseFuture,
+    /// Resolves once a streaming (non-duplex) request body is sent.
+    sent: Option<oneshot::Receiver<()>>,
+    duplex: Option<Arc<DuplexShared>>,
+    timeout: Option<Duration>,
+    url: String,
+    max_body_size: u64,
+}
+
+impl HttpClient {
+    /// Runs `fut` on the engine's runtime: inline when already there, else as a task there
+    /// (spawned now; aborted when the returned future is dropped). Call it from inside an
+    /// `async` body, so nothing starts before the caller's future is polled.
+    pub(crate) fn on_engine<T, F>(
+        &self,
+        fut: F,
+    ) -> impl Future<Output = Result<T, ClientError>> + Send + use<T, F>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, ClientError>> + Send + 'static,
+    {
+        let handle = self.runtime_handle();
+        let here = tokio::runtime::Handle::try_current().map(|h| h.id()).ok();
+        if here == Some(handle.id()) {
+            return Either::Left(fut);
+        }
+        let mut task = AbortOnDrop(handle.spawn(fut));
+        Either::Right(async move {
+            match (&mut task.0).await {
+                Ok(res) => res,
+                Err(e) => Err(ClientError::Runtime(format!("client task failed: {e}"))),
+            }
+        })
+    }
+
+    /// Sends `request` through the interceptors from `index` on, then the engine. The hooks
+    /// (at `index` 0) and the hand-over to the interceptor or the engine run now; the returned
+    /// future only waits. Call it from inside an `async` body.
+    pub(crate) fn send_from(
+        &self,
+        mut request: HttpRequestBuilder,
+        index: usize,
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + '_ {
+        if index == 0 {
+            for hook in &self.inner.pipeline.on_request {
+                if let Err(e) = hook(&mut request) {
+                    return Either::Left(Either::Left(ready(Err(e))));
+                }
+            }
+        }
+        if let Some(interceptor) = self.inner.pipeline.interceptors.get(index) {
+            let next = Next {
+                client: self.clone(),
+                index: index + 1,
+            };
+            return Either::Left(Either::Right(interceptor.intercept(request, next)));
+        }
+        Either::Right(self.send_on_engine(Cow::Owned(request)))
+    }
+
+    /// Sends a copy of `request` through the interceptors from `index` (at least 1: the
+    /// `on_request` hooks ran) on; when none is left the engine copies only what it sends.
+    pub(crate) fn send_lent<'a>(
+        &'a self,
+        request: &'a HttpRequestBuilder,
+        index: usize,
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'a {
+        if index < self.inner.pipeline.interceptors.len() {
+            Either::Left(self.send_from(request.clone(), index))
+        } else {
+            Either::Right(self.send_on_engine(Cow::Borrowed(request)))
+        }
+    }
+
+    /// Hands `request` to hyper now; the future waits for the response head.
+    fn send_on_engine(
+        &self,
+        request: Cow<'_, HttpRequestBuilder>,
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + '_ {
+        self.send_on_engine_with(request, None)
+    }
+
+    /// Sends a lent `request` to the engine with `headers` in place of its own: for an
+    /// interceptor that took the request's header map out (no copy) and kept what it needs to
+    /// send it again (the Auth plugin). Only when no interceptor is left after `index`.
+    #[cfg(feature = "client-auth")]
+    pub(crate) fn send_lent_with_headers<'a>(
+        &'a self,
+        request: &'a HttpRequestBuilder,
+        headers: http::HeaderMap,
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'a {
+        self.send_on_engine_with(Cow::Borrowed(request), Some(headers))
+    }
+
+    /// Whether an interceptor follows `index` in the send chain.
+    #[cfg(feature = "client-auth")]
+    pub(crate) fn intercepted_after(&self, index: usize) -> bool {
+        index < self.inner.pipeline.interceptors.len()
+    }
+
+    fn send_on_engine_with(
+        &self,
+        request: Cow<'_, HttpRequestBuilder>,
+        headers: Option<http::HeaderMap>,
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + '_ {
+        match self.dispatch(request, headers) {
+            Ok(dispatched) => Either::Left(exchange(&self.inner.engine, dispatched)),
+            Err(e) => Either::Right(ready(Err(e))),
+        }
+    }
+
+    /// Turns `request` into an `http::Request` (moving out of an owned one, copying what is sent
+    /// of a lent one) and gives it to hyper's pooled client.
+    fn dispatch(
+        &self,
+        request: Cow<'_, HttpRequestBuilder>,
+        headers: Option<http::HeaderMap>,
+    ) -> Result<Dispatched, ClientError> {
+        let engine = &self.inner.engine;
+        let config = &engine.config;
+        let lent: &HttpRequestBuilder = &request;
+        if let Some(e) = &lent.error {
+            return Err(ClientError::clone(e));
+        }
+        if let Some(h) = &lent.headers.invalid {
+            return Err(ClientError::InvalidHeader(h.clone()));
+        }
+        let uri = lent.url.to_uri()?;
+        let max_body_size = lent
+            .max_body_size
+            .or(self.inner.config.max_body_size)
+            .unwrap_or(super::body::DEFAULT_MAX_BODY_SIZE);
+        let url = lent.url.to_string();
+        let timeout = lent.timeout.or(config.request_timeout);
+        let (method, headers, body) = into_message(request, headers);
+
+        let mut duplex = None;
+        let mut sent = None;
+        let body: EngineBody = match body {
+            RequestBody::Empty => Empty::new().map_err(|never| match never {}).boxed_unsync(),
+            RequestBody::Bytes(b) => Full::new(b).map_err(|never| match never {}).boxed_unsync(),
+            RequestBody::Channel(parts) => {
+                let parts = parts
+                    .0
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .ok_or(ClientError::BodyConsumed)?;
+                duplex = Some(parts.shared.clone());
+                let mut body = ChannelBody { parts, done: None };
+                if config.duplex_streaming_enabled {
+                    if !config.http2_prior_knowledge && uri.scheme_str() != Some("https") {
+                        return Err(ClientError::DuplexRequiresHttp2);
+                    }
+                } else {
+                    let (tx, rx) = oneshot::channel();
+                    body.done = Some(tx);
+                    sent = Some(rx);
+                }
+                body.boxed_unsync()
+            }
+        };
+
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(body)
+            .map_err(|e| ClientError::InvalidUrl {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
+        *req.headers_mut() = headers;
+
+        // Duplex over ALPN: only an h2 connection may carry it (OkHttp rejects HTTP/1 too).
+        if duplex.is_some() && config.duplex_streaming_enabled && !config.http2_prior_knowledge {
+            let mut capture = capture_connection(&mut req);
+            let gate = Box::pin(async move {
+                let h2 = capture
+                    .wait_for_connection_metadata()
+                    .await
+                    .as_ref()
+                    .is_some_and(|c| c.is_negotiated_h2());
+                if h2 {
+                    Ok(())
+                } else {
+                    Err(ClientError::DuplexRequiresHttp2)
+                }
+            });
+            // Re-box the body with the gate in front of it.
+            let (parts, body) = req.into_parts();
+            req = http::Request::from_parts(
+                parts,
+                GatedBody {
+                    gate: Some(gate),
+                    inner: body,
+                }
+                .boxed_unsync(),
+            );
+        }
+
+        Ok(Dispatched {
+            response: engine.client.request(req),
+            sent,
+            duplex,
+            timeout,
+            url,
+            max_body_size,
+        })
+    }
+}
+
+/// Waits for the response head of a dispatched request (within its timeout) and wraps it. Not
+/// an `async fn`: the block uses the fields it captured in place instead of keeping a second copy
+/// of them.
+fn exchange(
+    engine: &Arc<Engine>,
+    dispatched: Dispatched,
+) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + '_ {
+    let Dispatched {
+        response,
+        sent,
+        duplex,
+        timeout,
+        url,
+        max_body_size,
+    } = dispatched;
+    async move {
+        let send = async move {
+            let resp = response.await.map_err(ClientError::transport)?;
+            if let Some(sent) = sent {
+                // Not duplex: the response is visible only once the request body is sent.
+                let _ = sent.await;
+            }
+            Ok::<_, ClientError>(resp)
+        };
+        let resp = match timeout {
+            Some(t) => tokio::time::timeout(t, send)
+                .await
+                .map_err(|_| ClientError::Timeout(TimeoutKind::Request))??,
+            None => send.await?,
+        };
+        let conn = resp.extensions().get::<ConnHandle>().cloned();
+        let (parts, body) = resp.into_parts();
+        let mut body = ResponseBody::new(body, engine.config.socket_timeout, duplex)
+            .with_connection(conn)
+            .keep_alive(engine.clone());
+        body.set_max_body_size(max_body_size);
+        Ok(HttpResponse::new(parts, url, body))
+    }
+}
+
+/// What goes on the wire of a request on its way to the engine: method, headers and body,
+/// moved out of an owned request, copied from one an interceptor lent (to send it again).
+/// `headers`, when given, replace a lent request's own (which the lender took out of it).
+fn into_message(
+    request: Cow<'_, HttpRequestBuilder>,
+    headers: Option<http::HeaderMap>,
+) -> (http::Method, http::HeaderMap, RequestBody) {
+    match request {
+        Cow::Owned(r) => (r.method, r.headers.map, r.body),
+        Cow::Borrowed(r) => (
+            r.method.clone(),
+            headers.unwrap_or_else(|| copy_headers(&r.headers.map)),
+            r.body.clone(),
+        ),
+    }
+}
+
+/// Room left in a copied header map for what hyper adds to a request (`host`).
+const HEADER_HEADROOM: usize = 2;
+
+/// A copy of `map` with room for the headers hyper adds, so they do not grow it again (a
+/// `clone` has no spare room: hyper's `host` would reallocate it on every retry-kept request).
+fn copy_headers(map: &http::HeaderMap) -> http::HeaderMap {
+    let Ok(mut copy) = http::HeaderMap::try_with_capacity(map.len() + HEADER_HEADROOM) else {
+        return map.clone();
+    };
+    for (name, value) in map {
+        if copy.try_append(name.clone(), value.clone()).is_err() {
+            return map.clone();
+        }
+    }
+    copy
+}
+
+type Gate = Pin<Box<dyn Future<Output = Result<(), ClientError>> + Send>>;
+
+/// A body that first waits for `gate` (the ALPN check of a duplex call).
+struct GatedBody {
+    gate: Option<Gate>,
+    inner: EngineBody,
+}
+
+impl http_body::Body for GatedBody {
+    type Data = Bytes;
+    type Error = super::error::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        use std::task::Poll;
+        if let Some(gate) = self.gate.as_mut() {
+            match gate.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(())) => self.gate = None,
+                Poll::Ready(Err(e)) => {
+                    self.gate = None;
+                    return Poll::Ready(Some(Err(Box::new(e))));
+                }
+            }
+        }
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.gate.is_none() && self.inner.is_end_stream()
+    }
+}
