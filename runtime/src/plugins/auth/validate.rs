@@ -54,15 +54,8 @@ where
         let credential = self.scheme.credential(cx.request());
         Box::pin(async move {
             let credential = credential.map_err(|cause| self.scheme.failure(cause))?;
-            match (self.validate)(credential).await {
-                Some(principal) => {
-                    cx.set_principal(principal);
-                    Ok(())
-                }
-                None => Err(self
-                    .scheme
-                    .failure(AuthenticationFailedCause::InvalidCredentials)),
-            }
+            let principal = (self.validate)(credential).await;
+            self.settle(cx, principal)
         })
     }
 
@@ -95,7 +88,19 @@ where
                 }
             }
         };
-        Attempt::Done(match principal {
+        Attempt::Done(self.settle(cx, principal))
+    }
+}
+
+impl<S: Scheme, F> Validated<S, F> {
+    /// `validate`'s answer as the provider's outcome: the principal is set, or the credentials
+    /// were invalid.
+    fn settle<T: Clone + Send + Sync + 'static>(
+        &self,
+        cx: &mut AuthContext,
+        principal: Option<T>,
+    ) -> Result<(), Failure> {
+        match principal {
             Some(principal) => {
                 cx.set_principal(principal);
                 Ok(())
@@ -103,7 +108,7 @@ where
             None => Err(self
                 .scheme
                 .failure(AuthenticationFailedCause::InvalidCredentials)),
-        })
+        }
     }
 }
 
