@@ -213,11 +213,13 @@ struct CallLog {
 }
 
 impl CallLog {
-    fn new<B>(req: &Request<B>) -> Option<Self> {
-        tracing::enabled!(tracing::Level::DEBUG).then(|| Self {
-            started: Instant::now(),
-            method: req.method().clone(),
-            uri: req.uri().clone(),
+    fn new<B>(req: &Request<B>) -> Option<Box<Self>> {
+        tracing::enabled!(tracing::Level::DEBUG).then(|| {
+            Box::new(Self {
+                started: Instant::now(),
+                method: req.method().clone(),
+                uri: req.uri().clone(),
+            })
         })
     }
 
@@ -239,7 +241,8 @@ pub struct CallWatch {
     /// The call's client; `None` outside oxtor's engine (nothing to watch).
     disconnect: Option<ClientDisconnect>,
     metrics: CallMetrics,
-    log: Option<CallLog>,
+    /// Boxed: with `debug` off (no box), the call's future stays small to move.
+    log: Option<Box<CallLog>>,
     disconnected: bool,
 }
 
