@@ -10,10 +10,12 @@
 #
 # Servers: `bench_oxtor PORT [VARIANT]` with no plugin, `compression`, `lifecycle` and
 # `showcase` (both), on GET /hello and GET /books.json without `Accept-Encoding` (identity);
-# load: `h2load --h1 -c 4`. With BASELINE_BIN each row also gives the baseline and new/old.
+# load: `h2load --h1 -c 4` (H2LOAD_ARGS="-m 10": h2c, 10 streams per connection). With
+# BASELINE_BIN each row also gives the baseline and new/old.
 # Environment: N (2000), N1 (300), N2 (1300), VARIANTS ("bare compression lifecycle showcase"),
 #              PATHS ("/hello /books.json"), BASE_PORT (18400), OTHERS (none: release bins of
-#              bench/src/bin measured after the variants, on the same paths, without plugins).
+#              bench/src/bin measured after the variants, on the same paths, without plugins),
+#              H2LOAD_ARGS (--h1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -25,6 +27,7 @@ PATHS=${PATHS:-/hello /books.json}
 port=${BASE_PORT:-18400}
 BASELINE_BIN=${BASELINE_BIN:-}
 OTHERS=${OTHERS:-}
+H2LOAD_ARGS=${H2LOAD_ARGS:---h1}
 
 echo "== building the release server"
 cargo build --release --quiet -p oxtor-bench --bin bench_oxtor
@@ -41,7 +44,8 @@ wait_port() {
     return 1
 }
 
-load() { h2load --h1 -n "$2" -c 4 "http://127.0.0.1:$1$3" >/dev/null; }
+# shellcheck disable=SC2086 # H2LOAD_ARGS is a list of arguments
+load() { h2load $H2LOAD_ARGS -n "$2" -c 4 "http://127.0.0.1:$1$3" >/dev/null; }
 
 # serve TOOL OUT BIN VARIANT: starts BIN under valgrind on a fresh port; sets $vp and $port.
 serve() {
