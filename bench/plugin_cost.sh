@@ -6,12 +6,16 @@
 #
 #   bench/plugin_cost.sh                         # this tree
 #   BASELINE_BIN=/path/to/old/bench_oxtor bench/plugin_cost.sh   # and an older build, side by side
+#   OTHERS="bench_actix bench_axum" bench/plugin_cost.sh          # and the baselines (no plugin)
 #
 # Servers: `bench_oxtor PORT [VARIANT]` with no plugin, `compression`, `lifecycle` and
 # `showcase` (both), on GET /hello and GET /books.json without `Accept-Encoding` (identity);
-# load: `h2load --h1 -c 4`. With BASELINE_BIN each row also gives the baseline and new/old.
+# load: `h2load --h1 -c 4` (H2LOAD_ARGS="-m 10": h2c, 10 streams per connection). With
+# BASELINE_BIN each row also gives the baseline and new/old.
 # Environment: N (2000), N1 (300), N2 (1300), VARIANTS ("bare compression lifecycle showcase"),
-#              PATHS ("/hello /books.json"), BASE_PORT (18400).
+#              PATHS ("/hello /books.json"), BASE_PORT (18400), OTHERS (none: release bins of
+#              bench/src/bin measured after the variants, on the same paths, without plugins),
+#              H2LOAD_ARGS (--h1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -22,9 +26,12 @@ VARIANTS=${VARIANTS:-bare compression lifecycle showcase}
 PATHS=${PATHS:-/hello /books.json}
 port=${BASE_PORT:-18400}
 BASELINE_BIN=${BASELINE_BIN:-}
+OTHERS=${OTHERS:-}
+H2LOAD_ARGS=${H2LOAD_ARGS:---h1}
 
 echo "== building the release server"
 cargo build --release --quiet -p oxtor-bench --bin bench_oxtor
+for other in $OTHERS; do cargo build --release --quiet -p oxtor-bench --bin "$other"; done
 bin=$(pwd)/target/release/bench_oxtor
 bench_workdir
 
@@ -37,7 +44,8 @@ wait_port() {
     return 1
 }
 
-load() { h2load --h1 -n "$2" -c 4 "http://127.0.0.1:$1$3" >/dev/null; }
+# shellcheck disable=SC2086 # H2LOAD_ARGS is a list of arguments
+load() { h2load $H2LOAD_ARGS -n "$2" -c 4 "http://127.0.0.1:$1$3" >/dev/null; }
 
 # serve TOOL OUT BIN VARIANT: starts BIN under valgrind on a fresh port; sets $vp and $port.
 serve() {
@@ -99,5 +107,11 @@ for variant in $VARIANTS; do
             printf ' | %9s %9s %9s | %7.3fx' "$bir" "$bal" "$bby" "$(echo "$ir / $bir" | bc -l)"
         fi
         echo
+    done
+done
+for other in $OTHERS; do
+    for path in $PATHS; do
+        read -r ir al by < <(measure "$(pwd)/target/release/$other" bare "$path")
+        printf '%-12s %-11s %9s %9s %9s\n' "$other" "$path" "$ir" "$al" "$by"
     done
 done

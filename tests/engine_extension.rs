@@ -86,7 +86,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Call {
     type Rejection = (StatusCode, &'static str);
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<Arc<CallState>>() {
+        match CallState::of(&parts.extensions) {
             Some(call) => Ok(Self(call.clone())),
             None => Err((StatusCode::INTERNAL_SERVER_ERROR, "install Watchdog")),
         }

@@ -122,6 +122,31 @@ async fn h2_stream_reset_cancels_only_that_stream() {
     assert_eq!(&body[..], b"done");
 }
 
+/// Without the plugin the engine does not watch calls; a route block's watch takes charge of the
+/// HTTP/2 stream's call state and cancels the call when the stream is reset.
+#[tokio::test]
+async fn h2_stream_reset_cancels_in_a_route_block_without_the_plugin() {
+    let (app, mut rx, _) = app(None);
+    let server = TestApplication::start(app).await.unwrap();
+    let s = server.connect().await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(s),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let doomed = tokio::spawn(async move {
+        let req = http::Request::get("http://x/eager")
+            .body(Body::empty())
+            .unwrap();
+        sender.send_request(req).await
+    });
+    assert_eq!(next(&mut rx).await.0, "started");
+    doomed.abort(); // dropping the response future resets the stream
+    wait_for(&mut rx, "cleanup", "finished").await;
+}
+
 #[tokio::test]
 async fn half_closing_client_gets_full_response_from_non_cancelling_route() {
     let (app, mut rx, _) = app(Some(true));

@@ -9,6 +9,7 @@
 //! [call watch](super::call_watch) when its policy says so). Only a hard stop (the grace period is
 //! over, or [`RunningServer::abort`](super::RunningServer::abort)) really drops calls.
 use std::{
+    cell::Cell,
     convert::Infallible,
     fmt,
     future::Future,
@@ -30,7 +31,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tower_service::Service;
 
 use super::{
-    call_watch::{CallWatch, WatchedCall},
+    call_watch::{CallState, CallWatch, WatchedCall},
     control::ConnControl,
     deadline::Deadlines,
     hooks::ConnectionInfo,
@@ -50,14 +51,15 @@ use super::{
 pub struct ClientDisconnect {
     /// The connection: its token is the call's signal for HTTP/1 (one call at a time).
     conn: Arc<ConnState>,
-    /// The call's own signal for an HTTP/2 stream.
-    stream: Option<Arc<StreamSignal>>,
+    /// The call's state: an HTTP/2 stream's own signal, and the call watch's state when the
+    /// engine watches calls. `None` for an unwatched HTTP/1 call.
+    call: Option<Arc<CallState>>,
 }
 
 /// An HTTP/2 stream's own signal: a child of the connection's token, made on first use (most
 /// calls never ask, and a child token locks the connection's token when made and dropped).
-#[derive(Default)]
-struct StreamSignal {
+#[derive(Debug, Default)]
+pub(crate) struct StreamSignal {
     token: OnceLock<CancellationToken>,
     /// The stream was reset (hyper dropped the call); read when the token is made later.
     reset: AtomicBool,
@@ -92,15 +94,18 @@ impl fmt::Debug for ClientDisconnect {
 }
 
 impl ClientDisconnect {
-    /// The signal of a call on `conn`: the connection's own for HTTP/1 (`http2` false), the
-    /// stream's own for HTTP/2.
-    pub(crate) fn new(conn: Arc<ConnState>, http2: bool) -> Self {
-        let stream = http2.then(Arc::default);
-        Self { conn, stream }
+    /// The signal of a call on `conn` whose state is `call`: the connection's own, or the
+    /// stream's own for HTTP/2 (see [`CallState::stream`]).
+    pub(crate) fn new(conn: Arc<ConnState>, call: Option<Arc<CallState>>) -> Self {
+        Self { conn, call }
+    }
+
+    fn stream(&self) -> Option<&StreamSignal> {
+        self.call.as_deref().and_then(CallState::stream)
     }
 
     fn signal(&self) -> &CancellationToken {
-        match &self.stream {
+        match self.stream() {
             Some(stream) => stream.token(&self.conn.disconnect),
             None => &self.conn.disconnect,
         }
@@ -108,10 +113,15 @@ impl ClientDisconnect {
 
     /// Fires the call's signal: its client is gone.
     fn fire(&self) {
-        match &self.stream {
+        match self.stream() {
             Some(stream) => stream.reset(),
             None => self.conn.disconnect.cancel(),
         }
+    }
+
+    /// The engine's state of the call, if it has one (watched, or an HTTP/2 stream).
+    pub(crate) fn call(&self) -> Option<&Arc<CallState>> {
+        self.call.as_ref()
     }
 
     /// Whether the client is known to be gone. (The first use of a `ClientDisconnect` starts
@@ -223,10 +233,40 @@ impl ConnState {
 }
 
 /// The hyper service of one connection: runs the router for each request.
-#[derive(Clone)]
 pub(crate) struct CallService {
-    pub(crate) shared: Arc<EngineShared>,
-    pub(crate) conn: Arc<ConnState>,
+    shared: Arc<EngineShared>,
+    conn: Arc<ConnState>,
+    /// The [`CallState`] the connection's HTTP/1.1 calls reuse (one at a time) when the engine
+    /// watches calls: reset for each call unless something still holds it.
+    http1_call: Cell<Option<Arc<CallState>>>,
+}
+
+impl CallService {
+    pub(crate) fn new(shared: Arc<EngineShared>, conn: Arc<ConnState>) -> Self {
+        Self {
+            shared,
+            conn,
+            http1_call: Cell::new(None),
+        }
+    }
+
+    /// The state of a new HTTP/1.1 call under the engine's watch with policy `cancel`: the
+    /// connection's, reset, if the last call let go of it (no allocation), else a new one.
+    fn http1_call(&self, cancel: bool) -> Arc<CallState> {
+        let fresh = CallState::engine(Some(cancel), false);
+        let call = match self.http1_call.take() {
+            Some(mut call) => match Arc::get_mut(&mut call) {
+                Some(state) => {
+                    *state = fresh;
+                    call
+                }
+                None => Arc::new(fresh),
+            },
+            None => Arc::new(fresh),
+        };
+        self.http1_call.set(Some(call.clone()));
+        call
+    }
 }
 
 impl hyper::service::Service<Request<Incoming>> for CallService {
@@ -235,16 +275,26 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
     type Future = CallFuture;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
-        let http2 = req.version() == http::Version::HTTP_2;
-        let disconnect = ClientDisconnect::new(self.conn.clone(), http2);
-        let mut req = req.map(Body::new);
+        let policy = &self.shared.hooks.call_watch;
+        let call = if req.version() == http::Version::HTTP_2 {
+            Some(Arc::new(CallState::engine(policy.cancel_on_close, true)))
+        } else {
+            policy.cancel_on_close.map(|cancel| self.http1_call(cancel))
+        };
+        let disconnect = ClientDisconnect::new(self.conn.clone(), call);
+        let mut req = req.map(request_body);
         let ext = req.extensions_mut();
         ext.extend(self.conn.extensions.clone());
         ext.insert(disconnect.clone());
-        let policy = &self.shared.hooks.call_watch;
-        let watch = policy.cancel_on_close.map(|cancel| {
-            CallWatch::begin_engine(&mut req, disconnect.clone(), cancel, &policy.metrics)
-        });
+        let watch = match (policy.cancel_on_close, disconnect.call()) {
+            (Some(_), Some(call)) => Some(CallWatch::engine(
+                call.clone(),
+                disconnect.clone(),
+                &policy.metrics,
+                &req,
+            )),
+            _ => None,
+        };
         let busy = self.conn.deadlines.is_some().then(|| {
             self.conn.control.call_started();
             Busy(self.conn.clone())
@@ -255,6 +305,17 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
             disconnect,
             busy,
         }
+    }
+}
+
+/// The request body as the router takes it: hyper's, boxed, or for a request without one (a
+/// `GET`, an HTTP/2 stream ended with its headers) an empty body, which boxes nothing: one
+/// allocation per such request less.
+fn request_body(body: Incoming) -> Body {
+    if http_body::Body::is_end_stream(&body) {
+        Body::empty()
+    } else {
+        Body::new(body)
     }
 }
 

@@ -1,13 +1,15 @@
-//! Call watching, owned by the engine: each watched call's [`CallState`] (in its request's
-//! extensions), the [`CallWatch`] that reacts when the call's client goes away, the future that
-//! runs it ([`WatchedCall`]) and its counters ([`CallMetrics`]).
+//! Call watching, owned by the engine: each watched call's [`CallState`] (reached from its
+//! request with [`CallState::of`]), the [`CallWatch`] that reacts when the call's client goes
+//! away, the future that runs it ([`WatchedCall`]) and its counters ([`CallMetrics`]).
 //!
 //! The engine watches every call once a plugin sets the policy with
 //! [`EngineHooks::cancel_calls_on_close`](super::EngineHooks::cancel_calls_on_close) (what the
 //! `HttpRequestLifecycle` plugin does): no router layer, so a call that finishes in one poll
-//! never looks at its client. A tower layer can watch a route group the same way with
-//! [`CallWatch::begin`] and [`WatchedCall`]; the first watch on a request's way owns the call,
-//! later ones only set its policy ([`CallState::set_cancel_on_close`]).
+//! never looks at its client, and no allocation per call: an HTTP/1.1 connection (one call at a
+//! time) reuses one state for its calls, an HTTP/2 stream has one of its own. A tower layer can
+//! watch a route group the same way with [`CallWatch::begin`] and [`WatchedCall`]; the first
+//! watch on a request's way owns the call, later ones only set its policy
+//! ([`CallState::set_cancel_on_close`]).
 //!
 //! When the client goes away (see [`ClientDisconnect`]) while the call runs:
 //! - policy **cancel**: the call's token ([`CallState::token`]) is cancelled, the handler is
@@ -20,8 +22,7 @@
 //! A plugin of its own (it could live in any crate) that makes the engine cancel calls whose
 //! client goes away, and a handler that reads its call's state:
 //! ```
-//! use std::sync::Arc;
-//! use axum::{routing::get, Extension, Router};
+//! use axum::{extract::Request, routing::get, Router};
 //! use oxtor_runtime::{
 //!     server::{CallMetrics, CallState}, testing::TestApplication, Application, Plugin, Result,
 //! };
@@ -36,8 +37,9 @@
 //!     }
 //! }
 //!
-//! async fn policy(Extension(call): Extension<Arc<CallState>>) -> String {
-//!     format!("cancel on close: {}", call.cancel_on_close())
+//! async fn policy(req: Request) -> String {
+//!     let call = CallState::of(req.extensions()).map(|call| call.cancel_on_close());
+//!     format!("cancel on close: {call:?}")
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<()> {
@@ -46,7 +48,7 @@
 //! app.install(CancelOnClose(metrics.clone()))?;
 //! app.routing(Router::new().route("/", get(policy)))?;
 //! let server = TestApplication::start(app).await?;
-//! assert_eq!(server.get_text("/").await?, "cancel on close: true");
+//! assert_eq!(server.get_text("/").await?, "cancel on close: Some(true)");
 //! assert_eq!(metrics.cancelled_calls(), 0);
 //! # Ok(()) }
 //! ```
@@ -61,32 +63,64 @@ use std::{
     time::Instant,
 };
 
-use http::{Method, Request, Response, Uri};
+use http::{Extensions, Method, Request, Response, Uri};
 use pin_project_lite::pin_project;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use super::call::{AbortCall, ClientDisconnect};
+use super::call::{AbortCall, ClientDisconnect, StreamSignal};
 
-/// The state of one watched call, in its request's extensions (`Extension<Arc<CallState>>`):
-/// its policy, its cancellation and its client's [`ClientDisconnect`]. Created by the first
-/// watch on the request's way (the engine's, or a [`CallWatch::begin`] layer's).
+/// The state of one watched call: its policy and its cancellation. Reached from the request
+/// with [`CallState::of`]. The engine keeps it with the call's [`ClientDisconnect`] (an HTTP/1.1
+/// connection reuses one for its calls, an HTTP/2 stream has its own); a watch outside the
+/// engine puts it in the request's extensions (`Extension<Arc<CallState>>`).
 #[derive(Debug)]
 pub struct CallState {
     /// Cancelled when the call is; made on first use (most calls never ask).
     token: OnceLock<CancellationToken>,
     cancelled: AtomicBool,
     cancel_on_close: AtomicBool,
-    disconnect: Option<ClientDisconnect>,
+    /// A watch owns the call (the engine's, or the first layer's on the request's way).
+    watched: AtomicBool,
+    /// An HTTP/2 stream's own disconnect signal; `None` for HTTP/1.1 (the connection's).
+    stream: Option<StreamSignal>,
 }
 
 impl CallState {
-    pub(crate) fn new(cancel_on_close: bool, disconnect: Option<ClientDisconnect>) -> Self {
+    /// The state a watch outside the engine makes (and tests).
+    pub(crate) fn new(cancel_on_close: bool) -> Self {
+        Self::engine(Some(cancel_on_close), false)
+    }
+
+    /// The engine's state of a call: watched with `policy` if the engine watches calls, with
+    /// a stream signal of its own for HTTP/2.
+    pub(crate) fn engine(policy: Option<bool>, http2: bool) -> Self {
         Self {
             token: OnceLock::new(),
             cancelled: AtomicBool::new(false),
-            cancel_on_close: AtomicBool::new(cancel_on_close),
-            disconnect,
+            cancel_on_close: AtomicBool::new(policy.unwrap_or(false)),
+            watched: AtomicBool::new(policy.is_some()),
+            stream: http2.then(StreamSignal::default),
         }
+    }
+
+    /// The state of the watched call `extensions` belong to: the engine's, or the one a watch
+    /// outside the engine put there; `None` if no watch covers the call.
+    pub fn of(extensions: &Extensions) -> Option<&Arc<Self>> {
+        extensions
+            .get::<ClientDisconnect>()
+            .and_then(ClientDisconnect::call)
+            .filter(|call| call.watched.load(Ordering::Acquire))
+            .or_else(|| extensions.get::<Arc<Self>>())
+    }
+
+    /// The HTTP/2 stream's own disconnect signal.
+    pub(crate) fn stream(&self) -> Option<&StreamSignal> {
+        self.stream.as_ref()
+    }
+
+    /// Marks the call watched; `false` if a watch already owned it.
+    fn take_watch(&self) -> bool {
+        !self.watched.swap(true, Ordering::AcqRel)
     }
 
     /// A token cancelled when the call is (already cancelled if the call already is).
@@ -119,11 +153,6 @@ impl CallState {
     /// Sets the call's policy (a per-route layer inside the watch that owns the call does).
     pub fn set_cancel_on_close(&self, cancel: bool) {
         self.cancel_on_close.store(cancel, Ordering::Relaxed);
-    }
-
-    /// The signal that the call's client went away; `None` outside oxtor's engine.
-    pub fn disconnect(&self) -> Option<&ClientDisconnect> {
-        self.disconnect.as_ref()
     }
 }
 
@@ -184,11 +213,13 @@ struct CallLog {
 }
 
 impl CallLog {
-    fn new<B>(req: &Request<B>) -> Option<Self> {
-        tracing::enabled!(tracing::Level::DEBUG).then(|| Self {
-            started: Instant::now(),
-            method: req.method().clone(),
-            uri: req.uri().clone(),
+    fn new<B>(req: &Request<B>) -> Option<Box<Self>> {
+        tracing::enabled!(tracing::Level::DEBUG).then(|| {
+            Box::new(Self {
+                started: Instant::now(),
+                method: req.method().clone(),
+                uri: req.uri().clone(),
+            })
         })
     }
 
@@ -207,8 +238,11 @@ pub struct CallWatch {
     /// Made when the call first waits: a call done in one poll never watches its client.
     gone: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     call: Arc<CallState>,
+    /// The call's client; `None` outside oxtor's engine (nothing to watch).
+    disconnect: Option<ClientDisconnect>,
     metrics: CallMetrics,
-    log: Option<CallLog>,
+    /// Boxed: with `debug` off (no box), the call's future stays small to move.
+    log: Option<Box<CallLog>>,
     disconnected: bool,
 }
 
@@ -223,42 +257,57 @@ impl std::fmt::Debug for CallWatch {
 
 impl CallWatch {
     /// Takes charge of a call before its request goes in, for a tower layer: if a watch on the
-    /// request's way already owns the call (its [`CallState`] is in the extensions), sets that
-    /// call's policy and returns `None`; otherwise puts a new [`CallState`] in the request and
-    /// returns its watch — or `None` if no engine tells about the client (no
-    /// [`ClientDisconnect`] in the request: served by something else than oxtor's engine).
+    /// request's way already owns the call (see [`CallState::of`]), sets that call's policy and
+    /// returns `None`; otherwise takes the engine's [`CallState`] of the call (an HTTP/2
+    /// stream's) or puts a new one in the request, and returns its watch — or `None` if no
+    /// engine tells about the client (no [`ClientDisconnect`] in the request: served by
+    /// something else than oxtor's engine).
     pub fn begin<B>(
         req: &mut Request<B>,
         cancel_on_close: bool,
         metrics: &CallMetrics,
     ) -> Option<Self> {
-        if let Some(call) = req.extensions().get::<Arc<CallState>>() {
+        let ext = req.extensions();
+        let disconnect = ext.get::<ClientDisconnect>();
+        let found = disconnect
+            .and_then(ClientDisconnect::call)
+            .or_else(|| ext.get::<Arc<CallState>>());
+        if let Some(call) = found {
             call.set_cancel_on_close(cancel_on_close);
-            return None;
+            if !call.take_watch() {
+                return None;
+            }
+            let (call, disconnect) = (call.clone(), disconnect.cloned());
+            return Some(Self::watching(call, disconnect, metrics, req));
         }
-        let disconnect = req.extensions().get::<ClientDisconnect>().cloned();
+        let disconnect = disconnect.cloned();
         let watched = disconnect.is_some();
-        let call = Arc::new(CallState::new(cancel_on_close, disconnect));
+        let call = Arc::new(CallState::new(cancel_on_close));
         req.extensions_mut().insert(call.clone());
-        watched.then(|| Self::watching(call, metrics, req))
+        watched.then(|| Self::watching(call, disconnect, metrics, req))
     }
 
-    /// [`begin`](Self::begin) for the engine, the first on every request's way: no look-ups.
-    pub(crate) fn begin_engine<B>(
-        req: &mut Request<B>,
+    /// [`begin`](Self::begin) for the engine, the first on every request's way: the call's
+    /// state is the one its `disconnect` holds, no look-ups.
+    pub(crate) fn engine<B>(
+        call: Arc<CallState>,
         disconnect: ClientDisconnect,
-        cancel_on_close: bool,
         metrics: &CallMetrics,
+        req: &Request<B>,
     ) -> Self {
-        let call = Arc::new(CallState::new(cancel_on_close, Some(disconnect)));
-        req.extensions_mut().insert(call.clone());
-        Self::watching(call, metrics, req)
+        Self::watching(call, Some(disconnect), metrics, req)
     }
 
-    fn watching<B>(call: Arc<CallState>, metrics: &CallMetrics, req: &Request<B>) -> Self {
+    fn watching<B>(
+        call: Arc<CallState>,
+        disconnect: Option<ClientDisconnect>,
+        metrics: &CallMetrics,
+        req: &Request<B>,
+    ) -> Self {
         Self {
             gone: None,
             call,
+            disconnect,
             metrics: metrics.clone(),
             log: CallLog::new(req),
             disconnected: false,
@@ -339,7 +388,7 @@ where
         if watch.disconnected {
             return Poll::Pending;
         }
-        let gone = match (&mut watch.gone, &watch.call.disconnect) {
+        let gone = match (&mut watch.gone, &watch.disconnect) {
             (Some(gone), _) => gone,
             (gone @ None, Some(d)) => gone.insert(Box::pin(d.wait_owned())),
             (None, None) => return Poll::Pending,
@@ -377,14 +426,14 @@ mod tests {
 
     #[test]
     fn token_made_after_the_call_was_cancelled_is_cancelled() {
-        let call = CallState::new(true, None);
+        let call = CallState::new(true);
         call.cancel();
         assert!(call.token().is_cancelled());
     }
 
     #[test]
     fn cancelling_cancels_a_token_made_before() {
-        let call = CallState::new(true, None);
+        let call = CallState::new(true);
         let token = call.token();
         assert!(!token.is_cancelled());
         call.cancel();

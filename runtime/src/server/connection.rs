@@ -88,10 +88,7 @@ async fn drive<I: ConnectionIo>(
         shared.graceful.is_cancelled(),
         shared.hard_stop.is_cancelled(),
     );
-    let service = CallService {
-        shared: shared.clone(),
-        conn,
-    };
+    let service = CallService::new(shared.clone(), conn);
     let http = shared.builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(http);
     let closed = watcher.closed(&control);

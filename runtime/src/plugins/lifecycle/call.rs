@@ -1,6 +1,6 @@
 //! What a handler sees of its call's lifecycle: the [`Cancellation`] and [`CallScope`]
 //! extractors, and the errors naming why a call was cancelled.
-use std::{convert::Infallible, fmt, future::Future, sync::Arc};
+use std::{convert::Infallible, fmt, future::Future};
 
 use axum::{extract::FromRequestParts, response::IntoResponse};
 use http::{request::Parts, StatusCode};
@@ -103,7 +103,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Cancellation {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let token = match parts.extensions.get::<Arc<CallState>>() {
+        let token = match CallState::of(&parts.extensions) {
             Some(call) => call.token(),
             None => CancellationToken::new(),
         };
@@ -167,13 +167,13 @@ impl<S: Send + Sync> FromRequestParts<S> for CallScope {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let tasks = EngineTasks::of(&parts.extensions);
-        Ok(match parts.extensions.get::<Arc<CallState>>() {
+        Ok(match CallState::of(&parts.extensions) {
             Some(call) => Self {
                 tasks,
                 token: call.token(),
                 disconnect: call
                     .cancel_on_close()
-                    .then(|| call.disconnect().cloned())
+                    .then(|| parts.extensions.get::<ClientDisconnect>().cloned())
                     .flatten(),
             },
             None => Self {
@@ -187,6 +187,8 @@ impl<S: Send + Sync> FromRequestParts<S> for CallScope {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -213,7 +215,7 @@ mod tests {
 
     #[tokio::test]
     async fn cancellation_reflects_its_call() {
-        let call = Arc::new(CallState::new(true, None));
+        let call = Arc::new(CallState::new(true));
         let (mut parts, ()) = http::Request::new(()).into_parts();
         parts.extensions.insert(call.clone());
         let Ok(cancel) = Cancellation::from_request_parts(&mut parts, &()).await;
