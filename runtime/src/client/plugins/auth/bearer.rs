@@ -262,13 +262,13 @@ impl BearerAuthProvider {
     /// in one step and without a future when a token is cached (the Auth plugin's path for every
     /// request after the first): the host scope is checked once, and the token read once.
     pub(crate) fn add_cached_header(&self, request: &mut HttpRequestBuilder) -> Cached {
-        let Some(tokens) = self.tokens.cached_held() else {
-            return Cached::Load;
-        };
-        if self.add_header(&tokens, request) {
-            Cached::Sent
-        } else {
-            Cached::NotFor
+        match self
+            .tokens
+            .with_cached(|tokens| self.add_header(tokens, request))
+        {
+            Some(true) => Cached::Sent,
+            Some(false) => Cached::NotFor,
+            None => Cached::Load,
         }
     }
 

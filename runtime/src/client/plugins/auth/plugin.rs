@@ -95,23 +95,22 @@ impl AuthState {
 impl SendInterceptor for AuthInterceptor {
     fn intercept(
         &self,
-        request: HttpRequestBuilder,
+        mut request: HttpRequestBuilder,
         next: Next,
     ) -> BoxFuture<Result<HttpResponse, ClientError>> {
         if request.is_refresh_token_request() {
             return Box::pin(next.run(request));
         }
         let state = self.0.clone();
-        let mut request = request;
         let mut sent_with: SentWith = smallvec![NOT_SENT; state.slots.len()];
         let pending = state.credentials_now(&mut request, &mut sent_with, 0).err();
         if pending.is_none() && !next.client.intercepted_after(next.index) {
             // Step 1 is done and the engine comes next: send now, the box only waits.
             let headers = std::mem::take(&mut request.headers.map);
             let kept = KeptHeaders::of(&headers);
-            let sending = next.client.send_lent_with_headers(&request, headers);
+            // One expression, so the parts are built in place as far as the compiler can.
             return Box::pin(Call {
-                sending,
+                sending: next.client.send_lent_with_headers(&request, headers),
                 stage: Stage::Waiting(Waiting {
                     state,
                     request: Detached::of(request, kept),
@@ -141,6 +140,7 @@ struct Detached {
 }
 
 impl Detached {
+    #[inline(always)]
     fn of(request: HttpRequestBuilder, kept: KeptHeaders) -> Self {
         let HttpRequestBuilder {
             method,
@@ -222,15 +222,24 @@ where
         if let Stage::Reauthorizing(retry) = this.stage {
             return retry.as_mut().poll(cx);
         }
-        let response = ready!(this.sending.poll(cx))?;
-        let Stage::Waiting(waiting) = std::mem::replace(this.stage, Stage::Done) else {
+        // The answer is looked at in place and handed on as it came (a response is large, and
+        // each move of it a copy) unless it is a rejection.
+        let answer = ready!(this.sending.poll(cx));
+        let rejected = match (&answer, &*this.stage) {
+            (Ok(response), Stage::Waiting(waiting)) => waiting.state.rejects(response),
+            _ => false,
+        };
+        if !rejected {
+            *this.stage = Stage::Done;
+            return Poll::Ready(answer);
+        }
+        let (Ok(response), Stage::Waiting(waiting)) =
+            (answer, std::mem::replace(this.stage, Stage::Done))
+        else {
             return Poll::Ready(Err(ClientError::Runtime(
                 "auth call polled after it completed".into(),
             )));
         };
-        if !waiting.state.rejects(&response) {
-            return Poll::Ready(Ok(response));
-        }
         let Waiting {
             state,
             request,
@@ -279,11 +288,11 @@ struct KeptHeaders(SmallVec<[(HeaderName, HeaderValue); 4]>);
 
 impl KeptHeaders {
     fn of(map: &HeaderMap) -> Self {
-        Self(
-            map.iter()
-                .map(|(name, value)| (name.clone(), value.clone()))
-                .collect(),
-        )
+        let mut kept = SmallVec::with_capacity(map.len());
+        for (name, value) in map {
+            kept.push((name.clone(), value.clone()));
+        }
+        Self(kept)
     }
 
     /// Puts the headers back into `map` (the emptied map of the request they were kept from).
