@@ -108,16 +108,22 @@ impl SendInterceptor for AuthInterceptor {
             // Step 1 is done and the engine comes next: send now, the box only waits.
             let headers = std::mem::take(&mut request.headers.map);
             let kept = KeptHeaders::of(&headers);
-            // One expression, so the parts are built in place as far as the compiler can.
-            return Box::pin(Call {
-                sending: next.client.send_lent_with_headers(&request, headers),
-                stage: Stage::Waiting(Waiting {
-                    state,
-                    request: Detached::of(request, kept),
-                    next,
-                    sent_with,
-                }),
-            });
+            // Allocated first and written in one expression, so the call is built in its box
+            // as far as the compiler can (not built aside and copied in).
+            let boxed = Box::<Call<_>>::new_uninit();
+            let call: Pin<Box<Call<_>>> = Box::into_pin(Box::write(
+                boxed,
+                Call {
+                    sending: next.client.send_lent_with_headers(&request, headers),
+                    stage: Stage::Waiting(Waiting {
+                        state,
+                        request: Detached::of(request, kept),
+                        next,
+                        sent_with,
+                    }),
+                },
+            ));
+            return call;
         }
         // The block owns the request and `next` once; `run` borrows them (an `async fn` taking
         // them by value would hold each twice in this boxed, copied future).
