@@ -5,8 +5,9 @@
 //! Every future a call awaits is copied when it is moved or boxed (into a spawned task, a
 //! `join_all`, an interceptor's box), so the chain keeps them small: the hooks run, the request
 //! is turned into what goes on the wire and handed to hyper **before** the first await, and the
-//! future that is left holds only hyper's (boxed) response future, the timeout and what the
-//! response is built from. An interceptor's future ([`Next::send`](super::plugins::Next::send))
+//! future that is left holds only hyper's (boxed) response future, the timeout (its timer boxed,
+//! only when there is one) and what the response is built from; it borrows neither the client
+//! nor the request, so an interceptor can keep both next to it (the Auth plugin does). An interceptor's future ([`Next::send`](super::plugins::Next::send))
 //! is as small as the engine call it waits on.
 //!
 //! # Example
