@@ -5,8 +5,9 @@
 //! Every future a call awaits is copied when it is moved or boxed (into a spawned task, a
 //! `join_all`, an interceptor's box), so the chain keeps them small: the hooks run, the request
 //! is turned into what goes on the wire and handed to hyper **before** the first await, and the
-//! future that is left holds only hyper's (boxed) response future, the timeout and what the
-//! response is built from. An interceptor's future ([`Next::send`](super::plugins::Next::send))
+//! future that is left holds only hyper's (boxed) response future, the timeout (its timer boxed,
+//! only when there is one) and what the response is built from; it borrows neither the client
+//! nor the request, so an interceptor can keep both next to it (the Auth plugin does). An interceptor's future ([`Next::send`](super::plugins::Next::send))
 //! is as small as the engine call it waits on.
 //!
 //! # Example
@@ -48,7 +49,14 @@
 //! assert_eq!(client.get(&server.url("/hello")).body::<String>().await?, "Hello, world!");
 //! # Ok(()) }
 //! ```
-use std::{borrow::Cow, future::Future, pin::Pin, sync::Arc, time::Duration};
+use std::{
+    borrow::Cow,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use bytes::Bytes;
 use futures_util::future::{ready, Either};
@@ -155,19 +163,21 @@ impl HttpClient {
     fn send_on_engine(
         &self,
         request: Cow<'_, HttpRequestBuilder>,
-    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + '_ {
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'static + use<> {
         self.send_on_engine_with(request, None)
     }
 
     /// Sends a lent `request` to the engine with `headers` in place of its own: for an
     /// interceptor that took the request's header map out (no copy) and kept what it needs to
     /// send it again (the Auth plugin). Only when no interceptor is left after `index`.
+    /// The request is handed to hyper now; the returned future borrows neither the client nor
+    /// the request (the interceptor keeps them next to it).
     #[cfg(feature = "client-auth")]
-    pub(crate) fn send_lent_with_headers<'a>(
-        &'a self,
-        request: &'a HttpRequestBuilder,
+    pub(crate) fn send_lent_with_headers(
+        &self,
+        request: &HttpRequestBuilder,
         headers: http::HeaderMap,
-    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'a {
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'static + use<> {
         self.send_on_engine_with(Cow::Borrowed(request), Some(headers))
     }
 
@@ -181,9 +191,9 @@ impl HttpClient {
         &self,
         request: Cow<'_, HttpRequestBuilder>,
         headers: Option<http::HeaderMap>,
-    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + '_ {
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'static + use<> {
         match self.dispatch(request, headers) {
-            Ok(dispatched) => Either::Left(exchange(&self.inner.engine, dispatched)),
+            Ok(dispatched) => Either::Left(exchange(self.inner.engine.clone(), dispatched)),
             Err(e) => Either::Right(ready(Err(e))),
         }
     }
@@ -288,13 +298,13 @@ impl HttpClient {
     }
 }
 
-/// Waits for the response head of a dispatched request (within its timeout) and wraps it. Not
-/// an `async fn`: the block uses the fields it captured in place instead of keeping a second copy
-/// of them.
+/// Waits for the response head of a dispatched request (within its timeout) and wraps it; the
+/// response body keeps `engine`. Not an `async fn`: the block uses the fields it captured in
+/// place instead of keeping a second copy of them.
 fn exchange(
-    engine: &Arc<Engine>,
+    engine: Arc<Engine>,
     dispatched: Dispatched,
-) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + '_ {
+) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'static {
     let Dispatched {
         response,
         sent,
@@ -313,16 +323,27 @@ fn exchange(
             Ok::<_, ClientError>(resp)
         };
         let resp = match timeout {
-            Some(t) => tokio::time::timeout(t, send)
-                .await
-                .map_err(|_| ClientError::Timeout(TimeoutKind::Request))??,
+            // The timer is boxed (only when there is a timeout): in place it would make every
+            // call's future, copied when it is moved or boxed, ~120 bytes larger.
+            Some(t) => {
+                let mut timer = Box::pin(tokio::time::sleep(t));
+                let mut send = std::pin::pin!(send);
+                std::future::poll_fn(|cx| match send.as_mut().poll(cx) {
+                    Poll::Ready(resp) => Poll::Ready(resp),
+                    Poll::Pending => timer
+                        .as_mut()
+                        .poll(cx)
+                        .map(|()| Err(ClientError::Timeout(TimeoutKind::Request))),
+                })
+                .await?
+            }
             None => send.await?,
         };
         let conn = resp.extensions().get::<ConnHandle>().cloned();
         let (parts, body) = resp.into_parts();
         let mut body = ResponseBody::new(body, engine.config.socket_timeout, duplex)
             .with_connection(conn)
-            .keep_alive(engine.clone());
+            .keep_alive(engine);
         body.set_max_body_size(max_body_size);
         Ok(HttpResponse::new(parts, url, body))
     }
@@ -376,9 +397,8 @@ impl http_body::Body for GatedBody {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        use std::task::Poll;
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
         if let Some(gate) = self.gate.as_mut() {
             match gate.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,

@@ -258,26 +258,41 @@ impl BearerAuthProvider {
         AuthProvider::clear_token(self);
     }
 
-    /// [`add_request_headers`](AuthProvider::add_request_headers) without a future when a token
-    /// is cached (the Auth plugin's path for every request after the first); `false` when there
-    /// is none cached (or caching is off) and the tokens must be loaded.
-    pub(crate) fn add_cached_header(&self, request: &mut HttpRequestBuilder) -> bool {
-        match self.tokens.cached_held() {
-            Some(tokens) => {
-                self.add_header(&tokens, request);
-                true
-            }
-            None => false,
+    /// [`is_for`](AuthProvider::is_for) and [`add_request_headers`](AuthProvider::add_request_headers)
+    /// in one step and without a future when a token is cached (the Auth plugin's path for every
+    /// request after the first): the host scope is checked once, and the token read once.
+    pub(crate) fn add_cached_header(&self, request: &mut HttpRequestBuilder) -> Cached {
+        match self
+            .tokens
+            .with_cached(|tokens| self.add_header(tokens, request))
+        {
+            Some(true) => Cached::Sent,
+            Some(false) => Cached::NotFor,
+            None => Cached::Load,
         }
     }
 
-    /// Sets `Authorization: Bearer <access>` when `request` may have the token (host scoping).
-    fn add_header(&self, tokens: &Held<BearerTokens>, request: &mut HttpRequestBuilder) {
-        if self.scope.claim(request.url_ref()) {
+    /// Sets `Authorization: Bearer <access>` when `request` may have the token (host scoping);
+    /// whether it did.
+    fn add_header(&self, tokens: &Held<BearerTokens>, request: &mut HttpRequestBuilder) -> bool {
+        let allowed = self.scope.claim(request.url_ref());
+        if allowed {
             let header = tokens.header(|t| format!("Bearer {}", t.access_token));
             request.headers.set_authorization(header);
         }
+        allowed
     }
+}
+
+/// What [`BearerAuthProvider::add_cached_header`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cached {
+    /// The cached token was added.
+    Sent,
+    /// The request's URL is not in the provider's scope: nothing was added.
+    NotFor,
+    /// No token is cached (or caching is off): it has to be loaded, with a future.
+    Load,
 }
 
 impl AuthProvider for BearerAuthProvider {

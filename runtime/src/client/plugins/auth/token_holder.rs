@@ -187,13 +187,14 @@ impl<T: Clone + Send + Sync + 'static> AuthTokenHolder<T> {
         Ok(self.load_held().await?.map(|held| held.value.clone()))
     }
 
-    /// The cached token, shared, when caching is on: what [`load_held`](Self::load_held) would
-    /// return without waiting (`None`: it has to load).
-    pub(crate) fn cached_held(&self) -> Option<Arc<Held<T>>> {
+    /// `f` of the cached token when caching is on, under the holder's lock (so the token is
+    /// neither copied nor shared): what [`load_held`](Self::load_held) would give without
+    /// waiting (`None`: it has to load).
+    pub(crate) fn with_cached<R>(&self, f: impl FnOnce(&Held<T>) -> R) -> Option<R> {
         if !self.cache {
             return None;
         }
-        self.slot().value.clone()
+        self.slot().value.as_deref().map(f)
     }
 
     /// [`load_token`](Self::load_token) without copying the token: the cached one is shared.
