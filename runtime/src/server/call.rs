@@ -9,7 +9,6 @@
 //! [call watch](super::call_watch) when its policy says so). Only a hard stop (the grace period is
 //! over, or [`RunningServer::abort`](super::RunningServer::abort)) really drops calls.
 use std::{
-    convert::Infallible,
     fmt,
     future::Future,
     pin::Pin,
@@ -20,14 +19,15 @@ use std::{
     task::{Context, Poll},
 };
 
-use axum::{body::Body, extract::ConnectInfo, routing::future::RouteFuture, Router};
+use axum::{body::Body, extract::ConnectInfo};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use pin_project_lite::pin_project;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
-use tower_service::Service;
+
+use crate::app::AppFuture;
 
 use super::{
     call_watch::{CallWatch, WatchedCall},
@@ -249,9 +249,8 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
             self.conn.control.call_started();
             Busy(self.conn.clone())
         });
-        let mut router: Router = self.shared.router.clone();
         CallFuture {
-            inner: Some(WatchedCall::new(router.call(req), watch)),
+            inner: Some(WatchedCall::new(self.shared.router.call_ref(req), watch)),
             disconnect,
             busy,
         }
@@ -261,7 +260,7 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
 /// The future of one call. See the [module docs](self).
 pub(crate) struct CallFuture {
     /// Unpin (axum boxes the handler's future), so an unfinished call can move to its own task.
-    inner: Option<WatchedCall<RouteFuture<Infallible>>>,
+    inner: Option<WatchedCall<AppFuture>>,
     disconnect: ClientDisconnect,
     /// Holds the connection busy (no timeout) until the response is sent.
     busy: Option<Busy>,
