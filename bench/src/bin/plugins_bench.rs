@@ -6,13 +6,17 @@
 //! (`Application::into_router`), and as the tower-http layer a hand-written axum app would use
 //! (or bare axum where tower-http has none) — so the pair differs only by the layer. The last
 //! pair is every plugin at once on oxtor's engine vs bare axum on `axum::serve`.
+//!
+//! `plugins_bench app PORT [bare|three|all]` serves one application on oxtor's engine alone (for
+//! `bench/plugin_cost.sh`): `bare` no plugin, `three` the showcase's `Compression` plus
+//! `DefaultHeaders` and `StatusPages` (three app-wide layers), `all` every plugin above.
 use std::time::{Duration, SystemTime};
 
 use axum::{response::Response, routing::get, Router};
 use http::{header, HeaderValue, StatusCode};
 use oxtor::{
     plugins::{
-        auto_head::AutoHeadResponse, body_limit::RequestBodyLimit, call_id::CallId,
+        auto_head::AutoHeadResponse, compression::Compression, body_limit::RequestBodyLimit, call_id::CallId,
         call_logging::CallLogging, cors::CORS, default_headers::DefaultHeaders,
         forwarded_headers::XForwardedHeaders, hsts::HSTS, status_pages::StatusPages,
         timeout::RequestTimeout,
@@ -68,6 +72,48 @@ fn all_plugins() -> oxtor::Result<Application> {
     app.install(AutoHeadResponse)?;
     app.routing(bare())?;
     Ok(app)
+}
+
+/// Three app-wide layers: the showcase's `Compression`, `DefaultHeaders` and `StatusPages`.
+fn three_plugins() -> oxtor::Result<Application> {
+    let mut app = Application::new(());
+    app.install(Compression::configure(|cfg| {
+        cfg.zstd(|z| {
+            z.level(3);
+        });
+        cfg.brotli(|b| {
+            b.priority(0.95);
+        });
+        cfg.gzip(|g| {
+            g.priority(0.9);
+        });
+        cfg.deflate(|d| {
+            d.priority(0.8);
+        });
+    }))?;
+    app.install(DefaultHeaders::default())?;
+    app.install(StatusPages::default())?;
+    app.routing(bare())?;
+    Ok(app)
+}
+
+/// `plugins_bench app PORT VARIANT`: one application on oxtor's engine, until killed.
+async fn serve_app(port: u16, variant: Option<&str>) -> oxtor::Result<()> {
+    let app = match variant {
+        None | Some("bare") => {
+            let mut app = Application::new(());
+            app.routing(bare())?;
+            app
+        }
+        Some("three") => three_plugins()?,
+        Some("all") => all_plugins()?,
+        Some(other) => {
+            return Err(oxtor::Error::Other(format!(
+                "unknown variant `{other}` (expected `bare`, `three` or `all`)"
+            )))
+        }
+    };
+    Server::new(app, ServerConfig::local(port)).run().await
 }
 
 fn http_date(_: &Response) -> Option<HeaderValue> {
@@ -218,8 +264,10 @@ async fn main() -> std::process::ExitCode {
         args.next().and_then(|p| p.parse().ok()),
     ) {
         (Some("serve"), Some(base)) => serve(base).await,
+        (Some("app"), Some(port)) => serve_app(port, args.next().as_deref()).await,
         _ => Err(oxtor::Error::Other(
-            "usage: plugins_bench serve BASE_PORT".into(),
+            "usage: plugins_bench serve BASE_PORT | plugins_bench app PORT [bare|three|all]"
+                .into(),
         )),
     };
     match result {
