@@ -15,15 +15,13 @@ use tokio::process::Command;
 
 /// `GET /hello` answering "hi", and `GET /trace` answering its `x-trace` request header.
 fn routes() -> Router {
-    Router::new()
-        .route("/hello", get(|| async { "hi" }))
-        .route(
-            "/trace",
-            get(|headers: HeaderMap| async move {
-                let trace = headers.get("x-trace").cloned();
-                trace.map_or_else(String::new, |v| v.to_str().unwrap_or("").to_owned())
-            }),
-        )
+    Router::new().route("/hello", get(|| async { "hi" })).route(
+        "/trace",
+        get(|headers: HeaderMap| async move {
+            let trace = headers.get("x-trace").cloned();
+            trace.map_or_else(String::new, |v| v.to_str().unwrap_or("").to_owned())
+        }),
+    )
 }
 
 /// Marks every response it sees with `x-seen: 1`.
@@ -52,7 +50,9 @@ fn trace(req: &mut Request, name: &str) {
 
 #[tokio::test]
 async fn an_app_layer_sees_a_call_no_route_matches() {
-    let server = TestApplication::start(app_with_seen()).await.expect("start");
+    let server = TestApplication::start(app_with_seen())
+        .await
+        .expect("start");
     let res = server.get("/missing").await.expect("response");
     assert_eq!(
         (res.status().as_u16(), res.header("x-seen")),
@@ -62,7 +62,9 @@ async fn an_app_layer_sees_a_call_no_route_matches() {
 
 #[tokio::test]
 async fn an_app_layer_sees_a_call_whose_method_is_not_allowed() {
-    let server = TestApplication::start(app_with_seen()).await.expect("start");
+    let server = TestApplication::start(app_with_seen())
+        .await
+        .expect("start");
     let res = server
         .request(http::Method::POST, "/hello")
         .send()
@@ -159,9 +161,8 @@ where
             Response = S,
         > + Send
         + 'static,
-    for<'a> <M as tower::Service<
-        axum::serve::IncomingStream<'a, tokio::net::TcpListener>,
-    >>::Future: Send,
+    for<'a> <M as tower::Service<axum::serve::IncomingStream<'a, tokio::net::TcpListener>>>::Future:
+        Send,
     S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
         + Clone
         + Send
@@ -182,7 +183,10 @@ async fn into_router_keeps_app_layers_around_every_call_under_axum_serve() {
     let hello = curl(&format!("{url}/hello")).await;
     let missing = curl(&format!("{url}/missing")).await;
     assert!(hello.starts_with("http/1.1 200"), "{hello}");
-    assert!(hello.contains("x-seen: 1") && hello.ends_with("hi"), "{hello}");
+    assert!(
+        hello.contains("x-seen: 1") && hello.ends_with("hi"),
+        "{hello}"
+    );
     assert!(missing.starts_with("http/1.1 404"), "{missing}");
     assert!(missing.contains("x-seen: 1"), "{missing}");
 }
@@ -192,5 +196,8 @@ async fn axum_serve_serves_the_app_service() {
     let url = axum_serve(app_with_seen().into_service()).await;
     let hello = curl(&format!("{url}/hello")).await;
     assert!(hello.starts_with("http/1.1 200"), "{hello}");
-    assert!(hello.contains("x-seen: 1") && hello.ends_with("hi"), "{hello}");
+    assert!(
+        hello.contains("x-seen: 1") && hello.ends_with("hi"),
+        "{hello}"
+    );
 }

@@ -16,10 +16,10 @@ use axum::{response::Response, routing::get, Router};
 use http::{header, HeaderValue, StatusCode};
 use oxtor::{
     plugins::{
-        auto_head::AutoHeadResponse, compression::Compression, body_limit::RequestBodyLimit, call_id::CallId,
-        call_logging::CallLogging, cors::CORS, default_headers::DefaultHeaders,
-        forwarded_headers::XForwardedHeaders, hsts::HSTS, status_pages::StatusPages,
-        timeout::RequestTimeout,
+        auto_head::AutoHeadResponse, body_limit::RequestBodyLimit, call_id::CallId,
+        call_logging::CallLogging, compression::Compression, cors::CORS,
+        default_headers::DefaultHeaders, forwarded_headers::XForwardedHeaders, hsts::HSTS,
+        status_pages::StatusPages, timeout::RequestTimeout,
     },
     server::{Server, ServerConfig},
     Application, Plugin,
@@ -266,8 +266,7 @@ async fn main() -> std::process::ExitCode {
         (Some("serve"), Some(base)) => serve(base).await,
         (Some("app"), Some(port)) => serve_app(port, args.next().as_deref()).await,
         _ => Err(oxtor::Error::Other(
-            "usage: plugins_bench serve BASE_PORT | plugins_bench app PORT [bare|three|all]"
-                .into(),
+            "usage: plugins_bench serve BASE_PORT | plugins_bench app PORT [bare|three|all]".into(),
         )),
     };
     match result {

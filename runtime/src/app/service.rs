@@ -117,6 +117,7 @@ impl AppService {
     }
 
     /// Runs one call without cloning the service first (what the engine does per request).
+    #[inline]
     pub(crate) fn call_ref(&self, req: Request) -> AppFuture {
         let kind = match &self.inner {
             Inner::Router(router) => Kind::Router(router.clone().call(req)),
@@ -142,6 +143,7 @@ impl Service<Request> for AppService {
         Poll::Ready(Ok(()))
     }
 
+    #[inline]
     fn call(&mut self, req: Request) -> AppFuture {
         let kind = match &mut self.inner {
             Inner::Router(router) => Kind::Router(router.call(req)),
@@ -234,6 +236,7 @@ impl fmt::Debug for AppFuture {
 impl Future for AppFuture {
     type Output = Result<Response, Infallible>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.kind {
             Kind::Router(fut) => Pin::new(fut).poll(cx),
