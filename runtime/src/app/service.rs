@@ -222,6 +222,10 @@ pub struct AppFuture {
     kind: Kind,
 }
 
+#[expect(
+    clippy::large_enum_variant,
+    reason = "boxing the router's future is the per-call allocation this type avoids"
+)]
 enum Kind {
     Router(RouteFuture<Infallible>),
     Layered(BoxedCall),
