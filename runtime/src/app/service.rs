@@ -15,23 +15,28 @@
 //!
 //! # Example
 //! ```
-//! use axum::{middleware::map_response, response::Response, routing::get, Router};
-//! use oxtor_runtime::app::AppService;
+//! use axum::{body::Body, middleware::map_response, response::Response, routing::get, Router};
+//! use oxtor_runtime::{app::AppService, Application};
+//! use tower::ServiceExt;
 //!
 //! async fn tag(mut res: Response) -> Response {
 //!     res.headers_mut().insert("x-app", http::HeaderValue::from_static("1"));
 //!     res
 //! }
 //!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
-//! let router = Router::new().route("/", get(|| async { "hi" }));
-//! // Without a layer the service is the router; with one, the layer is around all of it.
-//! let service = AppService::new(router).layer(map_response(tag));
-//! // A plain axum::Router again (or serve the service itself: `axum::serve(listener, service)`).
-//! let router: Router = service.clone().into_router();
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//! # drop((router, listener));
-//! # Ok(()) }
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let mut app = Application::new(());
+//! app.layer(map_response(tag));
+//! app.routing(Router::new().route("/", get(|| async { "hi" }))).unwrap();
+//! let service: AppService = app.into_service();
+//! // The layer sees every call, also one no route matches.
+//! let req = http::Request::get("/missing").body(Body::empty()).unwrap();
+//! let res = service.clone().oneshot(req).await.unwrap();
+//! assert_eq!(res.status(), 404);
+//! assert_eq!(res.headers()["x-app"], "1");
+//! // `axum::serve(listener, service)` serves it as is; as a plain axum::Router:
+//! let _router: Router = service.into_router();
+//! # }
 //! ```
 use std::{
     convert::Infallible,
