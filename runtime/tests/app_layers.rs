@@ -201,3 +201,52 @@ async fn axum_serve_serves_the_app_service() {
         "{hello}"
     );
 }
+
+#[cfg(feature = "status-pages")]
+#[tokio::test]
+async fn status_pages_replace_a_405_of_a_route_without_the_method() {
+    use oxtor_runtime::plugins::status_pages::StatusPages;
+    let mut app = Application::new(());
+    app.install(StatusPages::configure(|cfg| {
+        cfg.status(405, |_call, code| (code, "no such method here"));
+    }))
+    .expect("install");
+    app.routing(routes()).expect("routes");
+    let server = TestApplication::start(app).await.expect("start");
+    let res = server
+        .request(http::Method::DELETE, "/hello")
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(
+        (res.status().as_u16(), res.text().expect("text").as_str()),
+        (405, "no such method here")
+    );
+}
+
+#[cfg(feature = "cors")]
+#[tokio::test]
+async fn cors_answers_a_preflight_for_a_path_no_route_matches() {
+    use oxtor_runtime::plugins::cors::CORS;
+    let mut app = Application::new(());
+    app.install(CORS::configure(|cfg| {
+        cfg.any_host();
+    }))
+    .expect("install");
+    app.routing(routes()).expect("routes");
+    let server = TestApplication::start(app).await.expect("start");
+    let res = server
+        .request(http::Method::OPTIONS, "/nowhere")
+        .header("origin", "http://my-host")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(
+        (
+            res.status().as_u16(),
+            res.header("access-control-allow-origin")
+        ),
+        (200, Some("*"))
+    );
+}
