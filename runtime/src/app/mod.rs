@@ -209,7 +209,9 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
 
     /// The application as a plain `axum::Router`, with its state applied and every installed
     /// layer around it (see [`AppService::into_router`]); `axum::serve` can serve it. Without
-    /// app-wide layers it is the application's router itself.
+    /// app-wide layers it is the application's router itself; with some, the router's fallback
+    /// is the [`AppService`] (to serve the application with `axum::serve`,
+    /// [`into_service`](Self::into_service) saves that level).
     pub fn into_router(self) -> Router {
         self.into_service().into_router()
     }
