@@ -1,5 +1,5 @@
 //! The application: the [`Plugin`] trait, installing plugins, mounting routes, and turning the
-//! whole into a plain [`axum::Router`].
+//! whole into the service the engine serves ([`AppService`]) or a plain [`axum::Router`].
 //!
 //! An [`Application`] is what Ktor calls the application module's receiver: plugins are installed
 //! on it (`app.install(..)`), routes are added to it (`app.routing(..)`), and the engine serves it
