@@ -5,24 +5,27 @@
 # requests, the difference divided by N2 - N1, so start-up cancels out).
 #
 #   bench/plugin_cost.sh                         # this tree
-#   BASELINE_BIN=/path/to/old/bench_oxtor bench/plugin_cost.sh   # and an older build, side by side
+#   BASELINE_BIN=/path/to/old/release/bench_oxtor bench/plugin_cost.sh   # and an older build
 #   OTHERS="bench_actix bench_axum" bench/plugin_cost.sh          # and the baselines (no plugin)
 #
 # Servers: `bench_oxtor PORT [VARIANT]` with no plugin, `compression`, `lifecycle` and
 # `showcase` (both), on GET /hello and GET /books.json without `Accept-Encoding` (identity);
+# variants `app:NAME` are `plugins_bench app PORT NAME` (`bare`, `three` app-wide layers: the
+# showcase's Compression, DefaultHeaders, StatusPages; `all` ten plugins), on GET /hello only.
 # load: `h2load --h1 -c 4` (H2LOAD_ARGS="-m 10": h2c, 10 streams per connection). With
-# BASELINE_BIN each row also gives the baseline and new/old.
-# Environment: N (2000), N1 (300), N2 (1300), VARIANTS ("bare compression lifecycle showcase"),
-#              PATHS ("/hello /books.json"), BASE_PORT (18400), OTHERS (none: release bins of
-#              bench/src/bin measured after the variants, on the same paths, without plugins),
-#              H2LOAD_ARGS (--h1).
+# BASELINE_BIN each row also gives the baseline (its `plugins_bench` is the one next to it) and
+# new/old.
+# Environment: N (2000), N1 (300), N2 (1300), VARIANTS ("bare compression lifecycle showcase
+#              app:bare app:three"), PATHS ("/hello /books.json"), BASE_PORT (18400), OTHERS
+#              (none: release bins of bench/src/bin measured after the variants, on the same
+#              paths, without plugins), H2LOAD_ARGS (--h1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 need_tools valgrind:valgrind h2load:nghttp2-client python3:python3 bc:bc
 
 N=${N:-2000}; N1=${N1:-300}; N2=${N2:-1300}
-VARIANTS=${VARIANTS:-bare compression lifecycle showcase}
+VARIANTS=${VARIANTS:-bare compression lifecycle showcase app:bare app:three}
 PATHS=${PATHS:-/hello /books.json}
 port=${BASE_PORT:-18400}
 BASELINE_BIN=${BASELINE_BIN:-}
@@ -30,7 +33,7 @@ OTHERS=${OTHERS:-}
 H2LOAD_ARGS=${H2LOAD_ARGS:---h1}
 
 echo "== building the release server"
-cargo build --release --quiet -p oxtor-bench --bin bench_oxtor
+cargo build --release --quiet -p oxtor-bench --bin bench_oxtor --bin plugins_bench
 for other in $OTHERS; do cargo build --release --quiet -p oxtor-bench --bin "$other"; done
 bin=$(pwd)/target/release/bench_oxtor
 bench_workdir
@@ -47,13 +50,17 @@ wait_port() {
 # shellcheck disable=SC2086 # H2LOAD_ARGS is a list of arguments
 load() { h2load $H2LOAD_ARGS -n "$2" -c 4 "http://127.0.0.1:$1$3" >/dev/null; }
 
-# serve TOOL OUT BIN VARIANT: starts BIN under valgrind on a fresh port; sets $vp and $port.
+# serve TOOL OUT BIN VARIANT: starts BIN (or, for `app:NAME`, the `plugins_bench` next to it)
+# under valgrind on a fresh port; sets $vp and $port.
 serve() {
-    local tool=$1 out=$2 server=$3 variant=$4 arg=()
-    [ "$variant" = bare ] || arg=("$variant")
+    local tool=$1 out=$2 server=$3 variant=$4 cmd
     port=$((port + 1))
-    valgrind --tool="$tool" -q "--$tool-out-file=$out" "$server" "$port" "${arg[@]}" \
-        >/dev/null 2>&1 &
+    case "$variant" in
+        app:*) cmd=("$(dirname "$server")/plugins_bench" app "$port" "${variant#app:}") ;;
+        bare) cmd=("$server" "$port") ;;
+        *) cmd=("$server" "$port" "$variant") ;;
+    esac
+    valgrind --tool="$tool" -q "--$tool-out-file=$out" "${cmd[@]}" >/dev/null 2>&1 &
     vp=$!
     pids+=("$vp")
     wait_port "$port"
@@ -99,7 +106,9 @@ printf '%-12s %-11s %9s %9s %9s' variant path Ir/req allocs/req B/req
 [ -n "$BASELINE_BIN" ] && printf ' | %9s %9s %9s | %8s' base-Ir base-alloc base-B Ir-ratio
 echo
 for variant in $VARIANTS; do
-    for path in $PATHS; do
+    paths=$PATHS
+    case "$variant" in app:*) paths=/hello ;; esac
+    for path in $paths; do
         read -r ir al by < <(measure "$bin" "$variant" "$path")
         printf '%-12s %-11s %9s %9s %9s' "$variant" "$path" "$ir" "$al" "$by"
         if [ -n "$BASELINE_BIN" ]; then

@@ -3,19 +3,25 @@
 //! `plugins_bench serve BASE_PORT` serves `GET /hello` once per line below, on consecutive
 //! ports from `BASE_PORT`, and prints `ready` then one `name port` line per server. Each
 //! plugin is served twice through the same `axum::serve` loop — installed through oxtor
-//! (`Application::into_router`), and as the tower-http layer a hand-written axum app would use
-//! (or bare axum where tower-http has none) — so the pair differs only by the layer. The last
+//! (`Application::into_service`, the layer once around the router), and as the tower-http layer
+//! a hand-written axum app would use (`Router::layer`, around each route; or bare axum where
+//! tower-http has none) — so the pair differs only by the layer. The last
 //! pair is every plugin at once on oxtor's engine vs bare axum on `axum::serve`.
+//!
+//! `plugins_bench app PORT [bare|three|all]` serves one application on oxtor's engine alone (for
+//! `bench/plugin_cost.sh`): `bare` no plugin, `three` the showcase's `Compression` plus
+//! `DefaultHeaders` and `StatusPages` (three app-wide layers), `all` every plugin above.
 use std::time::{Duration, SystemTime};
 
 use axum::{response::Response, routing::get, Router};
 use http::{header, HeaderValue, StatusCode};
 use oxtor::{
+    app::AppService,
     plugins::{
         auto_head::AutoHeadResponse, body_limit::RequestBodyLimit, call_id::CallId,
-        call_logging::CallLogging, cors::CORS, default_headers::DefaultHeaders,
-        forwarded_headers::XForwardedHeaders, hsts::HSTS, status_pages::StatusPages,
-        timeout::RequestTimeout,
+        call_logging::CallLogging, compression::Compression, cors::CORS,
+        default_headers::DefaultHeaders, forwarded_headers::XForwardedHeaders, hsts::HSTS,
+        status_pages::StatusPages, timeout::RequestTimeout,
     },
     server::{Server, ServerConfig},
     Application, Plugin,
@@ -38,11 +44,11 @@ fn bare() -> Router {
     Router::new().route("/hello", get(hello))
 }
 
-fn oxtor_with(plugin: impl Plugin<()>) -> oxtor::Result<Router> {
+fn oxtor_with(plugin: impl Plugin<()>) -> oxtor::Result<AppService> {
     let mut app = Application::new(());
     app.install(plugin)?;
     app.routing(bare())?;
-    Ok(app.into_router())
+    Ok(app.into_service())
 }
 
 fn all_plugins() -> oxtor::Result<Application> {
@@ -70,17 +76,59 @@ fn all_plugins() -> oxtor::Result<Application> {
     Ok(app)
 }
 
+/// Three app-wide layers: the showcase's `Compression`, `DefaultHeaders` and `StatusPages`.
+fn three_plugins() -> oxtor::Result<Application> {
+    let mut app = Application::new(());
+    app.install(Compression::configure(|cfg| {
+        cfg.zstd(|z| {
+            z.level(3);
+        });
+        cfg.brotli(|b| {
+            b.priority(0.95);
+        });
+        cfg.gzip(|g| {
+            g.priority(0.9);
+        });
+        cfg.deflate(|d| {
+            d.priority(0.8);
+        });
+    }))?;
+    app.install(DefaultHeaders::default())?;
+    app.install(StatusPages::default())?;
+    app.routing(bare())?;
+    Ok(app)
+}
+
+/// `plugins_bench app PORT VARIANT`: one application on oxtor's engine, until killed.
+async fn serve_app(port: u16, variant: Option<&str>) -> oxtor::Result<()> {
+    let app = match variant {
+        None | Some("bare") => {
+            let mut app = Application::new(());
+            app.routing(bare())?;
+            app
+        }
+        Some("three") => three_plugins()?,
+        Some("all") => all_plugins()?,
+        Some(other) => {
+            return Err(oxtor::Error::Other(format!(
+                "unknown variant `{other}` (expected `bare`, `three` or `all`)"
+            )))
+        }
+    };
+    Server::new(app, ServerConfig::local(port)).run().await
+}
+
 fn http_date(_: &Response) -> Option<HeaderValue> {
     HeaderValue::try_from(httpdate::fmt_http_date(SystemTime::now())).ok()
 }
 
-fn servers() -> oxtor::Result<Vec<(&'static str, Router)>> {
+fn servers() -> oxtor::Result<Vec<(&'static str, AppService)>> {
     let sts = HeaderValue::from_static("max-age=31536000; includeSubDomains");
     Ok(vec![
         ("status-pages/oxtor", oxtor_with(StatusPages::default())?),
         (
             "status-pages/tower-http",
-            bare().layer(CatchPanicLayer::new()),
+            AppService::from(bare().layer(CatchPanicLayer::new())),
         ),
         (
             "call-logging/oxtor",
@@ -90,7 +138,7 @@ fn servers() -> oxtor::Result<Vec<(&'static str, Router)>> {
         ),
         (
             "call-logging/tower-http",
-            bare().layer(TraceLayer::new_for_http()),
+            AppService::from(bare().layer(TraceLayer::new_for_http())),
         ),
         (
             "call-id/oxtor",
@@ -101,9 +149,11 @@ fn servers() -> oxtor::Result<Vec<(&'static str, Router)>> {
         ),
         (
             "call-id/tower-http",
-            bare()
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid)),
+            AppService::from(
+                bare()
+                    .layer(PropagateRequestIdLayer::x_request_id())
+                    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid)),
+            ),
         ),
         (
             "cors/oxtor",
@@ -113,7 +163,7 @@ fn servers() -> oxtor::Result<Vec<(&'static str, Router)>> {
         ),
         (
             "cors/tower-http",
-            bare().layer(CorsLayer::new().allow_origin(Any)),
+            AppService::from(bare().layer(CorsLayer::new().allow_origin(Any))),
         ),
         (
             "default-headers/oxtor",
@@ -121,15 +171,17 @@ fn servers() -> oxtor::Result<Vec<(&'static str, Router)>> {
         ),
         (
             "default-headers/tower-http",
-            bare()
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::DATE,
-                    http_date,
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::SERVER,
-                    HeaderValue::from_static("axum"),
-                )),
+            AppService::from(
+                bare()
+                    .layer(SetResponseHeaderLayer::if_not_present(
+                        header::DATE,
+                        http_date,
+                    ))
+                    .layer(SetResponseHeaderLayer::if_not_present(
+                        header::SERVER,
+                        HeaderValue::from_static("axum"),
+                    )),
+            ),
         ),
         (
             "hsts/oxtor",
@@ -139,26 +191,26 @@ fn servers() -> oxtor::Result<Vec<(&'static str, Router)>> {
         ),
         (
             "hsts/tower-http",
-            bare().layer(SetResponseHeaderLayer::overriding(
+            AppService::from(bare().layer(SetResponseHeaderLayer::overriding(
                 header::STRICT_TRANSPORT_SECURITY,
                 sts,
-            )),
+            ))),
         ),
         (
             "forwarded-headers/oxtor",
             oxtor_with(XForwardedHeaders::default())?,
         ),
-        ("forwarded-headers/axum", bare()),
+        ("forwarded-headers/axum", AppService::from(bare())),
         (
             "request-timeout/oxtor",
             oxtor_with(RequestTimeout::configure(|_| {})?)?,
         ),
         (
             "request-timeout/tower-http",
-            bare().layer(TimeoutLayer::with_status_code(
+            AppService::from(bare().layer(TimeoutLayer::with_status_code(
                 StatusCode::GATEWAY_TIMEOUT,
                 Duration::from_secs(30),
-            )),
+            ))),
         ),
         (
             "body-limit/oxtor",
@@ -168,10 +220,10 @@ fn servers() -> oxtor::Result<Vec<(&'static str, Router)>> {
         ),
         (
             "body-limit/tower-http",
-            bare().layer(RequestBodyLimitLayer::new(1 << 20)),
+            AppService::from(bare().layer(RequestBodyLimitLayer::new(1 << 20))),
         ),
         ("auto-head/oxtor", oxtor_with(AutoHeadResponse)?),
-        ("auto-head/axum", bare()),
+        ("auto-head/axum", AppService::from(bare())),
     ])
 }
 
@@ -218,8 +270,9 @@ async fn main() -> std::process::ExitCode {
         args.next().and_then(|p| p.parse().ok()),
     ) {
         (Some("serve"), Some(base)) => serve(base).await,
+        (Some("app"), Some(port)) => serve_app(port, args.next().as_deref()).await,
         _ => Err(oxtor::Error::Other(
-            "usage: plugins_bench serve BASE_PORT".into(),
+            "usage: plugins_bench serve BASE_PORT | plugins_bench app PORT [bare|three|all]".into(),
         )),
     };
     match result {

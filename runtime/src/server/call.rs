@@ -10,7 +10,6 @@
 //! over, or [`RunningServer::abort`](super::RunningServer::abort)) really drops calls.
 use std::{
     cell::Cell,
-    convert::Infallible,
     fmt,
     future::Future,
     pin::Pin,
@@ -21,14 +20,15 @@ use std::{
     task::{Context, Poll},
 };
 
-use axum::{body::Body, extract::ConnectInfo, routing::future::RouteFuture, Router};
+use axum::{body::Body, extract::ConnectInfo};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use pin_project_lite::pin_project;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
-use tower_service::Service;
+
+use crate::app::AppFuture;
 
 use super::{
     call_watch::{CallState, CallWatch, WatchedCall},
@@ -299,9 +299,8 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
             self.conn.control.call_started();
             Busy(self.conn.clone())
         });
-        let mut router: Router = self.shared.router.clone();
         CallFuture {
-            inner: Some(WatchedCall::new(router.call(req), watch)),
+            inner: Some(WatchedCall::new(self.shared.router.call_ref(req), watch)),
             disconnect,
             busy,
         }
@@ -322,7 +321,7 @@ fn request_body(body: Incoming) -> Body {
 /// The future of one call. See the [module docs](self).
 pub(crate) struct CallFuture {
     /// Unpin (axum boxes the handler's future), so an unfinished call can move to its own task.
-    inner: Option<WatchedCall<RouteFuture<Infallible>>>,
+    inner: Option<WatchedCall<AppFuture>>,
     disconnect: ClientDisconnect,
     /// Holds the connection busy (no timeout) until the response is sent.
     busy: Option<Busy>,

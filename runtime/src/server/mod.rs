@@ -77,7 +77,6 @@ use std::{
     time::Duration,
 };
 
-use axum::Router;
 use hyper_util::{
     rt::{TokioExecutor, TokioTimer},
     server::conn::auto,
@@ -85,7 +84,11 @@ use hyper_util::{
 use tokio::{sync::Semaphore, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
-use crate::{app::Application, error::Error, Result};
+use crate::{
+    app::{AppService, Application},
+    error::Error,
+    Result,
+};
 
 mod accept;
 mod call;
@@ -130,7 +133,7 @@ const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Everything the accept loop, connections and calls of one server share.
 pub(crate) struct EngineShared {
-    router: Router,
+    router: AppService,
     hooks: EngineHooks,
     builder: auto::Builder<TokioExecutor>,
     /// Connections, detached calls and tasks handed to the engine; the graceful shutdown waits
@@ -176,7 +179,7 @@ impl EngineShared {
 /// An application ready to be served. See the [module docs](self).
 #[derive(Debug)]
 pub struct Server {
-    router: Router,
+    router: AppService,
     hooks: EngineHooks,
     config: ServerConfig,
     connectors: Vec<Connector>,

@@ -127,8 +127,7 @@ impl Plan {
         };
         let content_length = found
             .length
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
+            .and_then(parse_length)
             // A HEAD response's empty body says nothing about GET's.
             .or_else(|| {
                 (!self.is_head)
@@ -263,6 +262,24 @@ impl<'a> ResponseHeaders<'a> {
     }
 }
 
+/// A `Content-Length` value: digits, with optional surrounding spaces or tabs (RFC 9110's
+/// `1*DIGIT` in an OWS-trimmed field); anything else (or an overflow) is `None`. App-wide layers
+/// run outside axum's routing, which has set the header from the body's length by then: this is
+/// on every response's way.
+fn parse_length(value: &HeaderValue) -> Option<u64> {
+    let digits = value.as_bytes().trim_ascii();
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
 /// The URI and headers a condition sees when no user condition reads the request (so they were
 /// not kept): `/` and none.
 fn no_request() -> &'static (Uri, HeaderMap) {
@@ -296,5 +313,33 @@ fn weaken_etag(headers: &mut HeaderMap) {
         .and_then(|v| HeaderValue::from_str(&format!("W/{v}")).ok());
     if let Some(weak) = weak {
         headers.insert(ETAG, weak);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::parse_length;
+
+    #[test]
+    fn content_length_is_digits_with_optional_surrounding_whitespace() {
+        let parse = |v: &'static str| parse_length(&HeaderValue::from_static(v));
+        assert_eq!(parse("13"), Some(13));
+        assert_eq!(parse(" 0\t"), Some(0));
+        assert_eq!(parse("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            " ",
+            "+13",
+            "-1",
+            "1 3",
+            "0x10",
+            "18446744073709551616",
+            "١٣",
+        ] {
+            let value = HeaderValue::from_bytes(bad.as_bytes()).expect("a header value");
+            assert_eq!(parse_length(&value), None, "{bad:?}");
+        }
     }
 }

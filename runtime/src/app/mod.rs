@@ -1,10 +1,11 @@
 //! The application: the [`Plugin`] trait, installing plugins, mounting routes, and turning the
-//! whole into a plain [`axum::Router`].
+//! whole into the service the engine serves ([`AppService`]) or a plain [`axum::Router`].
 //!
 //! An [`Application`] is what Ktor calls the application module's receiver: plugins are installed
-//! on it (`app.install(..)`), routes are added to it (`app.routing(..)`), and the engine serves it.
-//! Plugins are tower layers applied around the whole router, or engine hooks (see
-//! [`EngineHooks`]); nothing is global.
+//! on it (`app.install(..)`), routes are added to it (`app.routing(..)`), and the engine serves it
+//! as an [`AppService`]. Plugins are tower layers applied once around the whole router, before
+//! routing ([`Application::layer`], see [`service`]), or engine hooks (see [`EngineHooks`]);
+//! nothing is global.
 //!
 //! # Example
 //! ```
@@ -39,9 +40,14 @@
 //! ```
 use std::{convert::Infallible, fmt};
 
-use axum::{extract::Request, response::IntoResponse, routing::Route as AxumRoute, Router};
+use axum::{extract::Request, response::IntoResponse, Router};
 use tower_layer::Layer;
 use tower_service::Service;
+
+pub mod service;
+
+#[doc(inline)]
+pub use service::{AppFuture, AppService};
 
 use crate::{
     error::Error,
@@ -78,7 +84,8 @@ impl<S, P: Plugin<S>, E: Into<Error>> Plugin<S> for std::result::Result<P, E> {
     }
 }
 
-type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
+/// An app-wide layer, applied when the application is built.
+type AppLayer = Box<dyn FnOnce(AppService) -> AppService + Send>;
 
 /// An application under construction: state, installed plugins, routes and engine hooks.
 ///
@@ -88,7 +95,7 @@ pub struct Application<S = ()> {
     router: Router<S>,
     /// The routes added through [`Routes`] that track them, for conflict checks.
     routes: RouteTable,
-    layers: Vec<RouterLayer>,
+    layers: Vec<AppLayer>,
     installed: Vec<&'static str>,
     hooks: EngineHooks,
     extensions: http::Extensions,
@@ -133,18 +140,25 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
         self.installed.contains(&name)
     }
 
-    /// Wraps the whole application (routes and fallback) in a tower layer. Layers added first run
-    /// first (outermost), as Ktor runs plugins in install order.
+    /// Wraps the whole application in a tower layer, once, outside routing: every call goes
+    /// through it before routing — also one no route matches (404, 405) — as Ktor runs plugins
+    /// before routing. Layers added first run first (outermost), as Ktor runs plugins in install
+    /// order.
+    ///
+    /// The layer sees the request as the client sent it: a layer that rewrites its method or URI
+    /// changes the route it reaches, and routing's extensions (axum's `MatchedPath`, URL
+    /// parameters) are not there yet. Per call a layer costs one boxed future, nothing to clone
+    /// (see [`AppService`]).
     pub fn layer<L>(&mut self, layer: L) -> &mut Self
     where
-        L: Layer<AxumRoute> + Clone + Send + Sync + 'static,
+        L: Layer<AppService> + Send + 'static,
         L::Service: Service<Request> + Clone + Send + Sync + 'static,
         <L::Service as Service<Request>>::Response: IntoResponse + 'static,
         <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
         <L::Service as Service<Request>>::Future: Send + 'static,
     {
         self.layers
-            .push(Box::new(move |router: Router| router.layer(layer)));
+            .push(Box::new(move |service: AppService| service.layer(layer)));
         self
     }
 
@@ -194,18 +208,28 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
     }
 
     /// The application as a plain `axum::Router`, with its state applied and every installed
-    /// layer around it.
+    /// layer around it (see [`AppService::into_router`]); `axum::serve` can serve it. Without
+    /// app-wide layers it is the application's router itself; with some, the router's fallback
+    /// is the [`AppService`] (to serve the application with `axum::serve`,
+    /// [`into_service`](Self::into_service) saves that level).
     pub fn into_router(self) -> Router {
+        self.into_service().into_router()
+    }
+
+    /// The application as the service oxtor's engine serves: the router with its state applied,
+    /// every installed layer around it once. `axum::serve` can serve it too.
+    pub fn into_service(self) -> AppService {
         self.into_parts().0
     }
 
-    /// The router (as [`into_router`](Self::into_router)) and the engine hooks, for an engine.
-    pub fn into_parts(self) -> (Router, EngineHooks) {
-        let mut router = self.router.with_state(self.state);
+    /// The service (as [`into_service`](Self::into_service)) and the engine hooks, for an
+    /// engine.
+    pub fn into_parts(self) -> (AppService, EngineHooks) {
+        let mut service = AppService::new(self.router.with_state(self.state));
         for layer in self.layers.into_iter().rev() {
-            router = layer(router);
+            service = layer(service);
         }
-        (router, self.hooks)
+        (service, self.hooks)
     }
 }
 

@@ -1,0 +1,255 @@
+//! The service an application is served as: [`AppService`], the router with every app-wide
+//! plugin layer applied once around it, outside routing — as Ktor runs its plugins before
+//! routing.
+//!
+//! Each layer ([`Application::layer`](super::Application::layer)) wraps the whole router one
+//! time, not each route: a call goes through the layers first (also a call no route matches,
+//! answered 404 or 405), then through axum's routing. Each level is erased behind an `Arc`, so
+//! cloning the stack for a call copies no layer and allocates nothing; a call costs one boxed
+//! future per layer, and nothing extra without layers (then the service is the router itself).
+//!
+//! Since the layers run before routing, a layer that rewrites the request's method or URI
+//! changes the route it reaches (Ktor's plugins can do the same), and a layer does not see what
+//! routing adds to the request (axum's `MatchedPath`, URL parameters): a layer that needs those
+//! belongs on the routes (`routing! { layer(..) { .. } }`, `Router::route_layer`).
+//!
+//! # Example
+//! ```
+//! use axum::{body::Body, middleware::map_response, response::Response, routing::get, Router};
+//! use oxtor_runtime::{app::AppService, Application};
+//! use tower::ServiceExt;
+//!
+//! async fn tag(mut res: Response) -> Response {
+//!     res.headers_mut().insert("x-app", http::HeaderValue::from_static("1"));
+//!     res
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let mut app = Application::new(());
+//! app.layer(map_response(tag));
+//! app.routing(Router::new().route("/", get(|| async { "hi" }))).unwrap();
+//! let service: AppService = app.into_service();
+//! // The layer sees every call, also one no route matches.
+//! let req = http::Request::get("/missing").body(Body::empty()).unwrap();
+//! let res = service.clone().oneshot(req).await.unwrap();
+//! assert_eq!(res.status(), 404);
+//! assert_eq!(res.headers()["x-app"], "1");
+//! // `axum::serve(listener, service)` serves it as is; as a plain axum::Router:
+//! let _router: Router = service.into_router();
+//! # }
+//! ```
+use std::{
+    convert::Infallible,
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use axum::{
+    extract::Request,
+    response::{IntoResponse, Response},
+    routing::future::RouteFuture,
+    serve::{IncomingStream, Listener},
+    Router,
+};
+use pin_project_lite::pin_project;
+use tower::{util::Oneshot, ServiceExt};
+use tower_layer::Layer;
+use tower_service::Service;
+
+/// The application as one tower service: its router, and around it every app-wide layer, in
+/// install order (the first installed is outermost). What oxtor's engine serves; a clone is
+/// cheap (one reference count). See the [module docs](self).
+#[derive(Clone)]
+pub struct AppService {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    /// No app-wide layer: the router itself.
+    Router(Router),
+    /// The outermost layer's service, erased.
+    Layered(Arc<dyn Erased>),
+}
+
+impl fmt::Debug for AppService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let layered = matches!(self.inner, Inner::Layered(_));
+        f.debug_struct("AppService")
+            .field("layered", &layered)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppService {
+    /// The router alone, served as it is.
+    pub fn new(router: Router) -> Self {
+        Self {
+            inner: Inner::Router(router),
+        }
+    }
+
+    /// Wraps this service (the router and the layers applied so far) in `layer`, which becomes
+    /// the outermost: it sees every call first and its response last.
+    ///
+    /// Any tower layer whose service answers `axum::extract::Request` with something
+    /// `IntoResponse` and never fails (`Error: Into<Infallible>`) fits: axum's `map_request`,
+    /// `map_response`, `from_fn`, tower-http's layers, oxtor's plugins.
+    pub fn layer<L>(self, layer: L) -> Self
+    where
+        L: Layer<AppService>,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        Self {
+            inner: Inner::Layered(Arc::new(layer.layer(self))),
+        }
+    }
+
+    /// The service as a plain `axum::Router`: the router itself without layers, otherwise a
+    /// router whose fallback is this service (so `Router::merge` or `nest` onto it sees no
+    /// routes: add routes to the [`Application`](super::Application) instead).
+    pub fn into_router(self) -> Router {
+        match self.inner {
+            Inner::Router(router) => router,
+            Inner::Layered(_) => Router::new().fallback_service(self),
+        }
+    }
+
+    /// Runs one call without cloning the service first (what the engine does per request).
+    #[inline]
+    pub(crate) fn call_ref(&self, req: Request) -> AppFuture {
+        let kind = match &self.inner {
+            Inner::Router(router) => Kind::Router(router.clone().call(req)),
+            Inner::Layered(service) => Kind::Layered(service.call_erased(req)),
+        };
+        AppFuture { kind }
+    }
+}
+
+impl From<Router> for AppService {
+    fn from(router: Router) -> Self {
+        Self::new(router)
+    }
+}
+
+impl Service<Request> for AppService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AppFuture;
+
+    /// Always ready: each layer's readiness is awaited in its call's future.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    #[inline]
+    fn call(&mut self, req: Request) -> AppFuture {
+        let kind = match &mut self.inner {
+            Inner::Router(router) => Kind::Router(router.call(req)),
+            Inner::Layered(service) => Kind::Layered(service.call_erased(req)),
+        };
+        AppFuture { kind }
+    }
+}
+
+/// `axum::serve(listener, app_service)`: every connection is served by a clone.
+impl<L: Listener> Service<IncomingStream<'_, L>> for AppService {
+    type Response = Self;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _stream: IncomingStream<'_, L>) -> Self::Future {
+        std::future::ready(Ok(self.clone()))
+    }
+}
+
+/// A boxed call of one erased layer.
+type BoxedCall = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+/// One layer's service behind an `Arc`: a call clones the service onto the stack (its inner
+/// [`AppService`] is a reference count) and boxes the future that awaits its readiness and runs
+/// it.
+trait Erased: Send + Sync {
+    fn call_erased(&self, req: Request) -> BoxedCall;
+}
+
+impl<T> Erased for T
+where
+    T: Service<Request> + Clone + Send + Sync + 'static,
+    T::Response: IntoResponse + 'static,
+    T::Error: Into<Infallible> + 'static,
+    T::Future: Send + 'static,
+{
+    fn call_erased(&self, req: Request) -> BoxedCall {
+        Box::pin(LayerCall {
+            inner: self.clone().oneshot(req),
+        })
+    }
+}
+
+pin_project! {
+    /// One layer's call: readiness, then the call, its response turned into a `Response`.
+    struct LayerCall<T: Service<Request>> {
+        #[pin]
+        inner: Oneshot<T, Request>,
+    }
+}
+
+impl<T> Future for LayerCall<T>
+where
+    T: Service<Request>,
+    T::Response: IntoResponse,
+    T::Error: Into<Infallible>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project()
+            .inner
+            .poll(cx)
+            .map(|res| res.map(IntoResponse::into_response).map_err(Into::into))
+    }
+}
+
+/// The future of one call of an [`AppService`]: the router's own future without layers, the
+/// outermost layer's boxed future with. `Unpin`, so a caller can move an unfinished call.
+pub struct AppFuture {
+    kind: Kind,
+}
+
+#[expect(
+    clippy::large_enum_variant,
+    reason = "boxing the router's future is the per-call allocation this type avoids"
+)]
+enum Kind {
+    Router(RouteFuture<Infallible>),
+    Layered(BoxedCall),
+}
+
+impl fmt::Debug for AppFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppFuture").finish_non_exhaustive()
+    }
+}
+
+impl Future for AppFuture {
+    type Output = Result<Response, Infallible>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.kind {
+            Kind::Router(fut) => Pin::new(fut).poll(cx),
+            Kind::Layered(fut) => fut.as_mut().poll(cx),
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! App-wide layers (`Application::layer`, what plugins install) over real sockets: they wrap the
+//! whole router once, before routing, as Ktor runs plugins before routing.
+use std::time::Duration;
+
+use axum::{
+    extract::{MatchedPath, Request},
+    http::{HeaderMap, HeaderValue, Uri},
+    middleware::{map_request, map_response},
+    response::Response,
+    routing::get,
+    Router,
+};
+use oxtor_runtime::{testing::TestApplication, Application};
+use tokio::process::Command;
+
+/// `GET /hello` answering "hi", and `GET /trace` answering its `x-trace` request header.
+fn routes() -> Router {
+    Router::new().route("/hello", get(|| async { "hi" })).route(
+        "/trace",
+        get(|headers: HeaderMap| async move {
+            let trace = headers.get("x-trace").cloned();
+            trace.map_or_else(String::new, |v| v.to_str().unwrap_or("").to_owned())
+        }),
+    )
+}
+
+/// Marks every response it sees with `x-seen: 1`.
+async fn seen(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert("x-seen", HeaderValue::from_static("1"));
+    res
+}
+
+fn app_with_seen() -> Application {
+    let mut app = Application::new(());
+    app.layer(map_response(seen));
+    app.routing(routes()).expect("routes");
+    app
+}
+
+/// Appends `name` to the request's `x-trace` header.
+fn trace(req: &mut Request, name: &str) {
+    let trace = match req.headers().get("x-trace").and_then(|v| v.to_str().ok()) {
+        Some(before) => format!("{before},{name}"),
+        None => name.to_owned(),
+    };
+    let value = HeaderValue::from_str(&trace).expect("visible ASCII");
+    req.headers_mut().insert("x-trace", value);
+}
+
+#[tokio::test]
+async fn an_app_layer_sees_a_call_no_route_matches() {
+    let server = TestApplication::start(app_with_seen())
+        .await
+        .expect("start");
+    let res = server.get("/missing").await.expect("response");
+    assert_eq!(
+        (res.status().as_u16(), res.header("x-seen")),
+        (404, Some("1"))
+    );
+}
+
+#[tokio::test]
+async fn an_app_layer_sees_a_call_whose_method_is_not_allowed() {
+    let server = TestApplication::start(app_with_seen())
+        .await
+        .expect("start");
+    let res = server
+        .request(http::Method::POST, "/hello")
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(
+        (res.status().as_u16(), res.header("x-seen")),
+        (405, Some("1"))
+    );
+}
+
+#[tokio::test]
+async fn app_layers_see_the_request_in_install_order() {
+    let mut app = Application::new(());
+    app.layer(map_request(|mut req: Request| async move {
+        trace(&mut req, "first");
+        req
+    }));
+    app.layer(map_request(|mut req: Request| async move {
+        trace(&mut req, "second");
+        req
+    }));
+    app.routing(routes()).expect("routes");
+    let server = TestApplication::start(app).await.expect("start");
+    assert_eq!(
+        server.get_text("/trace").await.expect("text"),
+        "first,second"
+    );
+}
+
+#[tokio::test]
+async fn an_app_layer_that_rewrites_the_uri_changes_the_route() {
+    let mut app = Application::new(());
+    app.layer(map_request(|mut req: Request| async move {
+        if req.uri().path() == "/old" {
+            *req.uri_mut() = Uri::from_static("/hello");
+        }
+        req
+    }));
+    app.routing(routes()).expect("routes");
+    let server = TestApplication::start(app).await.expect("start");
+    assert_eq!(server.get_text("/old").await.expect("text"), "hi");
+}
+
+#[tokio::test]
+async fn an_app_layer_runs_before_routing_so_it_sees_no_matched_path() {
+    let mut app = Application::new(());
+    app.layer(map_request(|mut req: Request| async move {
+        let before = req.extensions().get::<MatchedPath>().is_some();
+        let value = HeaderValue::from_static(if before { "matched" } else { "unmatched" });
+        req.headers_mut().insert("x-layer", value);
+        req
+    }));
+    let handler = |path: MatchedPath, headers: HeaderMap| async move {
+        let layer = headers.get("x-layer").cloned();
+        let layer = layer.map_or_else(String::new, |v| v.to_str().unwrap_or("").to_owned());
+        format!("{layer} {}", path.as_str())
+    };
+    app.routing(Router::new().route("/books/{id}", get(handler)))
+        .expect("routes");
+    let server = TestApplication::start(app).await.expect("start");
+    assert_eq!(
+        server.get_text("/books/7").await.expect("text"),
+        "unmatched /books/{id}"
+    );
+}
+
+/// `curl -i URL`: the status line and headers, then the body, as text.
+async fn curl(url: &str) -> String {
+    let out = tokio::time::timeout(
+        Duration::from_secs(20),
+        Command::new("curl")
+            .args(["-s", "-S", "-i", "--max-time", "15", url])
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("curl timed out")
+    .expect("curl runs (apt-get install curl)");
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_lowercase()
+}
+
+/// Serves `service` with `axum::serve` on 127.0.0.1 until the test's runtime ends; its URL.
+async fn axum_serve<M, S>(service: M) -> String
+where
+    M: for<'a> tower::Service<
+            axum::serve::IncomingStream<'a, tokio::net::TcpListener>,
+            Error = std::convert::Infallible,
+            Response = S,
+        > + Send
+        + 'static,
+    for<'a> <M as tower::Service<axum::serve::IncomingStream<'a, tokio::net::TcpListener>>>::Future:
+        Send,
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn into_router_keeps_app_layers_around_every_call_under_axum_serve() {
+    let url = axum_serve(app_with_seen().into_router()).await;
+    let hello = curl(&format!("{url}/hello")).await;
+    let missing = curl(&format!("{url}/missing")).await;
+    assert!(hello.starts_with("http/1.1 200"), "{hello}");
+    assert!(
+        hello.contains("x-seen: 1") && hello.ends_with("hi"),
+        "{hello}"
+    );
+    assert!(missing.starts_with("http/1.1 404"), "{missing}");
+    assert!(missing.contains("x-seen: 1"), "{missing}");
+}
+
+#[tokio::test]
+async fn axum_serve_serves_the_app_service() {
+    let url = axum_serve(app_with_seen().into_service()).await;
+    let hello = curl(&format!("{url}/hello")).await;
+    assert!(hello.starts_with("http/1.1 200"), "{hello}");
+    assert!(
+        hello.contains("x-seen: 1") && hello.ends_with("hi"),
+        "{hello}"
+    );
+}
+
+#[cfg(feature = "status-pages")]
+#[tokio::test]
+async fn status_pages_replace_a_405_of_a_route_without_the_method() {
+    use oxtor_runtime::plugins::status_pages::StatusPages;
+    let mut app = Application::new(());
+    app.install(StatusPages::configure(|cfg| {
+        cfg.status(405, |_call, code| (code, "no such method here"));
+    }))
+    .expect("install");
+    app.routing(routes()).expect("routes");
+    let server = TestApplication::start(app).await.expect("start");
+    let res = server
+        .request(http::Method::DELETE, "/hello")
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(
+        (res.status().as_u16(), res.text().expect("text").as_str()),
+        (405, "no such method here")
+    );
+}
+
+#[cfg(feature = "cors")]
+#[tokio::test]
+async fn cors_answers_a_preflight_for_a_path_no_route_matches() {
+    use oxtor_runtime::plugins::cors::CORS;
+    let mut app = Application::new(());
+    app.install(CORS::configure(|cfg| {
+        cfg.any_host();
+    }))
+    .expect("install");
+    app.routing(routes()).expect("routes");
+    let server = TestApplication::start(app).await.expect("start");
+    let res = server
+        .request(http::Method::OPTIONS, "/nowhere")
+        .header("origin", "http://my-host")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(
+        (
+            res.status().as_u16(),
+            res.header("access-control-allow-origin")
+        ),
+        (200, Some("*"))
+    );
+}
