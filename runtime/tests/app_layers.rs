@@ -1,6 +1,6 @@
 //! App-wide layers (`Application::layer`, what plugins install) over real sockets: they wrap the
 //! whole router once, before routing, as Ktor runs plugins before routing.
-use std::time::Duration;
+mod curl_support;
 
 use axum::{
     extract::{MatchedPath, Request},
@@ -11,7 +11,6 @@ use axum::{
     Router,
 };
 use oxtor_runtime::{testing::TestApplication, Application};
-use tokio::process::Command;
 
 /// `GET /hello` answering "hi", and `GET /trace` answering its `x-trace` request header.
 fn routes() -> Router {
@@ -134,22 +133,7 @@ async fn an_app_layer_runs_before_routing_so_it_sees_no_matched_path() {
 
 /// `curl -i URL`: the status line and headers, then the body, as text.
 async fn curl(url: &str) -> String {
-    let out = tokio::time::timeout(
-        Duration::from_secs(20),
-        Command::new("curl")
-            .args(["-s", "-S", "-i", "--max-time", "15", url])
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("curl timed out")
-    .expect("curl runs (apt-get install curl)");
-    assert!(
-        out.status.success(),
-        "curl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_lowercase()
+    String::from_utf8_lossy(&curl_support::curl(&["-i", url]).await).to_lowercase()
 }
 
 /// Serves `service` with `axum::serve` on 127.0.0.1 until the test's runtime ends; its URL.

@@ -6,6 +6,7 @@
     feature = "compression-br"
 ))]
 mod compression_support;
+mod curl_support;
 
 use std::{
     convert::Infallible,
@@ -24,6 +25,7 @@ use axum::{
     Router,
 };
 use compression_support::*;
+use curl_support::curl;
 use http_body_util::BodyExt;
 use oxtor_runtime::plugins::compression::CompressEventStream;
 use tokio::{
@@ -37,25 +39,6 @@ fn json() -> String {
         .map(|i| format!("{{\"id\":{i},\"title\":\"Book {i}\",\"tags\":[\"a\",\"b\"]}}"))
         .collect();
     format!("[{}]", items.join(","))
-}
-
-async fn curl(args: &[&str]) -> Vec<u8> {
-    let out = tokio::time::timeout(
-        Duration::from_secs(20),
-        Command::new("curl")
-            .args(["-s", "-S", "--max-time", "15"])
-            .args(args)
-            .output(),
-    )
-    .await
-    .expect("curl timed out")
-    .expect("curl runs (apt-get install curl)");
-    assert!(
-        out.status.success(),
-        "curl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 async fn tool_decode(tool: &str, data: Vec<u8>) -> Vec<u8> {

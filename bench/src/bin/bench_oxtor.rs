@@ -11,6 +11,8 @@
 //!
 //! The routes are declared with the DSL (`#[route]` + `routing!`), which expands to the same
 //! `Router::route(path, on(filter, handler))` a hand-written axum app has.
+#[path = "../workers.rs"]
+mod workers;
 use axum::{extract::Path, Json};
 use oxtor::{
     plugins::{compression::Compression, lifecycle::HttpRequestLifecycle},
@@ -100,15 +102,13 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let mut config = ServerConfig::local(port);
-    match args.next().map(|w| w.parse::<usize>()) {
-        None => {}
-        Some(Ok(workers)) => config = config.with_thread_per_core(workers),
-        Some(Err(e)) => {
-            eprintln!("error: WORKERS: {e}");
+    let config = match workers::apply(ServerConfig::local(port), args.next()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
             return std::process::ExitCode::FAILURE;
         }
-    }
+    };
     let mut app = Application::new(());
     let served = match module(&mut app, plugins) {
         Ok(()) => Server::new(app, config).run().await,

@@ -3,6 +3,8 @@
 //!
 //! `bench_tls_oxtor PORT KEY_STORE.pem [WORKERS]` (the PEM key store of `scripts/dev-certs`;
 //! with WORKERS, the engine's thread-per-core mode on that many workers, 0: one per CPU).
+#[path = "../workers.rs"]
+mod workers;
 use axum::{routing::get, Router};
 use oxtor::{
     server::{
@@ -17,15 +19,13 @@ async fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     let port = args.next().and_then(|p| p.parse().ok()).unwrap_or(8443);
     let key_store = args.next().unwrap_or_else(|| "certs/server.pem".to_owned());
-    let mut config = ServerConfig::local(port);
-    match args.next().map(|w| w.parse::<usize>()) {
-        None => {}
-        Some(Ok(workers)) => config = config.with_thread_per_core(workers),
-        Some(Err(e)) => {
-            eprintln!("error: WORKERS: {e}");
+    let config = match workers::apply(ServerConfig::local(port), args.next()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
             return std::process::ExitCode::FAILURE;
         }
-    }
+    };
     match serve(config, &key_store).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
