@@ -31,7 +31,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use crate::app::AppFuture;
 
 use super::{
-    call_watch::{CallState, CallWatch, WatchedCall},
+    call_watch::{CallMetrics, CallState, CallWatch, WatchedCall},
     control::ConnControl,
     deadline::Deadlines,
     hooks::ConnectionInfo,
@@ -155,6 +155,11 @@ impl ClientDisconnect {
         &self.conn.info
     }
 
+    /// The counters of the engine's call watch.
+    pub(crate) fn metrics(&self) -> &CallMetrics {
+        &self.conn.metrics
+    }
+
     /// The engine's tasks (see [`EngineTasks::of`]).
     pub(crate) fn engine_tasks(&self) -> &EngineTasks {
         &self.conn.tasks
@@ -192,6 +197,8 @@ pub(crate) struct ConnState {
     tasks: EngineTasks,
     /// The engine's timeouts, when on: each call holds the connection busy.
     deadlines: Option<Arc<Deadlines>>,
+    /// The counters of the engine's call watch (see [`CallMetrics`]).
+    metrics: CallMetrics,
     /// Calls of this connection running on after their client left, and the most allowed.
     detached: AtomicU32,
     max_detached: u32,
@@ -205,6 +212,7 @@ impl ConnState {
             info: info.clone(),
             tasks: shared.tasks.clone(),
             deadlines: shared.deadlines.clone(),
+            metrics: shared.hooks.call_watch.metrics.clone(),
             detached: AtomicU32::new(0),
             max_detached: shared.max_detached_calls,
         }
@@ -318,12 +326,7 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
             }
         };
         let watch = match (policy.cancel_on_close, disconnect.call()) {
-            (Some(_), Some(call)) => Some(CallWatch::engine(
-                call.clone(),
-                disconnect.clone(),
-                &policy.metrics,
-                &req,
-            )),
+            (Some(_), Some(_)) => Some(CallWatch::engine(disconnect.clone(), &req)),
             _ => None,
         };
         let busy = self.conn.deadlines.is_some();
