@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use super::{
     call::{connection_extensions, CallAborted, CallService, ConnState},
-    control::Registry,
+    control::{Registration, Registry},
     hooks::{BoxedIo, ConnectionInfo, ConnectionIo, StreamWrapper, WrappedStream},
     watch::ReadClosedWatcher,
     EngineShared,
@@ -97,10 +97,11 @@ async fn drive<I: ConnectionIo>(
     let closed = watcher.closed(&control);
     tokio::pin!(closed);
     let (mut read_closed, mut draining) = (false, false);
-    // One hand-written poll: hyper's connection, then a few atomic flags (shutdown, and the
-    // disconnect watch once someone listens); nothing else runs on a request's hot path.
+    let mut registration = Registration::default();
+    // One hand-written poll: a few atomic flags (shutdown, and the disconnect watch once someone
+    // listens; one load), then hyper's connection; nothing else runs on a request's hot path.
     std::future::poll_fn(|cx| {
-        let flags = control.poll_flags(cx);
+        let flags = control.poll_flags(&mut registration, cx);
         if flags.hard_stop() {
             tracing::debug!("closing the connection: the server stops or it timed out");
             return Poll::Ready(());
