@@ -478,3 +478,23 @@ impl Drop for CallFuture {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::mem::size_of;
+
+    use super::*;
+
+    /// hyper moves each call's future (into the connection's in-flight slot, or into a task
+    /// of its own for HTTP/2): it holds the router's future (320 bytes, axum's) and a few words
+    /// more, nothing else that is big. (Boxing it was measured: the memcpy saved in hyper is
+    /// paid writing the future into the box, plus an allocation: +205 instructions a call.)
+    #[test]
+    fn a_call_future_is_the_router_future_and_a_few_words() {
+        let extra = size_of::<CallFuture>() - size_of::<AppFuture>();
+        assert!(
+            extra <= 12 * size_of::<usize>(),
+            "CallFuture adds {extra} bytes"
+        );
+    }
+}
