@@ -118,6 +118,11 @@ for round in $(seq "$ROUNDS"); do
             if [ "$name" = oxtor ]; then port=$OXTOR_PORT; else port=$BASE_PORT; fi
             t0=$(cpu_ticks "${pid_of[$name]}")
             read -r rps requests < <(measure "$kind" "$port" "$DURATION")
+            if [ -z "${rps:-}" ] || [ "${requests:-0}" = 0 ]; then
+                # (a ratio or CPU figure over no request would print `inf`)
+                echo "error: $name $kind: no request completed in ${DURATION}s" >&2
+                exit 1
+            fi
             t1=$(cpu_ticks "${pid_of[$name]}")
             cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.2f", d / hz * 1e6 / n }')
             echo "$round $name $kind $rps $cpu" >>"$work/results"

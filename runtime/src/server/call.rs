@@ -31,7 +31,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use crate::app::AppFuture;
 
 use super::{
-    call_watch::{CallState, CallWatch, WatchedCall},
+    call_watch::{CallMetrics, CallState, CallWatch, WatchedCall},
     control::ConnControl,
     deadline::Deadlines,
     hooks::ConnectionInfo,
@@ -155,6 +155,11 @@ impl ClientDisconnect {
         &self.conn.info
     }
 
+    /// The counters of the engine's call watch.
+    pub(crate) fn metrics(&self) -> &CallMetrics {
+        &self.conn.metrics
+    }
+
     /// The engine's tasks (see [`EngineTasks::of`]).
     pub(crate) fn engine_tasks(&self) -> &EngineTasks {
         &self.conn.tasks
@@ -185,10 +190,6 @@ pub(crate) struct ConnState {
     /// (one at a time) the token itself.
     pub(crate) disconnect: CancellationToken,
     pub(crate) control: Arc<ConnControl>,
-    /// What every request of the connection starts with: [`ConnectInfo`] and what a stream
-    /// wrapper attached, in a map with room for the extensions the engine and axum add per
-    /// request (cloning it allocates once and hashes nothing).
-    pub(crate) extensions: http::Extensions,
     /// The connection, reached through the call's [`ClientDisconnect`] (one allocation per
     /// request less than an extension of its own).
     info: ConnectionInfo,
@@ -196,56 +197,84 @@ pub(crate) struct ConnState {
     tasks: EngineTasks,
     /// The engine's timeouts, when on: each call holds the connection busy.
     deadlines: Option<Arc<Deadlines>>,
+    /// The counters of the engine's call watch (see [`CallMetrics`]).
+    metrics: CallMetrics,
     /// Calls of this connection running on after their client left, and the most allowed.
     detached: AtomicU32,
     max_detached: u32,
 }
 
 impl ConnState {
-    pub(crate) fn new(
-        shared: &EngineShared,
-        info: &ConnectionInfo,
-        wrapper: Option<http::Extensions>,
-    ) -> Self {
-        let mut extensions = wrapper.unwrap_or_default();
-        extensions.insert(ConnectInfo(info.peer_addr));
-        // Grow the map past its first size (3) so that a request's extensions (ours plus
-        // axum's `OriginalUri`, `MatchedPath` and URL parameters) fit without a rehash.
-        #[derive(Clone)]
-        struct Room<const N: usize>;
-        extensions.insert(Room::<0>);
-        extensions.insert(Room::<1>);
-        extensions.insert(Room::<2>);
-        extensions.remove::<Room<0>>();
-        extensions.remove::<Room<1>>();
-        extensions.remove::<Room<2>>();
+    pub(crate) fn new(shared: &EngineShared, info: &ConnectionInfo) -> Self {
         Self {
             disconnect: CancellationToken::new(),
             control: Arc::new(ConnControl::default()),
-            extensions,
             info: info.clone(),
             tasks: shared.tasks.clone(),
             deadlines: shared.deadlines.clone(),
+            metrics: shared.hooks.call_watch.metrics.clone(),
             detached: AtomicU32::new(0),
             max_detached: shared.max_detached_calls,
         }
     }
 }
 
+/// What every request of a connection starts with: [`ConnectInfo`] and what a stream wrapper
+/// attached (`wrapper`), in a map with room for the extensions the engine and axum add per
+/// request (cloning it allocates the map and each entry that is not zero-sized, and hashes
+/// nothing).
+pub(crate) fn connection_extensions(
+    info: &ConnectionInfo,
+    wrapper: Option<http::Extensions>,
+) -> http::Extensions {
+    let mut extensions = wrapper.unwrap_or_default();
+    extensions.insert(ConnectInfo(info.peer_addr));
+    // Grow the map past its first size (3) so that a request's extensions (ours plus axum's
+    // `OriginalUri`, `MatchedPath` and URL parameters) fit without a rehash.
+    #[derive(Clone)]
+    struct Room<const N: usize>;
+    extensions.insert(Room::<0>);
+    extensions.insert(Room::<1>);
+    extensions.insert(Room::<2>);
+    extensions.remove::<Room<0>>();
+    extensions.remove::<Room<1>>();
+    extensions.remove::<Room<2>>();
+    extensions
+}
+
 /// The hyper service of one connection: runs the router for each request.
 pub(crate) struct CallService {
     shared: Arc<EngineShared>,
     conn: Arc<ConnState>,
+    /// The extensions every request of the connection starts with (see
+    /// [`connection_extensions`]).
+    extensions: http::Extensions,
+    /// The same plus the [`ClientDisconnect`] of every unwatched HTTP/1.1 call (the
+    /// connection's signal, no call state): such a call clones it and inserts nothing. `None`
+    /// when the engine watches calls.
+    http1_extensions: Option<http::Extensions>,
     /// The [`CallState`] the connection's HTTP/1.1 calls reuse (one at a time) when the engine
     /// watches calls: reset for each call unless something still holds it.
     http1_call: Cell<Option<Arc<CallState>>>,
 }
 
 impl CallService {
-    pub(crate) fn new(shared: Arc<EngineShared>, conn: Arc<ConnState>) -> Self {
+    pub(crate) fn new(
+        shared: Arc<EngineShared>,
+        conn: Arc<ConnState>,
+        extensions: http::Extensions,
+    ) -> Self {
+        // (Held here, not in `ConnState`: the signal holds the connection's state.)
+        let http1_extensions = shared.hooks.call_watch.cancel_on_close.is_none().then(|| {
+            let mut http1 = extensions.clone();
+            http1.insert(ClientDisconnect::new(conn.clone(), None));
+            http1
+        });
         Self {
             shared,
             conn,
+            extensions,
+            http1_extensions,
             http1_call: Cell::new(None),
         }
     }
@@ -276,32 +305,37 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let policy = &self.shared.hooks.call_watch;
-        let call = if req.version() == http::Version::HTTP_2 {
-            Some(Arc::new(CallState::engine(policy.cancel_on_close, true)))
-        } else {
-            policy.cancel_on_close.map(|cancel| self.http1_call(cancel))
-        };
-        let disconnect = ClientDisconnect::new(self.conn.clone(), call);
+        let http2 = req.version() == http::Version::HTTP_2;
         let mut req = req.map(request_body);
-        let ext = req.extensions_mut();
-        ext.extend(self.conn.extensions.clone());
-        ext.insert(disconnect.clone());
+        let disconnect = match &self.http1_extensions {
+            Some(http1) if !http2 => {
+                req.extensions_mut().extend(http1.clone());
+                ClientDisconnect::new(self.conn.clone(), None)
+            }
+            _ => {
+                let call = if http2 {
+                    Some(Arc::new(CallState::engine(policy.cancel_on_close, true)))
+                } else {
+                    policy.cancel_on_close.map(|cancel| self.http1_call(cancel))
+                };
+                let disconnect = ClientDisconnect::new(self.conn.clone(), call);
+                let ext = req.extensions_mut();
+                ext.extend(self.extensions.clone());
+                ext.insert(disconnect.clone());
+                disconnect
+            }
+        };
         let watch = match (policy.cancel_on_close, disconnect.call()) {
-            (Some(_), Some(call)) => Some(CallWatch::engine(
-                call.clone(),
-                disconnect.clone(),
-                &policy.metrics,
-                &req,
-            )),
+            (Some(_), Some(_)) => Some(CallWatch::engine(disconnect.clone(), &req)),
             _ => None,
         };
-        let busy = self.conn.deadlines.is_some().then(|| {
+        let busy = self.conn.deadlines.is_some();
+        if busy {
             self.conn.control.call_started();
-            Busy(self.conn.clone())
-        });
+        }
         CallFuture {
             inner: Some(WatchedCall::new(self.shared.router.call_ref(req), watch)),
-            disconnect,
+            disconnect: Some(disconnect),
             busy,
         }
     }
@@ -322,20 +356,29 @@ fn request_body(body: Incoming) -> Body {
 pub(crate) struct CallFuture {
     /// Unpin (axum boxes the handler's future), so an unfinished call can move to its own task.
     inner: Option<WatchedCall<AppFuture>>,
-    disconnect: ClientDisconnect,
-    /// Holds the connection busy (no timeout) until the response is sent.
-    busy: Option<Busy>,
+    /// The call's signal; once the call is done, its hold on the connection moves into the
+    /// response body as its [`Busy`] (no reference count touched).
+    disconnect: Option<ClientDisconnect>,
+    /// The call holds the connection busy (no timeout) until its response is sent.
+    busy: bool,
 }
 
 /// A call in flight on a connection whose timeouts are on; dropped when its response is sent
 /// (or dropped), which starts the connection's idle timeout if it was the last.
 pub(crate) struct Busy(Arc<ConnState>);
 
+impl Busy {
+    /// The end of a call that held `conn` busy.
+    fn end(conn: &ConnState) {
+        if let Some(deadlines) = &conn.deadlines {
+            deadlines.call_ended(&conn.control);
+        }
+    }
+}
+
 impl Drop for Busy {
     fn drop(&mut self) {
-        if let Some(deadlines) = &self.0.deadlines {
-            deadlines.call_ended(&self.0.control);
-        }
+        Busy::end(&self.0);
     }
 }
 
@@ -382,10 +425,13 @@ impl Future for CallFuture {
             Poll::Ready(Err(never)) => match never {},
         };
         self.inner = None;
+        let busy = match self.disconnect.take() {
+            Some(disconnect) if std::mem::take(&mut self.busy) => Some(Busy(disconnect.conn)),
+            _ => None,
+        };
         if res.extensions().get::<AbortCall>().is_some() {
             Poll::Ready(Err(CallAborted))
         } else {
-            let busy = self.busy.take();
             Poll::Ready(Ok(res.map(|inner| CallBody { inner, busy })))
         }
     }
@@ -393,12 +439,18 @@ impl Future for CallFuture {
 
 impl Drop for CallFuture {
     fn drop(&mut self) {
+        let Some(disconnect) = self.disconnect.take() else {
+            return;
+        };
+        if self.busy {
+            Busy::end(&disconnect.conn);
+        }
         let Some(inner) = self.inner.take() else {
             return;
         };
         // hyper let go of an unfinished call: its client is gone.
-        self.disconnect.fire();
-        let conn = self.disconnect.conn.clone();
+        disconnect.fire();
+        let conn = disconnect.conn;
         if conn.tasks.hard_stop().is_cancelled() {
             return;
         }
@@ -424,5 +476,25 @@ impl Drop for CallFuture {
             tracked.await;
             conn.detached.fetch_sub(1, Ordering::AcqRel);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::size_of;
+
+    use super::*;
+
+    /// hyper moves each call's future (into the connection's in-flight slot, or into a task
+    /// of its own for HTTP/2): it holds the router's future (320 bytes, axum's) and a few words
+    /// more, nothing else that is big. (Boxing it was measured: the memcpy saved in hyper is
+    /// paid writing the future into the box, plus an allocation: +205 instructions a call.)
+    #[test]
+    fn a_call_future_is_the_router_future_and_a_few_words() {
+        let extra = size_of::<CallFuture>() - size_of::<AppFuture>();
+        assert!(
+            extra <= 12 * size_of::<usize>(),
+            "CallFuture adds {extra} bytes"
+        );
     }
 }

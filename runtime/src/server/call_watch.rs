@@ -237,19 +237,30 @@ impl CallLog {
 pub struct CallWatch {
     /// Made when the call first waits: a call done in one poll never watches its client.
     gone: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
-    call: Arc<CallState>,
-    /// The call's client; `None` outside oxtor's engine (nothing to watch).
-    disconnect: Option<ClientDisconnect>,
-    metrics: CallMetrics,
+    owner: Owner,
     /// Boxed: with `debug` off (no box), the call's future stays small to move.
     log: Option<Box<CallLog>>,
     disconnected: bool,
 }
 
+/// Who watches the call, and what it needs.
+enum Owner {
+    /// The engine: the call's state and the counters are the ones its signal reaches (no
+    /// reference count touched per call).
+    Engine(ClientDisconnect),
+    /// A tower layer.
+    Layer {
+        call: Arc<CallState>,
+        /// The call's client; `None` outside oxtor's engine (nothing to watch).
+        disconnect: Option<ClientDisconnect>,
+        metrics: CallMetrics,
+    },
+}
+
 impl std::fmt::Debug for CallWatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallWatch")
-            .field("call", &self.call)
+            .field("call", &self.call())
             .field("disconnected", &self.disconnected)
             .finish_non_exhaustive()
     }
@@ -288,14 +299,15 @@ impl CallWatch {
     }
 
     /// [`begin`](Self::begin) for the engine, the first on every request's way: the call's
-    /// state is the one its `disconnect` holds, no look-ups.
-    pub(crate) fn engine<B>(
-        call: Arc<CallState>,
-        disconnect: ClientDisconnect,
-        metrics: &CallMetrics,
-        req: &Request<B>,
-    ) -> Self {
-        Self::watching(call, Some(disconnect), metrics, req)
+    /// state is the one its `disconnect` holds (which must have one), the counters the ones of
+    /// its connection; no look-ups.
+    pub(crate) fn engine<B>(disconnect: ClientDisconnect, req: &Request<B>) -> Self {
+        Self {
+            gone: None,
+            owner: Owner::Engine(disconnect),
+            log: CallLog::new(req),
+            disconnected: false,
+        }
     }
 
     fn watching<B>(
@@ -306,11 +318,35 @@ impl CallWatch {
     ) -> Self {
         Self {
             gone: None,
-            call,
-            disconnect,
-            metrics: metrics.clone(),
+            owner: Owner::Layer {
+                call,
+                disconnect,
+                metrics: metrics.clone(),
+            },
             log: CallLog::new(req),
             disconnected: false,
+        }
+    }
+
+    /// The watched call's state.
+    fn call(&self) -> Option<&Arc<CallState>> {
+        match &self.owner {
+            Owner::Engine(disconnect) => disconnect.call(),
+            Owner::Layer { call, .. } => Some(call),
+        }
+    }
+
+    fn disconnect(&self) -> Option<&ClientDisconnect> {
+        match &self.owner {
+            Owner::Engine(disconnect) => Some(disconnect),
+            Owner::Layer { disconnect, .. } => disconnect.as_ref(),
+        }
+    }
+
+    fn metrics(&self) -> &CallMetrics {
+        match &self.owner {
+            Owner::Engine(disconnect) => disconnect.metrics(),
+            Owner::Layer { metrics, .. } => metrics,
         }
     }
 }
@@ -377,7 +413,7 @@ where
         };
         if let Poll::Ready(out) = fut.as_mut().poll(cx) {
             if watch.disconnected {
-                watch.metrics.record_finished_without_client();
+                watch.metrics().record_finished_without_client();
                 if let Some(log) = &watch.log {
                     log.log("call finished after its client went away; response discarded");
                 }
@@ -388,23 +424,26 @@ where
         if watch.disconnected {
             return Poll::Pending;
         }
-        let gone = match (&mut watch.gone, &watch.disconnect) {
-            (Some(gone), _) => gone,
-            (gone @ None, Some(d)) => gone.insert(Box::pin(d.wait_owned())),
-            (None, None) => return Poll::Pending,
-        };
-        if gone.as_mut().poll(cx).is_pending() {
-            return Poll::Pending;
+        if watch.gone.is_none() {
+            let Some(d) = watch.disconnect() else {
+                return Poll::Pending;
+            };
+            watch.gone = Some(Box::pin(d.wait_owned()));
+        }
+        if let Some(gone) = &mut watch.gone {
+            if gone.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
         }
         watch.disconnected = true;
-        if !watch.call.cancel_on_close() {
+        let Some(call) = watch.call().filter(|call| call.cancel_on_close()) else {
             return Poll::Pending;
-        }
+        };
         // Cancel: tell the handler, give it one poll to run a `select!` branch on its
         // cancellation, then drop it (its `Drop` guards run).
-        watch.call.cancel();
+        call.cancel();
         let _ = fut.poll(cx);
-        watch.metrics.record_cancelled();
+        watch.metrics().record_cancelled();
         if let Some(log) = &watch.log {
             log.log("call cancelled: its client went away");
         }

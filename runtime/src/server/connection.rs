@@ -7,8 +7,8 @@ use tokio::{net::TcpStream, sync::OwnedSemaphorePermit};
 use tracing::Instrument;
 
 use super::{
-    call::{CallAborted, CallService, ConnState},
-    control::Registry,
+    call::{connection_extensions, CallAborted, CallService, ConnState},
+    control::{Registration, Registry},
     hooks::{BoxedIo, ConnectionInfo, ConnectionIo, StreamWrapper, WrappedStream},
     watch::ReadClosedWatcher,
     EngineShared,
@@ -37,8 +37,9 @@ pub(crate) async fn serve(
         match (connector_wrapper, shared.hooks.wrapper.clone()) {
             (None, None) => {
                 let watcher = ReadClosedWatcher::of_plain(&stream);
-                let conn = ConnState::new(&shared, &info, None);
-                drive(TokioIo::new(stream), conn, watcher, &shared, id).await;
+                let extensions = connection_extensions(&info, None);
+                let conn = ConnState::new(&shared, &info);
+                drive(TokioIo::new(stream), conn, extensions, watcher, &shared, id).await;
             }
             (first, second) => {
                 let watcher = ReadClosedWatcher::new(&stream);
@@ -49,8 +50,9 @@ pub(crate) async fn serve(
                 .await;
                 match wrapped {
                     Ok(Ok(WrappedStream { io, extensions })) => {
-                        let conn = ConnState::new(&shared, &info, Some(extensions));
-                        drive(TokioIo::new(io), conn, watcher, &shared, id).await;
+                        let extensions = connection_extensions(&info, Some(extensions));
+                        let conn = ConnState::new(&shared, &info);
+                        drive(TokioIo::new(io), conn, extensions, watcher, &shared, id).await;
                     }
                     Ok(Err(e)) => tracing::debug!(error = %e, "stream wrapper failed"),
                     Err(_) => tracing::debug!("stream wrapper timed out"),
@@ -72,6 +74,7 @@ pub(crate) async fn serve(
 async fn drive<I: ConnectionIo>(
     io: TokioIo<I>,
     conn: ConnState,
+    extensions: http::Extensions,
     watcher: ReadClosedWatcher,
     shared: &Arc<EngineShared>,
     id: u64,
@@ -88,16 +91,17 @@ async fn drive<I: ConnectionIo>(
         shared.graceful.is_cancelled(),
         shared.hard_stop.is_cancelled(),
     );
-    let service = CallService::new(shared.clone(), conn);
+    let service = CallService::new(shared.clone(), conn, extensions);
     let http = shared.builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(http);
     let closed = watcher.closed(&control);
     tokio::pin!(closed);
     let (mut read_closed, mut draining) = (false, false);
-    // One hand-written poll: hyper's connection, then a few atomic flags (shutdown, and the
-    // disconnect watch once someone listens); nothing else runs on a request's hot path.
+    let mut registration = Registration::default();
+    // One hand-written poll: a few atomic flags (shutdown, and the disconnect watch once someone
+    // listens; one load), then hyper's connection; nothing else runs on a request's hot path.
     std::future::poll_fn(|cx| {
-        let flags = control.poll_flags(cx);
+        let flags = control.poll_flags(&mut registration, cx);
         if flags.hard_stop() {
             tracing::debug!("closing the connection: the server stops or it timed out");
             return Poll::Ready(());

@@ -1,15 +1,14 @@
 //! [`ConnControl`]: how the server and a connection's calls reach the connection's task without
-//! adding work to every poll of it — a few flags and one waker slot, no locks — and the
+//! adding work to every poll of it — a few flags read with one atomic load, and one waker slot
+//! the task fills once (not at each poll), no locks on the task's side — and the
 //! connection's coarse deadline, which the engine's ticker checks ([`deadline`](super::deadline)).
 use std::{
     sync::{
         atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering},
         Arc, Mutex,
     },
-    task::{Context, Poll},
+    task::{Context, Poll, Waker},
 };
-
-use futures_util::task::AtomicWaker;
 
 const GRACEFUL: u8 = 1;
 const HARD_STOP: u8 = 2;
@@ -20,7 +19,9 @@ const TIMED_OUT: u8 = 8;
 #[derive(Debug, Default)]
 pub(crate) struct ConnControl {
     flags: AtomicU8,
-    waker: AtomicWaker,
+    /// The connection task's waker, kept (not taken) by a wake: the task stores it once, at
+    /// its first poll, instead of registering it at every poll; a raise locks it (rare).
+    waker: Mutex<Option<Waker>>,
     /// When the connection expires, in the engine clock's milliseconds; 0: never.
     deadline: AtomicU64,
     /// Calls started on the connection whose response is not yet sent (or dropped).
@@ -47,16 +48,37 @@ impl Flags {
     }
 }
 
+/// The waker a connection's task last stored with [`ConnControl::poll_flags`], kept by the task.
+#[derive(Debug, Default)]
+pub(crate) struct Registration(Option<Waker>);
+
 impl ConnControl {
-    /// Registers the task's waker, then reads the flags (in that order: no lost wake-up).
-    pub(crate) fn poll_flags(&self, cx: &mut Context<'_>) -> Flags {
-        self.waker.register(cx.waker());
+    /// Stores the task's waker if it is not the one `registration` says is stored (the first
+    /// poll, in practice), then reads the flags (in that order: no lost wake-up). Any later
+    /// poll costs one atomic load.
+    pub(crate) fn poll_flags(
+        &self,
+        registration: &mut Registration,
+        cx: &mut Context<'_>,
+    ) -> Flags {
+        if !registration
+            .0
+            .as_ref()
+            .is_some_and(|stored| stored.will_wake(cx.waker()))
+        {
+            let waker = cx.waker().clone();
+            *self.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker.clone());
+            registration.0 = Some(waker);
+        }
         Flags(self.flags.load(Ordering::Acquire))
     }
 
     fn raise(&self, flag: u8) {
         if self.flags.fetch_or(flag, Ordering::AcqRel) & flag == 0 {
-            self.waker.wake();
+            let waker = self.waker.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
         }
     }
 
@@ -106,8 +128,7 @@ impl ConnControl {
     }
 
     /// Resolves once [`watch`](Self::watch) was asked for. Registers no waker: only for the
-    /// connection's own task, which registers through [`poll_flags`](Self::poll_flags) at each
-    /// poll (once per poll is enough).
+    /// connection's own task, whose waker [`poll_flags`](Self::poll_flags) stored.
     pub(crate) fn poll_watch(&self) -> Poll<()> {
         if Flags(self.flags.load(Ordering::Acquire)).watch() {
             Poll::Ready(())
@@ -182,9 +203,42 @@ impl Registry {
 mod tests {
     use std::{sync::Arc, task::Context};
 
-    use futures_util::task::noop_waker_ref;
+    use std::sync::atomic::AtomicUsize;
+
+    use futures_util::task::{noop_waker_ref, waker, ArcWake};
 
     use super::*;
+
+    /// A waker counting its wake-ups.
+    #[derive(Default)]
+    struct Wakes(AtomicUsize);
+
+    impl ArcWake for Wakes {
+        fn wake_by_ref(arc_self: &Arc<Self>) {
+            arc_self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn every_raised_flag_wakes_the_task_that_stored_its_waker_once() {
+        let c = ConnControl::default();
+        let wakes = Arc::new(Wakes::default());
+        let task = waker(wakes.clone());
+        let mut cx = Context::from_waker(&task);
+        let mut registration = Registration::default();
+        assert!(!c.poll_flags(&mut registration, &mut cx).graceful());
+        c.close_gracefully();
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
+        assert!(c.poll_flags(&mut registration, &mut cx).graceful());
+        c.watch();
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
+        c.close_gracefully();
+        assert_eq!(
+            wakes.0.load(Ordering::SeqCst),
+            2,
+            "a flag already up wakes nobody"
+        );
+    }
 
     #[test]
     fn registry_tells_registered_connections_and_forgets_removed_ones() {
@@ -198,10 +252,16 @@ mod tests {
         registry.remove(2);
         registry.graceful();
         let mut cx = Context::from_waker(noop_waker_ref());
-        assert!(a.poll_flags(&mut cx).graceful());
-        assert!(!b.poll_flags(&mut cx).graceful());
+        assert!(a
+            .poll_flags(&mut Registration::default(), &mut cx)
+            .graceful());
+        assert!(!b
+            .poll_flags(&mut Registration::default(), &mut cx)
+            .graceful());
         registry.hard_stop();
-        assert!(a.poll_flags(&mut cx).hard_stop());
+        assert!(a
+            .poll_flags(&mut Registration::default(), &mut cx)
+            .hard_stop());
     }
 
     #[test]
@@ -209,7 +269,7 @@ mod tests {
         let c = ConnControl::default();
         Registry::catch_up(&c, true, false);
         let mut cx = Context::from_waker(noop_waker_ref());
-        let flags = c.poll_flags(&mut cx);
+        let flags = c.poll_flags(&mut Registration::default(), &mut cx);
         assert!(flags.graceful() && !flags.hard_stop());
     }
 
@@ -219,12 +279,20 @@ mod tests {
         let mut cx = Context::from_waker(noop_waker_ref());
         c.set_deadline(100);
         c.expire(99);
-        assert!(!c.poll_flags(&mut cx).timed_out());
+        assert!(!c
+            .poll_flags(&mut Registration::default(), &mut cx)
+            .timed_out());
         c.expire(100);
-        assert!(c.poll_flags(&mut cx).timed_out());
-        assert!(!c.poll_flags(&mut cx).hard_stop());
+        assert!(c
+            .poll_flags(&mut Registration::default(), &mut cx)
+            .timed_out());
+        assert!(!c
+            .poll_flags(&mut Registration::default(), &mut cx)
+            .hard_stop());
         c.expire(200);
-        assert!(c.poll_flags(&mut cx).hard_stop());
+        assert!(c
+            .poll_flags(&mut Registration::default(), &mut cx)
+            .hard_stop());
     }
 
     #[test]
@@ -235,10 +303,14 @@ mod tests {
         c.set_deadline(100);
         c.expire(1_000);
         let mut cx = Context::from_waker(noop_waker_ref());
-        assert!(!c.poll_flags(&mut cx).timed_out());
+        assert!(!c
+            .poll_flags(&mut Registration::default(), &mut cx)
+            .timed_out());
         assert!(c.call_ended());
         c.expire(1_000);
-        assert!(c.poll_flags(&mut cx).timed_out());
+        assert!(c
+            .poll_flags(&mut Registration::default(), &mut cx)
+            .timed_out());
     }
 
     #[test]

@@ -109,7 +109,7 @@ pub(crate) async fn ticker(shared: Weak<EngineShared>, tick: Duration) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{super::control::Registration, *};
 
     #[test]
     fn no_timeout_tracks_nothing() {
@@ -143,9 +143,13 @@ mod tests {
         let c = std::sync::Arc::new(c);
         registry.insert(1, c.clone());
         registry.expire(u64::MAX);
-        assert!(!c.poll_flags(&mut cx).timed_out());
+        assert!(!c
+            .poll_flags(&mut Registration::default(), &mut cx)
+            .timed_out());
         d.connection_opened(&c);
         registry.expire(u64::MAX);
-        assert!(c.poll_flags(&mut cx).timed_out());
+        assert!(c
+            .poll_flags(&mut Registration::default(), &mut cx)
+            .timed_out());
     }
 }
