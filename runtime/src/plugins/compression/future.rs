@@ -43,12 +43,14 @@ use super::{
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pin_project! {
-    /// The response future of [`CompressionService`](super::CompressionService).
+    /// The response future of [`CompressionService`](super::CompressionService): the inner
+    /// service's future and, unless the response is to be left alone whatever it is (the
+    /// plugin only decodes requests, or the request carries [`SuppressCompression`]), the
+    /// plan that decides on it. Without a plan, it only passes the response on.
     pub struct ResponseFuture<F> {
         #[pin]
         pub(crate) inner: F,
         pub(crate) plan: Option<Plan>,
-        pub(crate) settings: Arc<Settings>,
     }
 }
 
@@ -70,15 +72,17 @@ where
         let this = self.project();
         let res = ready!(this.inner.poll(cx))?;
         Poll::Ready(Ok(match this.plan.take() {
-            Some(plan) => plan.apply(res, this.settings),
+            Some(plan) => plan.apply(res),
             None => res.map(Body::new),
         }))
     }
 }
 
 /// What the request tells about encoding its response: its `Accept-Encoding` (negotiated only
-/// once the response turns out to be compressible) and what user conditions may look at.
+/// once the response turns out to be compressible) and what user conditions may look at; with
+/// the settings that decide.
 pub(crate) struct Plan {
+    settings: Arc<Settings>,
     accept: Option<HeaderValue>,
     accept_more: Vec<HeaderValue>,
     is_head: bool,
@@ -88,8 +92,13 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// The plan for `req`, whose `Accept-Encoding` lines (in order) are `accept`.
-    pub(crate) fn new(req: &Request<Body>, accept: AcceptEncoding, settings: &Settings) -> Self {
+    pub(crate) fn new(
+        req: &Request<Body>,
+        accept: AcceptEncoding,
+        settings: &Arc<Settings>,
+    ) -> Self {
         Self {
+            settings: settings.clone(),
             accept: accept.first,
             accept_more: accept.more,
             is_head: req.method() == Method::HEAD,
@@ -108,11 +117,12 @@ impl Plan {
     /// The cheap gates come first, so that a response no coding could take (a 13-byte body
     /// under every `minimum_size`, say) is passed on after a few header look-ups, without
     /// parsing its `Content-Type` or the request's `Accept-Encoding`.
-    fn apply<B>(self, mut res: Response<B>, settings: &Settings) -> Response<Body>
+    fn apply<B>(self, mut res: Response<B>) -> Response<Body>
     where
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
+        let settings = &*self.settings;
         let status = res.status();
         if status.is_informational()
             || status == StatusCode::NO_CONTENT

@@ -103,7 +103,6 @@ where
         ResponseFuture {
             inner: self.inner.call(req),
             plan,
-            settings: settings.clone(),
         }
     }
 }
