@@ -83,8 +83,7 @@ where
 /// the settings that decide.
 pub(crate) struct Plan {
     settings: Arc<Settings>,
-    accept: Option<HeaderValue>,
-    accept_more: Vec<HeaderValue>,
+    accept: AcceptEncoding,
     is_head: bool,
     /// Method, URI and headers, kept only when a user condition may read them.
     request: Option<Box<(Method, Uri, HeaderMap)>>,
@@ -99,8 +98,7 @@ impl Plan {
     ) -> Self {
         Self {
             settings: settings.clone(),
-            accept: accept.first,
-            accept_more: accept.more,
+            accept,
             is_head: req.method() == Method::HEAD,
             request: settings.needs_request.then(|| {
                 Box::new((
@@ -191,7 +189,7 @@ impl Plan {
             if !settings.conditions.check(&call) || !settings.encoders.iter().any(passes) {
                 return res.map(Body::new);
             }
-            negotiate::parse(self.accept.iter().chain(&self.accept_more))
+            negotiate::parse(self.accept.lines())
                 .map(|accepted| negotiate::candidates(&accepted, &settings.encoders))
                 .unwrap_or_default()
                 .into_iter()
@@ -227,19 +225,38 @@ impl Plan {
 }
 
 /// The request's `Accept-Encoding` lines, in order (found with its `Content-Encoding` in one
-/// pass over the request headers, see [`CompressionService`](super::CompressionService)).
+/// pass over the request headers, see [`CompressionService`](super::CompressionService)); no
+/// allocation for the usual one line.
 #[derive(Default)]
-pub(crate) struct AcceptEncoding {
-    pub(crate) first: Option<HeaderValue>,
-    pub(crate) more: Vec<HeaderValue>,
+pub(crate) enum AcceptEncoding {
+    /// No `Accept-Encoding`.
+    #[default]
+    None,
+    /// One line.
+    One(HeaderValue),
+    /// Several lines.
+    Many(Vec<HeaderValue>),
 }
 
 impl AcceptEncoding {
     /// Adds a line.
     pub(crate) fn push(&mut self, value: &HeaderValue) {
-        match self.first {
-            None => self.first = Some(value.clone()),
-            Some(_) => self.more.push(value.clone()),
+        match std::mem::take(self) {
+            Self::None => *self = Self::One(value.clone()),
+            Self::One(first) => *self = Self::Many(vec![first, value.clone()]),
+            Self::Many(mut lines) => {
+                lines.push(value.clone());
+                *self = Self::Many(lines);
+            }
+        }
+    }
+
+    /// The lines, in order.
+    fn lines(&self) -> &[HeaderValue] {
+        match self {
+            Self::None => &[],
+            Self::One(line) => std::slice::from_ref(line),
+            Self::Many(lines) => lines,
         }
     }
 }
