@@ -178,10 +178,9 @@ type BoxedCall = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Sen
 
 /// One layer's service behind an `Arc`: a call clones the service onto the stack (its inner
 /// [`AppService`] is a reference count), asks it once whether it is ready and, as nearly every
-/// layer is, calls it at once: the box holds the service's own future and nothing else
-/// (allocated before the call, so that the call can build its future in place). A service that
-/// is not ready yet goes into the box with its request (`tower::util::Oneshot`), which awaits
-/// its readiness with the task's waker before calling it.
+/// layer is, calls it at once: the box holds the service's own future and nothing else. A
+/// service that is not ready yet goes into the box with its request (`tower::util::Oneshot`),
+/// which awaits its readiness with the task's waker before calling it.
 trait Erased: Send + Sync {
     fn call_erased(&self, req: Request) -> BoxedCall;
 }
@@ -199,6 +198,7 @@ where
         // by `Oneshot`, with the task's waker, which it then registers.
         match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(Ok(())) => {
+                // Allocated before the call: one move of the (large) future fewer.
                 let call = Box::<LayerCall<T::Future>>::new_uninit();
                 let call: Box<LayerCall<T::Future>> = Box::write(
                     call,
