@@ -234,3 +234,62 @@ async fn cors_answers_a_preflight_for_a_path_no_route_matches() {
         (200, Some("*"))
     );
 }
+
+/// A layer whose service is not ready for its first 20 ms (a rate limiter, say): it wakes the
+/// task that last asked, once ready.
+#[derive(Clone)]
+struct LateReady<S> {
+    inner: S,
+    ready_at: Option<tokio::time::Instant>,
+}
+
+impl<S: tower::Service<Request>> tower::Service<Request> for LateReady<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        let now = tokio::time::Instant::now();
+        let ready_at = *self
+            .ready_at
+            .get_or_insert(now + std::time::Duration::from_millis(20));
+        if now < ready_at {
+            let waker = cx.waker().clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(ready_at).await;
+                waker.wake();
+            });
+            return std::task::Poll::Pending;
+        }
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> S::Future {
+        self.inner.call(req)
+    }
+}
+
+#[tokio::test]
+async fn an_app_layer_not_ready_at_first_answers_once_ready() {
+    let mut app = Application::new(());
+    app.layer(tower::layer::layer_fn(|inner| LateReady {
+        inner,
+        ready_at: None,
+    }));
+    app.routing(routes()).expect("routes");
+    let server = TestApplication::start(app).await.expect("start");
+    let res = tokio::time::timeout(std::time::Duration::from_secs(10), server.get("/hello"))
+        .await
+        .expect("answered within 10 s")
+        .expect("response");
+    assert_eq!(
+        (
+            res.status().as_u16(),
+            res.text().expect("UTF-8 body").as_str()
+        ),
+        (200, "hi")
+    );
+}

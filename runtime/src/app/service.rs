@@ -44,7 +44,7 @@ use std::{
     future::Future,
     pin::Pin,
     sync::Arc,
-    task::{Context, Poll},
+    task::{Context, Poll, Waker},
 };
 
 use axum::{
@@ -55,7 +55,7 @@ use axum::{
     Router,
 };
 use pin_project_lite::pin_project;
-use tower::{util::Oneshot, ServiceExt};
+use tower::ServiceExt;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -177,8 +177,10 @@ impl<L: Listener> Service<IncomingStream<'_, L>> for AppService {
 type BoxedCall = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
 /// One layer's service behind an `Arc`: a call clones the service onto the stack (its inner
-/// [`AppService`] is a reference count) and boxes the future that awaits its readiness and runs
-/// it.
+/// [`AppService`] is a reference count), asks it once whether it is ready and, as nearly every
+/// layer is, calls it at once: the box holds the service's own future and nothing else. A
+/// service that is not ready yet goes into the box with its request (`tower::util::Oneshot`),
+/// which awaits its readiness with the task's waker before calling it.
 trait Erased: Send + Sync {
     fn call_erased(&self, req: Request) -> BoxedCall;
 }
@@ -191,31 +193,50 @@ where
     T::Future: Send + 'static,
 {
     fn call_erased(&self, req: Request) -> BoxedCall {
-        Box::pin(LayerCall {
-            inner: self.clone().oneshot(req),
-        })
+        let mut service = self.clone();
+        // The first readiness check needs no waker: a service that is not ready is asked again
+        // by `Oneshot`, with the task's waker, which it then registers.
+        match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(())) => {
+                // Allocated before the call: one move of the (large) future fewer.
+                let call = Box::<LayerCall<T::Future>>::new_uninit();
+                let call: Box<LayerCall<T::Future>> = Box::write(
+                    call,
+                    LayerCall {
+                        future: service.call(req),
+                    },
+                );
+                Box::into_pin(call)
+            }
+            // (An error, which cannot happen, would be `Oneshot`'s output.)
+            Poll::Ready(Err(_)) | Poll::Pending => Box::pin(LayerCall {
+                future: service.oneshot(req),
+            }),
+        }
     }
 }
 
 pin_project! {
-    /// One layer's call: readiness, then the call, its response turned into a `Response`.
-    struct LayerCall<T: Service<Request>> {
+    /// One layer's call (its service's future, or a `Oneshot` awaiting its readiness), its
+    /// response turned into a `Response`.
+    struct LayerCall<F> {
         #[pin]
-        inner: Oneshot<T, Request>,
+        future: F,
     }
 }
 
-impl<T> Future for LayerCall<T>
+impl<F, R, E> Future for LayerCall<F>
 where
-    T: Service<Request>,
-    T::Response: IntoResponse,
-    T::Error: Into<Infallible>,
+    F: Future<Output = Result<R, E>>,
+    R: IntoResponse,
+    E: Into<Infallible>,
 {
     type Output = Result<Response, Infallible>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.project()
-            .inner
+            .future
             .poll(cx)
             .map(|res| res.map(IntoResponse::into_response).map_err(Into::into))
     }

@@ -43,12 +43,14 @@ use super::{
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pin_project! {
-    /// The response future of [`CompressionService`](super::CompressionService).
+    /// The response future of [`CompressionService`](super::CompressionService): the inner
+    /// service's future and, unless the response is to be left alone whatever it is (the
+    /// plugin only decodes requests, or the request carries [`SuppressCompression`]), the
+    /// plan that decides on it. Without a plan, it only passes the response on.
     pub struct ResponseFuture<F> {
         #[pin]
         pub(crate) inner: F,
         pub(crate) plan: Option<Plan>,
-        pub(crate) settings: Arc<Settings>,
     }
 }
 
@@ -70,17 +72,18 @@ where
         let this = self.project();
         let res = ready!(this.inner.poll(cx))?;
         Poll::Ready(Ok(match this.plan.take() {
-            Some(plan) => plan.apply(res, this.settings),
+            Some(plan) => plan.apply(res),
             None => res.map(Body::new),
         }))
     }
 }
 
 /// What the request tells about encoding its response: its `Accept-Encoding` (negotiated only
-/// once the response turns out to be compressible) and what user conditions may look at.
+/// once the response turns out to be compressible) and what user conditions may look at; with
+/// the settings that decide.
 pub(crate) struct Plan {
-    accept: Option<HeaderValue>,
-    accept_more: Vec<HeaderValue>,
+    settings: Arc<Settings>,
+    accept: AcceptEncoding,
     is_head: bool,
     /// Method, URI and headers, kept only when a user condition may read them.
     request: Option<Box<(Method, Uri, HeaderMap)>>,
@@ -88,10 +91,14 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// The plan for `req`, whose `Accept-Encoding` lines (in order) are `accept`.
-    pub(crate) fn new(req: &Request<Body>, accept: AcceptEncoding, settings: &Settings) -> Self {
+    pub(crate) fn new(
+        req: &Request<Body>,
+        accept: AcceptEncoding,
+        settings: &Arc<Settings>,
+    ) -> Self {
         Self {
-            accept: accept.first,
-            accept_more: accept.more,
+            settings: settings.clone(),
+            accept,
             is_head: req.method() == Method::HEAD,
             request: settings.needs_request.then(|| {
                 Box::new((
@@ -108,11 +115,12 @@ impl Plan {
     /// The cheap gates come first, so that a response no coding could take (a 13-byte body
     /// under every `minimum_size`, say) is passed on after a few header look-ups, without
     /// parsing its `Content-Type` or the request's `Accept-Encoding`.
-    fn apply<B>(self, mut res: Response<B>, settings: &Settings) -> Response<Body>
+    fn apply<B>(self, mut res: Response<B>) -> Response<Body>
     where
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
+        let settings = &*self.settings;
         let status = res.status();
         if status.is_informational()
             || status == StatusCode::NO_CONTENT
@@ -181,7 +189,7 @@ impl Plan {
             if !settings.conditions.check(&call) || !settings.encoders.iter().any(passes) {
                 return res.map(Body::new);
             }
-            negotiate::parse(self.accept.iter().chain(&self.accept_more))
+            negotiate::parse(self.accept.lines())
                 .map(|accepted| negotiate::candidates(&accepted, &settings.encoders))
                 .unwrap_or_default()
                 .into_iter()
@@ -217,19 +225,38 @@ impl Plan {
 }
 
 /// The request's `Accept-Encoding` lines, in order (found with its `Content-Encoding` in one
-/// pass over the request headers, see [`CompressionService`](super::CompressionService)).
+/// pass over the request headers, see [`CompressionService`](super::CompressionService)); no
+/// allocation for the usual one line.
 #[derive(Default)]
-pub(crate) struct AcceptEncoding {
-    pub(crate) first: Option<HeaderValue>,
-    pub(crate) more: Vec<HeaderValue>,
+pub(crate) enum AcceptEncoding {
+    /// No `Accept-Encoding`.
+    #[default]
+    None,
+    /// One line.
+    One(HeaderValue),
+    /// Several lines.
+    Many(Vec<HeaderValue>),
 }
 
 impl AcceptEncoding {
     /// Adds a line.
     pub(crate) fn push(&mut self, value: &HeaderValue) {
-        match self.first {
-            None => self.first = Some(value.clone()),
-            Some(_) => self.more.push(value.clone()),
+        match std::mem::take(self) {
+            Self::None => *self = Self::One(value.clone()),
+            Self::One(first) => *self = Self::Many(vec![first, value.clone()]),
+            Self::Many(mut lines) => {
+                lines.push(value.clone());
+                *self = Self::Many(lines);
+            }
+        }
+    }
+
+    /// The lines, in order.
+    fn lines(&self) -> &[HeaderValue] {
+        match self {
+            Self::None => &[],
+            Self::One(line) => std::slice::from_ref(line),
+            Self::Many(lines) => lines,
         }
     }
 }

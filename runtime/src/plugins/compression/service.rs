@@ -77,6 +77,7 @@ where
         self.inner.poll_ready(cx)
     }
 
+    #[inline]
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
         let settings = &self.settings;
         // One pass over the request headers for both codings.
@@ -103,7 +104,6 @@ where
         ResponseFuture {
             inner: self.inner.call(req),
             plan,
-            settings: settings.clone(),
         }
     }
 }
