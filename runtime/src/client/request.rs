@@ -328,6 +328,20 @@ impl HttpRequestBuilder {
         }
     }
 
+    /// What is left in a caller's slot once its request was moved on (no allocation).
+    pub(crate) fn taken() -> Self {
+        Self {
+            method: Method::GET,
+            url: UrlBuilder::default(),
+            headers: Headers::default(),
+            attributes: Attributes::default(),
+            body: RequestBody::Empty,
+            timeout: None,
+            max_body_size: None,
+            error: None,
+        }
+    }
+
     /// Sets the method.
     pub fn method(&mut self, method: Method) -> &mut Self {
         self.method = method;
