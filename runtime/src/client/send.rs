@@ -7,8 +7,15 @@
 //! is turned into what goes on the wire and handed to hyper **before** the first await, and the
 //! future that is left holds only hyper's (boxed) response future, the timeout (its timer boxed,
 //! only when there is one) and what the response is built from; it borrows neither the client
-//! nor the request, so an interceptor can keep both next to it (the Auth plugin does). An interceptor's future ([`Next::send`](super::plugins::Next::send))
-//! is as small as the engine call it waits on.
+//! nor the request, so an interceptor can keep both next to it. An interceptor's future
+//! ([`Next::send`](super::plugins::Next::send)) is as small as the engine call it waits on.
+//!
+//! The request stays in the caller's future while it is sent. That is what lets the last
+//! interceptor decide without a box
+//! ([`SendInterceptor::prepare`](super::plugins::SendInterceptor::prepare), the Auth plugin with
+//! a cached token): its header map goes to the engine, clones of its headers stay beside the
+//! engine's future ([`KeptHeaders`]), and only a response the interceptor refuses makes a box,
+//! with the request put back together.
 //!
 //! # Example
 //! ```
