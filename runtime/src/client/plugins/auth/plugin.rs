@@ -16,7 +16,8 @@
 //! 5. The request is sent again with fresh credentials, unless its body was a stream (which cannot
 //!    be replayed): then the rejection is returned. Each provider is tried at most once.
 //!
-//! Per call, the plugin costs no boxed future and no allocation when a Bearer token is cached:
+//! Per call, the plugin costs no boxed future when a Bearer token is cached, and no allocation
+//! when the request's only header is its `Authorization` (one for the kept clones of more):
 //! step 1 runs in [`SendInterceptor::prepare`] (the host scope checked once, the token read
 //! once, its `Authorization` value shared), the send chain keeps the request in the caller's
 //! future and only shows the response to [`SendInterceptor::accepts`]; the memo it carries is
