@@ -350,3 +350,22 @@ impl AuthState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Memo, NOT_SENT};
+
+    #[test]
+    fn a_memo_gives_back_the_provider_and_version_it_was_made_of() {
+        let memo = Memo::of(&[NOT_SENT, 7, NOT_SENT]).expect("fits");
+        assert_eq!(memo.sent_with(3).as_slice(), &[NOT_SENT, 7, NOT_SENT]);
+        let none = Memo::of(&[NOT_SENT, NOT_SENT]).expect("fits");
+        assert_eq!(none.sent_with(2).as_slice(), &[NOT_SENT, NOT_SENT]);
+    }
+
+    #[test]
+    fn credentials_of_two_providers_or_a_huge_version_do_not_fit_a_memo() {
+        assert_eq!(Memo::of(&[1, 2]), None);
+        assert_eq!(Memo::of(&[1 << 48]), None);
+    }
+}
