@@ -319,12 +319,7 @@ impl HttpRequestBuilder {
         Self {
             method,
             url: UrlBuilder::parse(url),
-            headers: Headers::default(),
-            attributes: Attributes::default(),
-            body: RequestBody::Empty,
-            timeout: None,
-            max_body_size: None,
-            error: None,
+            ..Self::taken()
         }
     }
 
