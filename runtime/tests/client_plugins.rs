@@ -1,6 +1,6 @@
 //! The client plugin mechanism over real sockets: request hooks in install order, send
-//! interceptors that retry (the shape the Auth plugin uses), and a derived client sharing the
-//! engine.
+//! interceptors that retry (the shape the Auth plugin uses), the interceptors' synchronous fast
+//! path (`prepare` / `accepts` / `rejected`), and a derived client sharing the engine.
 #![cfg(feature = "client")]
 
 mod client_support;
@@ -13,7 +13,9 @@ use std::sync::{
 use axum::{http::HeaderMap, http::StatusCode, routing::get, Router};
 use client_support::serve;
 use oxtor_runtime::client::{
-    plugins::{BoxFuture, ClientPlugin, ConfigBlocks, Next, PluginScope, SendInterceptor},
+    plugins::{
+        BoxFuture, ClientPlugin, ConfigBlocks, Next, PluginScope, Prepared, SendInterceptor,
+    },
     ClientError, HttpClient, HttpRequestBuilder, HttpResponse,
 };
 
@@ -199,6 +201,116 @@ async fn a_failing_retry_returns_the_second_response() {
     let resp = client.get(&server.url("/secret")).await.expect("response");
 
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// The synchronous fast path: `prepare` forwards every request with memo 42, a 401 is refused
+/// and `rejected` retries it with the token. Counts what ran.
+#[derive(Default)]
+struct FastCounts {
+    intercepts: AtomicUsize,
+    rejections: AtomicUsize,
+    /// The memo `rejected` got, and the `x-user` header of the request it got.
+    seen: std::sync::Mutex<Option<(u64, Option<String>)>>,
+}
+
+struct Fast(Arc<FastCounts>);
+
+impl SendInterceptor for Fast {
+    fn intercept(
+        &self,
+        request: HttpRequestBuilder,
+        next: Next,
+    ) -> BoxFuture<Result<HttpResponse, ClientError>> {
+        self.0.intercepts.fetch_add(1, Ordering::SeqCst);
+        Box::pin(next.run(request))
+    }
+
+    fn prepare(&self, request: &mut HttpRequestBuilder) -> Prepared {
+        request.header("x-fast", "1");
+        Prepared::Forward(42)
+    }
+
+    fn accepts(&self, _memo: u64, response: &HttpResponse) -> bool {
+        response.status() != StatusCode::UNAUTHORIZED
+    }
+
+    fn rejected(
+        &self,
+        memo: u64,
+        mut request: HttpRequestBuilder,
+        _response: HttpResponse,
+        next: Next,
+    ) -> BoxFuture<Result<HttpResponse, ClientError>> {
+        self.0.rejections.fetch_add(1, Ordering::SeqCst);
+        let user = request.headers_ref().get("x-user").map(str::to_owned);
+        *self.0.seen.lock().unwrap_or_else(|e| e.into_inner()) = Some((memo, user));
+        request.bearer_auth("good");
+        Box::pin(next.run(request))
+    }
+}
+
+struct FastPath;
+
+impl ClientPlugin for FastPath {
+    type Config = Option<Arc<FastCounts>>;
+    const NAME: &'static str = "FastPath";
+
+    fn install(
+        blocks: ConfigBlocks<Option<Arc<FastCounts>>>,
+        scope: &mut PluginScope,
+    ) -> Result<(), ClientError> {
+        scope.on_send(Fast(blocks.build().unwrap_or_default()));
+        Ok(())
+    }
+}
+
+fn fast_client(counts: &Arc<FastCounts>, then_count: Option<Arc<AtomicUsize>>) -> HttpClient {
+    let counts = counts.clone();
+    HttpClient::configure(move |cfg| {
+        let counts = counts.clone();
+        cfg.install(FastPath, move |c| *c = Some(counts.clone()));
+        if let Some(passed) = then_count.clone() {
+            cfg.install(Count, move |c| *c = passed.clone());
+        }
+    })
+    .expect("client")
+}
+
+#[tokio::test]
+async fn a_refused_fast_path_response_goes_to_rejected_with_the_request_as_sent() {
+    let server = protected().await;
+    let counts = Arc::new(FastCounts::default());
+    let client = fast_client(&counts, None);
+
+    let body = client
+        .get(&server.url("/secret"))
+        .header("x-user", "u1")
+        .body::<String>()
+        .await;
+
+    assert_eq!(body.expect("retried call"), "secret");
+    assert_eq!(counts.intercepts.load(Ordering::SeqCst), 0);
+    assert_eq!(counts.rejections.load(Ordering::SeqCst), 1);
+    let seen = counts
+        .seen
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    assert_eq!(seen, Some((42, Some("u1".to_owned()))));
+}
+
+#[tokio::test]
+async fn the_fast_path_is_not_taken_when_another_interceptor_follows() {
+    let server = protected().await;
+    let counts = Arc::new(FastCounts::default());
+    let passed = Arc::new(AtomicUsize::new(0));
+    let client = fast_client(&counts, Some(passed.clone()));
+
+    let resp = client.get(&server.url("/secret")).await.expect("response");
+
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(counts.intercepts.load(Ordering::SeqCst), 1);
+    assert_eq!(passed.load(Ordering::SeqCst), 1);
 }
 
 /// Appends its name to `X-Order` on every request.

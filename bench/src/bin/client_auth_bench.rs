@@ -142,6 +142,33 @@ async fn batch(
     Ok(())
 }
 
+/// CPU time used so far by the calling thread (`thread`) or the whole process, in ns.
+fn cpu_ns(thread: bool) -> f64 {
+    let clock = if thread {
+        libc::CLOCK_THREAD_CPUTIME_ID
+    } else {
+        libc::CLOCK_PROCESS_CPUTIME_ID
+    };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and `clock` a clock id every Linux has.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return f64::NAN;
+    }
+    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
+}
+
+/// One timed run of a client: requests/s, and CPU µs per request of the client's thread and
+/// of the rest of the process (the server's thread).
+#[derive(Clone, Copy)]
+struct Sample {
+    rate: f64,
+    client_us: f64,
+    server_us: f64,
+}
+
 /// Requests/s of `n` concurrent requests in batches for `millis` ms; `header` is set by hand.
 async fn rate(
     client: &HttpClient,
@@ -149,14 +176,23 @@ async fn rate(
     header: Option<&str>,
     n: usize,
     millis: u64,
-) -> Result<f64, String> {
+) -> Result<Sample, String> {
+    let (thread0, process0) = (cpu_ns(true), cpu_ns(false));
     let start = Instant::now();
     let mut sent = 0usize;
     while start.elapsed() < Duration::from_millis(millis) {
         batch(client, url, header, n).await?;
         sent += n;
     }
-    Ok(sent as f64 / start.elapsed().as_secs_f64())
+    let wall = start.elapsed().as_secs_f64();
+    let client_ns = cpu_ns(true) - thread0;
+    let server_ns = cpu_ns(false) - process0 - client_ns;
+    let sent = sent as f64;
+    Ok(Sample {
+        rate: sent / wall,
+        client_us: client_ns / sent / 1e3,
+        server_us: server_ns / sent / 1e3,
+    })
 }
 
 async fn run(rounds: usize, millis: u64) -> Result<(), String> {
@@ -170,8 +206,7 @@ async fn run(rounds: usize, millis: u64) -> Result<(), String> {
 
     for n in [1usize, 64] {
         let header = format!("Bearer {}", tokens.current());
-        let mut ratios = Vec::with_capacity(rounds);
-        let (mut auth_rates, mut plain_rates) = (Vec::new(), Vec::new());
+        let mut pairs = Vec::with_capacity(rounds);
         // One untimed round warms both clients' connection pools.
         rate(&with_auth, &hello_url, None, n, millis / 4).await?;
         rate(&without_auth, &hello_url, Some(&header), n, millis / 4).await?;
@@ -186,15 +221,24 @@ async fn run(rounds: usize, millis: u64) -> Result<(), String> {
                 let p = rate(&without_auth, &hello_url, Some(&header), n, millis).await?;
                 (rate(&with_auth, &hello_url, None, n, millis).await?, p)
             };
-            ratios.push(a / p);
-            auth_rates.push(a);
-            plain_rates.push(p);
+            pairs.push((a, p));
         }
+        let stat = |f: &dyn Fn(&(Sample, Sample)) -> f64| {
+            median(&mut pairs.iter().map(f).collect::<Vec<_>>())
+        };
         println!(
             "requests/s at {n:>2} concurrent: Auth (cached bearer) {:8.0}  no Auth {:8.0}  median per-round ratio = {:.3} (target >= 0.97)",
-            median(&mut auth_rates),
-            median(&mut plain_rates),
-            median(&mut ratios),
+            stat(&|(a, _)| a.rate),
+            stat(&|(_, p)| p.rate),
+            stat(&|(a, p)| a.rate / p.rate),
+        );
+        println!(
+            "  CPU us per request at {n:>2} concurrent, client thread: Auth {:.2}  no Auth {:.2}  ratio no Auth / Auth = {:.3};  server thread: Auth {:.2}  no Auth {:.2}",
+            stat(&|(a, _)| a.client_us),
+            stat(&|(_, p)| p.client_us),
+            stat(&|(a, p)| p.client_us / a.client_us),
+            stat(&|(a, _)| a.server_us),
+            stat(&|(_, p)| p.server_us),
         );
     }
 
@@ -228,10 +272,12 @@ async fn profile(auth: bool, secs: u64) -> Result<(), String> {
     let header = format!("Bearer {}", tokens.current());
     let rps = if auth {
         let client = auth_client(format!("http://{addr}/token"), Arc::default()).map_err(error)?;
-        rate(&client, &hello_url, None, 64, secs * 1000).await?
+        rate(&client, &hello_url, None, 64, secs * 1000).await?.rate
     } else {
         let client = HttpClient::new().map_err(error)?;
-        rate(&client, &hello_url, Some(&header), 64, secs * 1000).await?
+        rate(&client, &hello_url, Some(&header), 64, secs * 1000)
+            .await?
+            .rate
     };
     println!(
         "{}: {rps:.0} requests/s, {:.0} requests",

@@ -319,6 +319,15 @@ impl HttpRequestBuilder {
         Self {
             method,
             url: UrlBuilder::parse(url),
+            ..Self::taken()
+        }
+    }
+
+    /// What is left in a caller's slot once its request was moved on (no allocation).
+    pub(crate) fn taken() -> Self {
+        Self {
+            method: Method::GET,
+            url: UrlBuilder::default(),
             headers: Headers::default(),
             attributes: Attributes::default(),
             body: RequestBody::Empty,

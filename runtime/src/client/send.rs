@@ -7,8 +7,15 @@
 //! is turned into what goes on the wire and handed to hyper **before** the first await, and the
 //! future that is left holds only hyper's (boxed) response future, the timeout (its timer boxed,
 //! only when there is one) and what the response is built from; it borrows neither the client
-//! nor the request, so an interceptor can keep both next to it (the Auth plugin does). An interceptor's future ([`Next::send`](super::plugins::Next::send))
-//! is as small as the engine call it waits on.
+//! nor the request, so an interceptor can keep both next to it. An interceptor's future
+//! ([`Next::send`](super::plugins::Next::send)) is as small as the engine call it waits on.
+//!
+//! The request stays in the caller's future while it is sent. That is what lets the last
+//! interceptor decide without a box
+//! ([`SendInterceptor::prepare`](super::plugins::SendInterceptor::prepare), the Auth plugin with
+//! a cached token): its header map goes to the engine, clones of its headers stay beside the
+//! engine's future ([`KeptHeaders`]), and only a response the interceptor refuses makes a box,
+//! with the request put back together.
 //!
 //! # Example
 //! ```
@@ -50,7 +57,6 @@
 //! # Ok(()) }
 //! ```
 use std::{
-    borrow::Cow,
     future::Future,
     pin::Pin,
     sync::Arc,
@@ -60,15 +66,17 @@ use std::{
 
 use bytes::Bytes;
 use futures_util::future::{ready, Either};
+use http::{header::HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::client::legacy::{connect::capture_connection, ResponseFuture};
+use smallvec::SmallVec;
 use tokio::sync::oneshot;
 
 use super::{
     body::{HttpResponse, ResponseBody},
     engine::{Engine, EngineBody},
     error::{ClientError, TimeoutKind},
-    plugins::Next,
+    plugins::{BoxFuture, Next, Prepared, SendInterceptor},
     pool::idle::ConnHandle,
     request::{ChannelBody, DuplexShared, HttpRequestBuilder, RequestBody},
     HttpClient,
@@ -122,27 +130,68 @@ impl HttpClient {
 
     /// Sends `request` through the interceptors from `index` on, then the engine. The hooks
     /// (at `index` 0) and the hand-over to the interceptor or the engine run now; the returned
-    /// future only waits. Call it from inside an `async` body.
-    pub(crate) fn send_from(
-        &self,
-        mut request: HttpRequestBuilder,
+    /// future only waits. Call it from inside an `async` body. The request stays in the
+    /// caller's future: the last interceptor's fast path
+    /// ([`SendInterceptor::prepare`](super::plugins::SendInterceptor::prepare)) keeps it there for
+    /// a retry, so that path needs no box; otherwise what is sent is moved out of it.
+    pub(crate) fn send_from<'a>(
+        &'a self,
+        request: &'a mut HttpRequestBuilder,
         index: usize,
-    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + '_ {
+    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'a {
         if index == 0 {
             for hook in &self.inner.pipeline.on_request {
-                if let Err(e) = hook(&mut request) {
+                if let Err(e) = hook(request) {
                     return Either::Left(Either::Left(ready(Err(e))));
                 }
             }
         }
-        if let Some(interceptor) = self.inner.pipeline.interceptors.get(index) {
+        let interceptors = &self.inner.pipeline.interceptors;
+        if let Some(interceptor) = interceptors.get(index) {
+            if index + 1 == interceptors.len() {
+                if let Prepared::Forward(memo) = interceptor.prepare(request) {
+                    return Either::Right(Either::Right(self.forward(request, index, memo)));
+                }
+            }
             let next = Next {
                 client: self.clone(),
                 index: index + 1,
             };
+            let request = std::mem::replace(request, HttpRequestBuilder::taken());
             return Either::Left(Either::Right(interceptor.intercept(request, next)));
         }
-        Either::Right(self.send_on_engine(Cow::Owned(request)))
+        Either::Right(Either::Left(
+            self.send_on_engine(Source::Taken(request), None),
+        ))
+    }
+
+    /// The fast path of the last interceptor, whose `prepare` forwarded `request`: its header
+    /// map goes to the engine now (kept as [`KeptHeaders`] for a retry) and the request stays
+    /// where it is.
+    fn forward<'a>(
+        &'a self,
+        request: &'a mut HttpRequestBuilder,
+        index: usize,
+        memo: u64,
+    ) -> Forwarded<'a, impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'static>
+    {
+        let headers = std::mem::take(&mut request.headers.map);
+        let kept = KeptHeaders::of(&headers);
+        Forwarded {
+            sending: self.send_on_engine(Source::Lent(request), Some(headers)),
+            check: Check::Waiting(Waiting {
+                client: self,
+                index,
+                memo,
+                request,
+                kept,
+            }),
+        }
+    }
+
+    /// The interceptor at `index` of the send chain.
+    fn interceptor(&self, index: usize) -> Option<&dyn SendInterceptor> {
+        self.inner.pipeline.interceptors.get(index).map(|i| &**i)
     }
 
     /// Sends a copy of `request` through the interceptors from `index` (at least 1: the
@@ -153,18 +202,13 @@ impl HttpClient {
         index: usize,
     ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'a {
         if index < self.inner.pipeline.interceptors.len() {
-            Either::Left(self.send_from(request.clone(), index))
+            Either::Left(async move {
+                let mut copy = request.clone();
+                self.send_from(&mut copy, index).await
+            })
         } else {
-            Either::Right(self.send_on_engine(Cow::Borrowed(request)))
+            Either::Right(self.send_on_engine(Source::Lent(request), None))
         }
-    }
-
-    /// Hands `request` to hyper now; the future waits for the response head.
-    fn send_on_engine(
-        &self,
-        request: Cow<'_, HttpRequestBuilder>,
-    ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'static + use<> {
-        self.send_on_engine_with(request, None)
     }
 
     /// Sends a lent `request` to the engine with `headers` in place of its own: for an
@@ -178,7 +222,7 @@ impl HttpClient {
         request: &HttpRequestBuilder,
         headers: http::HeaderMap,
     ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'static + use<> {
-        self.send_on_engine_with(Cow::Borrowed(request), Some(headers))
+        self.send_on_engine(Source::Lent(request), Some(headers))
     }
 
     /// Whether an interceptor follows `index` in the send chain.
@@ -187,9 +231,11 @@ impl HttpClient {
         index < self.inner.pipeline.interceptors.len()
     }
 
-    fn send_on_engine_with(
+    /// Hands `request` to hyper now (with `headers` in place of a lent request's own, when
+    /// given); the future waits for the response head.
+    fn send_on_engine(
         &self,
-        request: Cow<'_, HttpRequestBuilder>,
+        request: Source<'_>,
         headers: Option<http::HeaderMap>,
     ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'static + use<> {
         match self.dispatch(request, headers) {
@@ -202,12 +248,15 @@ impl HttpClient {
     /// of a lent one) and gives it to hyper's pooled client.
     fn dispatch(
         &self,
-        request: Cow<'_, HttpRequestBuilder>,
+        request: Source<'_>,
         headers: Option<http::HeaderMap>,
     ) -> Result<Dispatched, ClientError> {
         let engine = &self.inner.engine;
         let config = &engine.config;
-        let lent: &HttpRequestBuilder = &request;
+        let lent: &HttpRequestBuilder = match &request {
+            Source::Taken(r) => r,
+            Source::Lent(r) => r,
+        };
         if let Some(e) = &lent.error {
             return Err(ClientError::clone(e));
         }
@@ -349,20 +398,146 @@ fn exchange(
     }
 }
 
+/// Where the request the engine sends comes from.
+enum Source<'a> {
+    /// A request sent once: what goes on the wire is moved out of it.
+    Taken(&'a mut HttpRequestBuilder),
+    /// A request its owner keeps (to send it again): what goes on the wire is copied.
+    Lent(&'a HttpRequestBuilder),
+}
+
 /// What goes on the wire of a request on its way to the engine: method, headers and body,
-/// moved out of an owned request, copied from one an interceptor lent (to send it again).
-/// `headers`, when given, replace a lent request's own (which the lender took out of it).
+/// moved out of a taken request, copied from a lent one. `headers`, when given, replace a lent
+/// request's own (which the lender took out of it).
 fn into_message(
-    request: Cow<'_, HttpRequestBuilder>,
+    request: Source<'_>,
     headers: Option<http::HeaderMap>,
 ) -> (http::Method, http::HeaderMap, RequestBody) {
     match request {
-        Cow::Owned(r) => (r.method, r.headers.map, r.body),
-        Cow::Borrowed(r) => (
+        Source::Taken(r) => (
+            std::mem::take(&mut r.method),
+            std::mem::take(&mut r.headers.map),
+            std::mem::take(&mut r.body),
+        ),
+        Source::Lent(r) => (
             r.method.clone(),
             headers.unwrap_or_else(|| copy_headers(&r.headers.map)),
             r.body.clone(),
         ),
+    }
+}
+
+/// The headers of a request whose header map went to the engine, kept for a retry: clones of
+/// names and values (reference counts). One is kept inline (a request with only its
+/// `Authorization` allocates nothing for them), more in one allocation: the slot is part of
+/// every call's future (with or without an interceptor), which is copied when it is moved or
+/// boxed, and each inline header would add 72 bytes to it.
+pub(crate) struct KeptHeaders(SmallVec<[(HeaderName, HeaderValue); 1]>);
+
+impl KeptHeaders {
+    pub(crate) fn of(map: &http::HeaderMap) -> Self {
+        let mut kept = SmallVec::with_capacity(map.len());
+        for (name, value) in map {
+            kept.push((name.clone(), value.clone()));
+        }
+        Self(kept)
+    }
+
+    /// Puts the headers back into `map` (the emptied map of the request they were kept from).
+    pub(crate) fn restore(self, map: &mut http::HeaderMap) {
+        for (name, value) in self.0 {
+            // They all fitted in the request's map before, so they fit again.
+            if map.try_append(name, value).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// What a [`Forwarded`] call keeps while the engine answers: enough to hand a refused response
+/// and the request as it was sent to the interceptor.
+struct Waiting<'a> {
+    client: &'a HttpClient,
+    /// The interceptor's index in the chain.
+    index: usize,
+    memo: u64,
+    request: &'a mut HttpRequestBuilder,
+    kept: KeptHeaders,
+}
+
+/// Where a [`Forwarded`] call is.
+enum Check<'a> {
+    Waiting(Waiting<'a>),
+    Rejected(BoxFuture<Result<HttpResponse, ClientError>>),
+    Done,
+}
+
+pin_project_lite::pin_project! {
+    /// A call the last interceptor forwarded from its fast path: it waits for the engine's answer
+    /// (`sending`), shows it to the interceptor's `accepts`, and only for a refused one runs the
+    /// interceptor's `rejected` (boxed). A hand-written future, so that the engine's future is
+    /// held once, in place.
+    struct Forwarded<'a, S> {
+        #[pin]
+        sending: S,
+        check: Check<'a>,
+    }
+}
+
+impl<S> Future for Forwarded<'_, S>
+where
+    S: Future<Output = Result<HttpResponse, ClientError>>,
+{
+    type Output = Result<HttpResponse, ClientError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Check::Rejected(retry) = this.check {
+            return retry.as_mut().poll(cx);
+        }
+        // The answer is looked at in place and handed on as it came (a response is large, and
+        // each move of it a copy) unless the interceptor refuses it.
+        let answer = std::task::ready!(this.sending.poll(cx));
+        let accepted = match (&answer, &*this.check) {
+            (Ok(response), Check::Waiting(w)) => w
+                .client
+                .interceptor(w.index)
+                .is_none_or(|i| i.accepts(w.memo, response)),
+            _ => true,
+        };
+        if accepted {
+            *this.check = Check::Done;
+            return Poll::Ready(answer);
+        }
+        let (Ok(response), Check::Waiting(waiting)) =
+            (answer, std::mem::replace(this.check, Check::Done))
+        else {
+            return Poll::Ready(Err(ClientError::Runtime(
+                "call polled after it completed".into(),
+            )));
+        };
+        let Waiting {
+            client,
+            index,
+            memo,
+            request,
+            kept,
+        } = waiting;
+        let Some(interceptor) = client.interceptor(index) else {
+            return Poll::Ready(Ok(response));
+        };
+        kept.restore(&mut request.headers.map);
+        let request = std::mem::replace(request, HttpRequestBuilder::taken());
+        let next = Next {
+            client: client.clone(),
+            index: index + 1,
+        };
+        let mut retry = interceptor.rejected(memo, request, response, next);
+        let first = retry.as_mut().poll(cx);
+        if first.is_pending() {
+            *this.check = Check::Rejected(retry);
+        }
+        first
     }
 }
 

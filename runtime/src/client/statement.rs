@@ -117,15 +117,15 @@ impl HttpStatement {
 
     /// Sends the request and returns the response once its head arrived (on the caller's task;
     /// the engine's I/O still runs on its own runtime).
-    pub async fn send(self) -> Result<HttpResponse, ClientError> {
+    pub async fn send(mut self) -> Result<HttpResponse, ClientError> {
         let client = self.client.clone();
         client
-            .on_engine(async move { self.client.send_from(self.request, 0).await })
+            .on_engine(async move { self.client.send_from(&mut self.request, 0).await })
             .await
     }
 
     /// Sends the request and runs `block` with the response on the engine's dispatcher.
-    pub async fn execute<F, Fut, R>(self, block: F) -> Result<R, ClientError>
+    pub async fn execute<F, Fut, R>(mut self, block: F) -> Result<R, ClientError>
     where
         F: FnOnce(HttpResponse) -> Fut + Send + 'static,
         Fut: Future<Output = R> + Send + 'static,
@@ -134,7 +134,7 @@ impl HttpStatement {
         let client = self.client.clone();
         client
             .on_engine(async move {
-                let resp = self.client.send_from(self.request, 0).await?;
+                let resp = self.client.send_from(&mut self.request, 0).await?;
                 Ok(block(resp).await)
             })
             .await
@@ -148,7 +148,7 @@ impl HttpStatement {
 
     /// Like [`body`](Self::body), then runs `block` with the value on the engine's dispatcher
     /// (Ktor's `body<T, R> { .. }`).
-    pub async fn body_with<T, F, Fut, R>(self, block: F) -> Result<R, ClientError>
+    pub async fn body_with<T, F, Fut, R>(mut self, block: F) -> Result<R, ClientError>
     where
         T: FromResponse,
         F: FnOnce(T) -> Fut + Send + 'static,
@@ -163,7 +163,7 @@ impl HttpStatement {
                 // `Timeout` wrapping it would double the size of this (copied) future.
                 let converting = {
                     let convert = async {
-                        let resp = self.client.send_from(self.request, 0).await?;
+                        let resp = self.client.send_from(&mut self.request, 0).await?;
                         T::from_response(resp).await
                     };
                     match timeout {

@@ -117,6 +117,15 @@ pub type OnRequest = Arc<dyn Fn(&mut HttpRequestBuilder) -> Result<(), ClientErr
 
 /// Wraps sending: may change the request, send it (several times), or answer itself (Ktor's
 /// `HttpSend` interceptors, which the Auth plugin uses to retry).
+///
+/// Only [`intercept`](Self::intercept) is required; it returns a boxed future. An interceptor
+/// that can usually decide without awaiting (the Auth plugin with a cached token) also
+/// implements the **synchronous fast path**, which costs no box: [`prepare`](Self::prepare)
+/// edits the request and answers [`Prepared::Forward`]; the request is then sent on at once, its
+/// response head is shown to [`accepts`](Self::accepts), and only a response it does not accept
+/// goes to [`rejected`](Self::rejected) (boxed), with the request as it was sent. The fast path
+/// is taken for the last interceptor of the chain (the engine comes next); for the others, and
+/// when `prepare` answers [`Prepared::Intercept`], `intercept` runs.
 pub trait SendInterceptor: Send + Sync + 'static {
     /// Handles `request`; call `next.run(request)` to send it on.
     fn intercept(
@@ -124,6 +133,44 @@ pub trait SendInterceptor: Send + Sync + 'static {
         request: HttpRequestBuilder,
         next: Next,
     ) -> BoxFuture<Result<HttpResponse, ClientError>>;
+
+    /// The synchronous fast path: edits `request` without awaiting and says whether it can be
+    /// sent on as it is. With [`Prepared::Intercept`] (the default), [`intercept`](Self::intercept)
+    /// gets the request as `prepare` left it.
+    fn prepare(&self, request: &mut HttpRequestBuilder) -> Prepared {
+        let _ = request;
+        Prepared::Intercept
+    }
+
+    /// For a request `prepare` forwarded with `memo`: whether `response` goes back to the caller
+    /// as it is (the default); `false` hands it to [`rejected`](Self::rejected).
+    fn accepts(&self, memo: u64, response: &HttpResponse) -> bool {
+        let _ = (memo, response);
+        true
+    }
+
+    /// For a forwarded request whose response `accepts` refused: what the caller gets instead
+    /// (default: that response). `request` is the request as it was sent.
+    fn rejected(
+        &self,
+        memo: u64,
+        request: HttpRequestBuilder,
+        response: HttpResponse,
+        next: Next,
+    ) -> BoxFuture<Result<HttpResponse, ClientError>> {
+        let _ = (memo, request, next);
+        Box::pin(std::future::ready(Ok(response)))
+    }
+}
+
+/// What [`SendInterceptor::prepare`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prepared {
+    /// Send the request on now; its response goes to [`SendInterceptor::accepts`] with this
+    /// memo (a value of the interceptor's own, e.g. what it sent).
+    Forward(u64),
+    /// Run [`SendInterceptor::intercept`].
+    Intercept,
 }
 
 /// The rest of the send chain after an interceptor.
@@ -140,9 +187,9 @@ impl Next {
     #[allow(clippy::manual_async_fn)]
     pub fn run(
         self,
-        request: HttpRequestBuilder,
+        mut request: HttpRequestBuilder,
     ) -> impl Future<Output = Result<HttpResponse, ClientError>> + Send + 'static {
-        async move { self.client.send_from(request, self.index).await }
+        async move { self.client.send_from(&mut request, self.index).await }
     }
     /// Sends a copy of `request` on and keeps `request`, for an interceptor that may send it
     /// again (the Auth plugin's retry). Cheaper than `run(request.clone())`: when no interceptor

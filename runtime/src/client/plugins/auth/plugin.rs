@@ -16,24 +16,22 @@
 //! 5. The request is sent again with fresh credentials, unless its body was a stream (which cannot
 //!    be replayed): then the rejection is returned. Each provider is tried at most once.
 //!
-//! Per call, the plugin costs one boxed future and no other allocation when a Bearer token is
-//! cached: step 1 then runs before the box is made (the host scope checked once, the token read
-//! once, its `Authorization` value shared), the request's header map goes to the engine as it is,
-//! and the box ([`Call`]) holds the engine's future next to the request, whose headers are kept
-//! as reference-counted clones for a retry. Steps 3-5 run in a box of their own.
+//! Per call, the plugin costs no boxed future when a Bearer token is cached, and no allocation
+//! when the request's only header is its `Authorization` (one for the kept clones of more):
+//! step 1 runs in [`SendInterceptor::prepare`] (the host scope checked once, the token read
+//! once, its `Authorization` value shared), the send chain keeps the request in the caller's
+//! future and only shows the response to [`SendInterceptor::accepts`]; the memo it carries is
+//! the version of the token sent (see [`Memo`]). Steps 3-5 run in a box of their own
+//! ([`SendInterceptor::rejected`]). When credentials have to be loaded (with a future), or more
+//! than one provider sent some, [`SendInterceptor::intercept`] runs the whole flow in a box.
 use std::{
     any::Any,
-    future::Future,
-    pin::Pin,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc,
     },
-    task::{ready, Context, Poll},
-    time::Duration,
 };
 
-use http::{header::HeaderName, HeaderMap, HeaderValue};
 use smallvec::{smallvec, SmallVec};
 
 use super::{
@@ -44,9 +42,9 @@ use super::{
 use crate::client::{
     body::HttpResponse,
     error::ClientError,
-    plugins::{BoxFuture, Next, SendInterceptor},
-    request::{Attributes, Headers, HttpRequestBuilder, RequestBody},
-    url::UrlBuilder,
+    plugins::{BoxFuture, Next, Prepared, SendInterceptor},
+    request::{HttpRequestBuilder, RequestBody},
+    send::KeptHeaders,
 };
 
 /// Decides whether a response rejects the credentials.
@@ -93,6 +91,41 @@ impl AuthState {
 }
 
 impl SendInterceptor for AuthInterceptor {
+    fn prepare(&self, request: &mut HttpRequestBuilder) -> Prepared {
+        if request.is_refresh_token_request() {
+            return Prepared::Forward(Memo::REFRESH.0);
+        }
+        let state = &self.0;
+        let mut sent_with: SentWith = smallvec![NOT_SENT; state.slots.len()];
+        if state.credentials_now(request, &mut sent_with, 0).is_err() {
+            return Prepared::Intercept;
+        }
+        match Memo::of(&sent_with) {
+            Some(memo) => Prepared::Forward(memo.0),
+            None => Prepared::Intercept,
+        }
+    }
+
+    fn accepts(&self, memo: u64, response: &HttpResponse) -> bool {
+        memo == Memo::REFRESH.0 || !self.0.rejects(response)
+    }
+
+    fn rejected(
+        &self,
+        memo: u64,
+        mut request: HttpRequestBuilder,
+        response: HttpResponse,
+        next: Next,
+    ) -> BoxFuture<Result<HttpResponse, ClientError>> {
+        let state = self.0.clone();
+        let sent_with = Memo(memo).sent_with(state.slots.len());
+        Box::pin(async move {
+            state
+                .reauthorize(&mut request, &next, response, sent_with)
+                .await
+        })
+    }
+
     fn intercept(
         &self,
         mut request: HttpRequestBuilder,
@@ -104,164 +137,53 @@ impl SendInterceptor for AuthInterceptor {
         let state = self.0.clone();
         let mut sent_with: SentWith = smallvec![NOT_SENT; state.slots.len()];
         let pending = state.credentials_now(&mut request, &mut sent_with, 0).err();
-        if pending.is_none() && !next.client.intercepted_after(next.index) {
-            // Step 1 is done and the engine comes next: send now, the box only waits.
-            let headers = std::mem::take(&mut request.headers.map);
-            let kept = KeptHeaders::of(&headers);
-            // Allocated first and written in one expression, so the call is built in its box
-            // as far as the compiler can (not built aside and copied in).
-            let boxed = Box::<Call<_>>::new_uninit();
-            let call: Pin<Box<Call<_>>> = Box::into_pin(Box::write(
-                boxed,
-                Call {
-                    sending: next.client.send_lent_with_headers(&request, headers),
-                    stage: Stage::Waiting(Waiting {
-                        state,
-                        request: Detached::of(request, kept),
-                        next,
-                        sent_with,
-                    }),
-                },
-            ));
-            return call;
-        }
         // The block owns the request and `next` once; `run` borrows them (an `async fn` taking
         // them by value would hold each twice in this boxed, copied future).
         Box::pin(async move { state.run(&mut request, &next, sent_with, pending).await })
     }
 }
 
-/// A request whose header map went to the engine: the other parts, and its headers as
-/// [`KeptHeaders`]. It holds only what a retry needs, so that the boxed [`Call`] stays small: not
-/// the emptied map, nor the request's error or invalid header (a request with either fails
-/// before it is sent, and is never retried).
-struct Detached {
-    method: http::Method,
-    url: UrlBuilder,
-    attributes: Attributes,
-    body: RequestBody,
-    timeout: Option<Duration>,
-    max_body_size: Option<u64>,
-    kept: KeptHeaders,
-}
+/// The memo of a request the plugin forwarded from its fast path: which provider's credentials
+/// it carries and at which token version (`(index + 1) << 48 | version`), `0` for none, or
+/// [`Memo::REFRESH`] for a token refresh request (never re-authorized).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Memo(u64);
 
-impl Detached {
-    #[inline(always)]
-    fn of(request: HttpRequestBuilder, kept: KeptHeaders) -> Self {
-        let HttpRequestBuilder {
-            method,
-            url,
-            headers: _,
-            attributes,
-            body,
-            timeout,
-            max_body_size,
-            error: _,
-        } = request;
-        Self {
-            method,
-            url,
-            attributes,
-            body,
-            timeout,
-            max_body_size,
-            kept,
+impl Memo {
+    const REFRESH: Memo = Memo(u64::MAX);
+    const VERSION_BITS: u32 = 48;
+
+    /// The memo of `sent_with`; `None` when it does not fit (credentials of more than one
+    /// provider, or a version past 2^48): the request then takes the boxed path.
+    fn of(sent_with: &[u64]) -> Option<Self> {
+        let mut memo = Memo(0);
+        for (i, &version) in sent_with.iter().enumerate() {
+            if version == NOT_SENT {
+                continue;
+            }
+            let index = u64::try_from(i).ok()?;
+            if memo.0 != 0 || version >> Self::VERSION_BITS != 0 || index >= 0xfffe {
+                return None;
+            }
+            memo = Memo((index + 1) << Self::VERSION_BITS | version);
         }
+        Some(memo)
     }
 
-    /// The request again, its headers put back (to send it once more).
-    fn restore(self) -> HttpRequestBuilder {
-        let mut map = HeaderMap::try_with_capacity(self.kept.0.len()).unwrap_or_default();
-        self.kept.restore(&mut map);
-        HttpRequestBuilder {
-            method: self.method,
-            url: self.url,
-            headers: Headers { map, invalid: None },
-            attributes: self.attributes,
-            body: self.body,
-            timeout: self.timeout,
-            max_body_size: self.max_body_size,
-            error: None,
+    /// The [`SentWith`] of `slots` providers this memo stands for.
+    fn sent_with(self, slots: usize) -> SentWith {
+        let mut sent_with: SentWith = smallvec![NOT_SENT; slots];
+        if self != Self::REFRESH && self.0 != 0 {
+            let index = (self.0 >> Self::VERSION_BITS) - 1;
+            let version = self.0 & ((1 << Self::VERSION_BITS) - 1);
+            if let Some(slot) = usize::try_from(index)
+                .ok()
+                .and_then(|i| sent_with.get_mut(i))
+            {
+                *slot = version;
+            }
         }
-    }
-}
-
-/// What a [`Call`] keeps while the engine answers: enough to re-authorize and retry.
-struct Waiting {
-    state: Arc<AuthState>,
-    request: Detached,
-    next: Next,
-    sent_with: SentWith,
-}
-
-/// Where a [`Call`] is.
-// `Waiting` is large on purpose: the stage lives in the call's box already, and boxing it again
-// would cost an allocation per call.
-#[allow(clippy::large_enum_variant)]
-enum Stage {
-    Waiting(Waiting),
-    Reauthorizing(BoxFuture<Result<HttpResponse, ClientError>>),
-    Done,
-}
-
-pin_project_lite::pin_project! {
-    /// A call whose credentials were added without waiting and whose request went to the engine
-    /// when it was intercepted: it waits for the engine's answer (`sending`) and, only on a
-    /// rejection, re-authorizes in a box of its own. A hand-written future, so that the engine's
-    /// future is held once, in place (an `async` block would move it into a second slot to
-    /// await it).
-    struct Call<S> {
-        #[pin]
-        sending: S,
-        stage: Stage,
-    }
-}
-
-impl<S> Future for Call<S>
-where
-    S: Future<Output = Result<HttpResponse, ClientError>>,
-{
-    type Output = Result<HttpResponse, ClientError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if let Stage::Reauthorizing(retry) = this.stage {
-            return retry.as_mut().poll(cx);
-        }
-        // The answer is looked at in place and handed on as it came (a response is large, and
-        // each move of it a copy) unless it is a rejection.
-        let answer = ready!(this.sending.poll(cx));
-        let rejected = match (&answer, &*this.stage) {
-            (Ok(response), Stage::Waiting(waiting)) => waiting.state.rejects(response),
-            _ => false,
-        };
-        if !rejected {
-            *this.stage = Stage::Done;
-            return Poll::Ready(answer);
-        }
-        let (Ok(response), Stage::Waiting(waiting)) =
-            (answer, std::mem::replace(this.stage, Stage::Done))
-        else {
-            return Poll::Ready(Err(ClientError::Runtime(
-                "auth call polled after it completed".into(),
-            )));
-        };
-        let Waiting {
-            state,
-            request,
-            next,
-            sent_with,
-        } = waiting;
-        let mut request = request.restore();
-        *this.stage = Stage::Reauthorizing(Box::pin(async move {
-            state
-                .reauthorize(&mut request, &next, response, sent_with)
-                .await
-        }));
-        match this.stage {
-            Stage::Reauthorizing(retry) => retry.as_mut().poll(cx),
-            _ => Poll::Pending,
-        }
+        sent_with
     }
 }
 
@@ -285,31 +207,6 @@ fn choose(
             .find(|&&i| slots[i].provider.is_applicable(challenge))
             .map(|&i| (i, Some(challenge.clone())))
     })
-}
-
-/// The headers of a request whose header map went to the engine, kept for a retry: clones of
-/// names and values (reference counts), inline up to four, so the common call allocates nothing
-/// for them.
-struct KeptHeaders(SmallVec<[(HeaderName, HeaderValue); 4]>);
-
-impl KeptHeaders {
-    fn of(map: &HeaderMap) -> Self {
-        let mut kept = SmallVec::with_capacity(map.len());
-        for (name, value) in map {
-            kept.push((name.clone(), value.clone()));
-        }
-        Self(kept)
-    }
-
-    /// Puts the headers back into `map` (the emptied map of the request they were kept from).
-    fn restore(self, map: &mut HeaderMap) {
-        for (name, value) in self.0 {
-            // They all fitted in the request's map before, so they fit again.
-            if map.try_append(name, value).is_err() {
-                break;
-            }
-        }
-    }
 }
 
 /// The first send of a request: [`Next::send`], except that when the engine comes next the
@@ -451,5 +348,24 @@ impl AuthState {
                 return Ok(response);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Memo, NOT_SENT};
+
+    #[test]
+    fn a_memo_gives_back_the_provider_and_version_it_was_made_of() {
+        let memo = Memo::of(&[NOT_SENT, 7, NOT_SENT]).expect("fits");
+        assert_eq!(memo.sent_with(3).as_slice(), &[NOT_SENT, 7, NOT_SENT]);
+        let none = Memo::of(&[NOT_SENT, NOT_SENT]).expect("fits");
+        assert_eq!(none.sent_with(2).as_slice(), &[NOT_SENT, NOT_SENT]);
+    }
+
+    #[test]
+    fn credentials_of_two_providers_or_a_huge_version_do_not_fit_a_memo() {
+        assert_eq!(Memo::of(&[1, 2]), None);
+        assert_eq!(Memo::of(&[1 << 48]), None);
     }
 }
