@@ -2,10 +2,12 @@
 # Client Auth benchmark (issue 11): a cached bearer token via the Auth plugin vs the same client
 # without it, the header set by hand (the same bytes on the wire); a 100-request burst against an
 # expired token, which must complete with exactly one refresh.
-#  1. bench/src/bin/client_auth_bench.rs: the two clients side by side in one process (server and
-#     clients on one thread each), ROUNDS alternating rounds of MILLIS ms at 1 and 64 concurrent
-#     requests; the median per-round ratio is printed (target >= 0.97). Use this figure on a
-#     shared machine.
+#  1. bench/src/bin/client_auth_bench.rs: ROUNDS rounds at 1 and 64 concurrent requests, each
+#     round one child process per client (server and client on one thread each, MILLIS ms after
+#     a warm-up) in a rotating order: Auth, no Auth, and no Auth again; the median per-round
+#     ratio is printed (target >= 0.97), with the no Auth / no Auth ratio as a check that the
+#     harness favours neither side (two clients in one process measured up to 15 % apart even
+#     when both were the same client). Use this figure on a shared machine.
 #  2. benches/client_auth.rs (criterion, unless SKIP_CRITERION=1; extra arguments go to
 #     criterion): the same comparison as separate criterion benchmarks, then the burst.
 #  3. With COUNTS=1: instructions and heap allocations per request (64 concurrent) of each client
