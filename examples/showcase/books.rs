@@ -1,7 +1,7 @@
 //! The showcase's library: the `Book` record and the sample data `GET /books.json` serves.
 //!
-//! Also compiled into the load-test servers of `bench/` (`#[path]`), so that every contestant
-//! there serialises exactly this data.
+//! Also compiled into the load-test servers of `bench/` (`bench/src/lib.rs`, `#[path]`), once, so
+//! that every contestant there runs the same compiled serialisation of exactly this data.
 use serde::Serialize;
 
 /// One entry of `GET /books.json`.

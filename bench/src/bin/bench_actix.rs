@@ -8,9 +8,6 @@
 use actix_web::{web, App, HttpResponse, HttpServer, Responder};
 use serde::Serialize;
 
-#[path = "../../../examples/showcase/books.rs"]
-mod library;
-
 /// The JSON body (the same struct as the oxtor side).
 #[derive(Serialize)]
 struct Message {
@@ -34,8 +31,8 @@ async fn user(id: web::Path<String>) -> String {
 }
 
 async fn books() -> impl Responder {
-    // `web::Json` needs an owned value; serialise the static slice as the other sides do.
-    match serde_json::to_vec(&library::BOOKS[..]) {
+    // The same compiled serialisation as the other sides (see `oxtor_bench`).
+    match oxtor_bench::books_json() {
         Ok(body) => HttpResponse::Ok()
             .content_type("application/json")
             .body(body),

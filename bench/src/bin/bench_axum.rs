@@ -8,9 +8,6 @@ use axum::{extract::Path, routing::get, serve::ListenerExt, Json, Router};
 use serde::Serialize;
 use tower_http::{compression::CompressionLayer, CompressionLevel};
 
-#[path = "../../../examples/showcase/books.rs"]
-mod library;
-
 /// The JSON body (the same struct as the oxtor side).
 #[derive(Serialize)]
 struct Message {
@@ -33,8 +30,9 @@ async fn user(Path(id): Path<String>) -> String {
     format!("Hello, {id}")
 }
 
-async fn books() -> Json<&'static [library::Book]> {
-    Json(&library::BOOKS)
+/// The showcase's books, serialised per request by the same compiled code as the other sides.
+async fn books() -> axum::response::Response {
+    oxtor_bench::books_response()
 }
 
 #[tokio::main]

@@ -21,9 +21,6 @@ use oxtor::{
 };
 use serde::Serialize;
 
-#[path = "../../../examples/showcase/books.rs"]
-mod library;
-
 /// The JSON body (the same struct as the axum side).
 #[derive(Serialize)]
 struct Message {
@@ -50,8 +47,9 @@ async fn user(Path(id): Path<String>) -> String {
 }
 
 #[route(GET, "/books.json")]
-async fn books() -> Json<&'static [library::Book]> {
-    Json(&library::BOOKS)
+async fn books() -> axum::response::Response {
+    // The same compiled serialisation as the other sides (see `oxtor_bench`).
+    oxtor_bench::books_response()
 }
 
 /// The benchmark routes.
