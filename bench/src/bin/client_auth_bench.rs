@@ -201,20 +201,27 @@ async fn rate(
     })
 }
 
+/// A server of its own and one client for it: with `auth`, the Auth plugin (no header by hand),
+/// otherwise a plain client and the `Authorization` value to set by hand; the `/hello` URL.
+fn alone(auth: bool) -> Result<(HttpClient, String, Option<String>), String> {
+    let tokens = Tokens::default();
+    let addr = serve(tokens.clone())?;
+    let hello_url = format!("http://{addr}/hello");
+    if auth {
+        let client = auth_client(format!("http://{addr}/token"), Arc::default()).map_err(error)?;
+        Ok((client, hello_url, None))
+    } else {
+        let header = format!("Bearer {}", tokens.current());
+        Ok((HttpClient::new().map_err(error)?, hello_url, Some(header)))
+    }
+}
+
 /// One client (`auth`: the Auth plugin; otherwise the header by hand) alone in this process with
 /// its own server: a warm-up of `millis / 4` ms, then one timed run of `millis` ms at `n`
 /// concurrent requests; prints `rate client_us server_us` for the parent ([`run`]).
 async fn sample(auth: bool, n: usize, millis: u64) -> Result<(), String> {
-    let tokens = Tokens::default();
-    let addr = serve(tokens.clone())?;
-    let hello_url = format!("http://{addr}/hello");
-    let header = format!("Bearer {}", tokens.current());
-    let (client, header) = if auth {
-        let client = auth_client(format!("http://{addr}/token"), Arc::default()).map_err(error)?;
-        (client, None)
-    } else {
-        (HttpClient::new().map_err(error)?, Some(header.as_str()))
-    };
+    let (client, hello_url, header) = alone(auth)?;
+    let header = header.as_deref();
     rate(&client, &hello_url, header, n, millis / 4).await?;
     let s = rate(&client, &hello_url, header, n, millis).await?;
     println!("{} {} {}", s.rate, s.client_us, s.server_us);
@@ -326,19 +333,10 @@ async fn run(rounds: usize, millis: u64) -> Result<(), String> {
 
 /// One client alone, for a profiler.
 async fn profile(auth: bool, secs: u64) -> Result<(), String> {
-    let tokens = Tokens::default();
-    let addr = serve(tokens.clone())?;
-    let hello_url = format!("http://{addr}/hello");
-    let header = format!("Bearer {}", tokens.current());
-    let rps = if auth {
-        let client = auth_client(format!("http://{addr}/token"), Arc::default()).map_err(error)?;
-        rate(&client, &hello_url, None, 64, secs * 1000).await?.rate
-    } else {
-        let client = HttpClient::new().map_err(error)?;
-        rate(&client, &hello_url, Some(&header), 64, secs * 1000)
-            .await?
-            .rate
-    };
+    let (client, hello_url, header) = alone(auth)?;
+    let rps = rate(&client, &hello_url, header.as_deref(), 64, secs * 1000)
+        .await?
+        .rate;
     println!(
         "{}: {rps:.0} requests/s, {:.0} requests",
         if auth { "Auth" } else { "no Auth" },
@@ -349,16 +347,8 @@ async fn profile(auth: bool, secs: u64) -> Result<(), String> {
 
 /// One client alone for exactly `requests` requests (rounded down to batches of 64).
 async fn count(auth: bool, requests: usize) -> Result<(), String> {
-    let tokens = Tokens::default();
-    let addr = serve(tokens.clone())?;
-    let hello_url = format!("http://{addr}/hello");
-    let header = format!("Bearer {}", tokens.current());
-    let (client, header) = if auth {
-        let client = auth_client(format!("http://{addr}/token"), Arc::default()).map_err(error)?;
-        (client, None)
-    } else {
-        (HttpClient::new().map_err(error)?, Some(header.as_str()))
-    };
+    let (client, hello_url, header) = alone(auth)?;
+    let header = header.as_deref();
     for _ in 0..requests / 64 {
         batch(&client, &hello_url, header, 64).await?;
     }
