@@ -16,7 +16,10 @@
 #             runtime, as actix-web's worker, instead of the multi-thread `#[tokio::main]` one
 # Handlers: GET /hello (13-byte plaintext), GET /books.json (the showcase's 30 books, serialised
 # per request, identity), GET /user/42 (one path parameter), and GET /books.json with
-# `Accept-Encoding: zstd` (showcase against axum-zstd).
+# `Accept-Encoding: zstd` (showcase against axum-zstd). Every server installs the tracing
+# subscriber the showcase installs (`oxtor_bench::log_like_the_showcase`): without one, the h2
+# crate's disabled spans go through the `log` facade on every axum-based side (about 19 % of an
+# h2c request), a cost no user with a subscriber pays.
 #
 # Method (as bench/foundation.sh): every server is pinned to CPU SERVER_CPU with `taskset`, so each
 # runs one worker; wrk (one thread, CONNECTIONS keep-alive connections) or h2load is pinned to

@@ -2,7 +2,7 @@
 # TLS load test: oxtor's HTTPS connector against a hand-written tokio-rustls + hyper-util server
 # (bench/src/bin/bench_tls_baseline.rs) serving the same axum router, the same certificate (the PEM
 # key store of scripts/dev-certs: EC P-256) and the same rustls settings (ring, TLS 1.2 + 1.3,
-# ALPN h2 + http/1.1).
+# ALPN h2 + http/1.1). Both install the showcase's tracing subscriber (bench/src/lib.rs).
 #
 #   bench/tls.sh                   # from anywhere; builds what it needs, installs wrk/h2load if missing
 #

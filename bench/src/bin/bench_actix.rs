@@ -41,6 +41,7 @@ async fn books() -> impl Responder {
 }
 
 fn main() -> std::process::ExitCode {
+    oxtor_bench::log_like_the_showcase();
     let mut args = std::env::args().skip(1);
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(8083);
     let workers: usize = match args.next().map(|w| w.parse()) {

@@ -37,6 +37,7 @@ async fn books() -> axum::response::Response {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    oxtor_bench::log_like_the_showcase();
     let mut args = std::env::args().skip(1);
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(8082);
     let compression = match args.next().as_deref() {

@@ -86,6 +86,7 @@ fn module(app: &mut Application, plugins: Plugins) -> oxtor::Result<()> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    oxtor_bench::log_like_the_showcase();
     let mut args = std::env::args().skip(1);
     let port = args.next().and_then(|p| p.parse().ok()).unwrap_or(8081);
     let plugins = match args.next().as_deref() {

@@ -22,6 +22,7 @@ use tokio_rustls::{
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    oxtor_bench::log_like_the_showcase();
     let mut args = std::env::args().skip(1);
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(8444);
     let key_store = args.next().unwrap_or_else(|| "certs/server.pem".to_owned());

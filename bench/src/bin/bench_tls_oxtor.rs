@@ -16,6 +16,7 @@ use oxtor::{
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    oxtor_bench::log_like_the_showcase();
     let mut args = std::env::args().skip(1);
     let port = args.next().and_then(|p| p.parse().ok()).unwrap_or(8443);
     let key_store = args.next().unwrap_or_else(|| "certs/server.pem".to_owned());
