@@ -68,13 +68,7 @@ async fn client_disconnection_cancels_request_h2c() {
     let (app, mut rx) = ensure_active_app();
     let server = TestApplication::start(app).await.unwrap();
     let s = server.connect().await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(s),
-    )
-    .await
-    .unwrap();
-    let conn = tokio::spawn(conn);
+    let (mut sender, conn) = h2_handshake(s).await;
     let req = http::Request::get(server.url("/"))
         .body(Body::empty())
         .unwrap();

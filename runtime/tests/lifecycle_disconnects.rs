@@ -90,13 +90,7 @@ async fn h2_stream_reset_cancels_only_that_stream() {
     let (app, mut rx, _) = app(Some(true));
     let server = TestApplication::start(app).await.unwrap();
     let s = server.connect().await.unwrap();
-    let (sender, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(s),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let (sender, _) = h2_handshake(s).await;
     let mut a = sender.clone();
     let mut b = sender.clone();
     let doomed = tokio::spawn(async move {
@@ -129,13 +123,7 @@ async fn h2_stream_reset_cancels_in_a_route_block_without_the_plugin() {
     let (app, mut rx, _) = app(None);
     let server = TestApplication::start(app).await.unwrap();
     let s = server.connect().await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(s),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let (mut sender, _) = h2_handshake(s).await;
     let doomed = tokio::spawn(async move {
         let req = http::Request::get("http://x/eager")
             .body(Body::empty())

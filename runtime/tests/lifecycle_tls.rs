@@ -3,13 +3,14 @@
 //! and a call that completes is untouched.
 #![cfg(feature = "tls")]
 
+mod lifecycle_support;
 mod tls_support;
 
 use std::{error::Error as _, sync::Arc, time::Duration};
 
 use axum::{body::Body, extract::State, routing::get, Router};
 use http_body_util::BodyExt;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use lifecycle_support::h2_handshake;
 use oxtor_runtime::{
     plugins::lifecycle::{Cancellation, ConnectionClosed, HttpRequestLifecycle},
     server::{
@@ -137,11 +138,7 @@ async fn client_disconnection_cancels_request_h2_over_tls() {
     let certs = Certs::new("lifecycle-h2");
     let (server, mut rx) = serve(&certs).await;
     let stream = connect(&certs, &server, b"h2").await;
-    let (mut sender, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-    let conn = tokio::spawn(conn);
+    let (mut sender, conn) = h2_handshake(stream).await;
     let req = http::Request::get("https://localhost/")
         .body(Body::empty())
         .unwrap_or_else(|e| panic!("{e}"));
@@ -159,11 +156,7 @@ async fn lifecycle_success_h2_over_tls() {
     let certs = Certs::new("lifecycle-ok");
     let (server, _rx) = serve(&certs).await;
     let stream = connect(&certs, &server, b"h2").await;
-    let (mut sender, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-    let conn = tokio::spawn(conn);
+    let (mut sender, conn) = h2_handshake(stream).await;
     let req = http::Request::get("https://localhost/ok")
         .body(Body::empty())
         .unwrap_or_else(|e| panic!("{e}"));

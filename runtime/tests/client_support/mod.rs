@@ -110,3 +110,7 @@ pub async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// The server the client `Auth` tests (`client_auth_*.rs`) talk to, and their helpers.
+#[cfg(feature = "client-auth")]
+pub mod auth;

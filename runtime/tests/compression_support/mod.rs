@@ -1,9 +1,13 @@
 //! Helpers shared by the compression tests: serving an app, raw HTTP/1.1 requests, decoders.
 #![allow(dead_code, unreachable_pub)]
 
-use std::io::Read;
+use std::{convert::Infallible, io::Read};
 
-use axum::{body::Bytes as AxumBytes, Router};
+use axum::{
+    body::{Body, Bytes as AxumBytes},
+    routing::get,
+    Router,
+};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use oxtor_runtime::plugins::compression::AppliedDecoders;
@@ -16,6 +20,25 @@ use oxtor_runtime::{
 /// Ktor's test body: "text to be compressed\n" * 100 (2200 bytes).
 pub fn text() -> String {
     "text to be compressed\n".repeat(100)
+}
+
+/// `GET /`: [`text`].
+pub fn text_route() -> Router {
+    Router::new().route("/", get(|| async { text() }))
+}
+
+/// `GET /`: `body` streamed in chunks of 5 bytes, so of unknown length.
+pub fn streamed(body: &'static str) -> Router {
+    Router::new().route(
+        "/",
+        get(move || async move {
+            let chunks = body
+                .as_bytes()
+                .chunks(5)
+                .map(|c| Ok::<_, Infallible>(Bytes::from_static(c)));
+            Body::from_stream(futures_util::stream::iter(chunks))
+        }),
+    )
 }
 
 /// Serves `router` with `Compression` configured by `f` on the whole app.

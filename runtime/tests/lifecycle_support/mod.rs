@@ -1,13 +1,16 @@
 //! Shared by the lifecycle test files: a probe the handlers report to, the routes, and
-//! raw-socket helpers.
+//! raw-socket and HTTP/2 client helpers.
 #![allow(dead_code)]
 use std::time::{Duration, Instant};
 
 use axum::{
+    body::Body,
     extract::{Query, State},
     routing::{get, post},
     Router,
 };
+use hyper::client::conn::http2::SendRequest;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use oxtor_runtime::{
     plugins::lifecycle::{
         CallMetrics, CallScope, Cancellation, HttpRequestLifecycle, LifecycleBlocks,
@@ -18,9 +21,10 @@ use oxtor_runtime::{
 };
 use serde::Deserialize;
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
     net::TcpStream,
     sync::mpsc,
+    task::JoinHandle,
     time::timeout,
 };
 
@@ -152,4 +156,18 @@ pub(crate) async fn read_all(s: &mut TcpStream) -> String {
     let mut buf = Vec::new();
     let _ = timeout(LIMIT, s.read_to_end(&mut buf)).await;
     String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// The HTTP/2 client handshake over `io` (h2c with prior knowledge on a plain socket, or a TLS
+/// stream that negotiated `h2`), with the connection driven on a spawned task: the request
+/// sender and that task (abort it and the whole connection goes away).
+pub(crate) async fn h2_handshake<T>(io: T) -> (SendRequest<Body>, JoinHandle<hyper::Result<()>>)
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(io))
+            .await
+            .unwrap_or_else(|e| panic!("h2 handshake: {e}"));
+    (sender, tokio::spawn(conn))
 }
