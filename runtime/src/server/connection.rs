@@ -9,6 +9,7 @@ use tracing::Instrument;
 use super::{
     call::{connection_extensions, CallAborted, CallService, ConnState},
     control::{Registration, Registry},
+    executor::Deferred,
     hooks::{BoxedIo, ConnectionInfo, ConnectionIo, StreamWrapper, WrappedStream},
     watch::ReadClosedWatcher,
     EngineShared,
@@ -98,6 +99,7 @@ async fn drive<I: ConnectionIo>(
     tokio::pin!(closed);
     let (mut read_closed, mut draining) = (false, false);
     let mut registration = Registration::default();
+    let mut deferred = Deferred::default();
     // One hand-written poll: a few atomic flags (shutdown, and the disconnect watch once someone
     // listens; one load), then hyper's connection; nothing else runs on a request's hot path.
     std::future::poll_fn(|cx| {
@@ -118,24 +120,41 @@ async fn drive<I: ConnectionIo>(
             tracing::debug!("client closed or reset the connection");
             disconnect.cancel();
         }
-        match http.as_mut().poll(cx) {
-            Poll::Ready(Err(e)) => {
-                if is_aborted_call(&*e) {
-                    tracing::debug!("connection closed: a call was aborted (its client went away)");
-                } else {
-                    tracing::debug!(error = %e, "connection error");
+        // hyper's connection, then the HTTP/2 streams it accepted meanwhile (polled once
+        // each), then hyper again to send what they answered; a few rounds, then the task
+        // yields to others (see `executor`).
+        for _ in 0..MAX_ROUNDS {
+            let polled = deferred.collect(|| http.as_mut().poll(cx));
+            let ran = deferred.run();
+            match polled {
+                Poll::Ready(Err(e)) => {
+                    if is_aborted_call(&*e) {
+                        tracing::debug!(
+                            "connection closed: a call was aborted (its client went away)"
+                        );
+                    } else {
+                        tracing::debug!(error = %e, "connection error");
+                    }
+                    return Poll::Ready(());
                 }
-                Poll::Ready(())
+                Poll::Ready(Ok(())) => return Poll::Ready(()),
+                Poll::Pending if !ran => return Poll::Pending,
+                // Streams ran: what they answered is hyper's to write now.
+                Poll::Pending => {}
             }
-            Poll::Ready(Ok(())) => Poll::Ready(()),
-            Poll::Pending => Poll::Pending,
         }
+        cx.waker().wake_by_ref();
+        Poll::Pending
     })
     .await;
     shared.registry.remove(id);
     // Whatever still runs on this connection has lost its client.
     disconnect.cancel();
 }
+
+/// How many times one poll of a connection goes round hyper's connection and the HTTP/2 streams
+/// it accepted before the task yields.
+const MAX_ROUNDS: usize = 4;
 
 /// Runs the connector's wrapper (TLS), then the application's, merging their extensions.
 async fn wrap_all(

@@ -77,10 +77,8 @@ use std::{
     time::Duration,
 };
 
-use hyper_util::{
-    rt::{TokioExecutor, TokioTimer},
-    server::conn::auto,
-};
+use executor::StreamExecutor;
+use hyper_util::{rt::TokioTimer, server::conn::auto};
 use tokio::{sync::Semaphore, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
@@ -98,6 +96,7 @@ mod connection;
 mod connector;
 mod control;
 mod deadline;
+mod executor;
 pub mod hooks;
 mod shutdown;
 pub mod tasks;
@@ -135,7 +134,7 @@ const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 pub(crate) struct EngineShared {
     router: AppService,
     hooks: EngineHooks,
-    builder: auto::Builder<TokioExecutor>,
+    builder: auto::Builder<StreamExecutor>,
     /// Connections, detached calls and tasks handed to the engine; the graceful shutdown waits
     /// for them.
     tasks: EngineTasks,
@@ -289,12 +288,13 @@ impl Server {
     }
 
     /// hyper's connection builder with the engine's limits.
-    fn hyper_builder(&self) -> auto::Builder<TokioExecutor> {
+    fn hyper_builder(&self) -> auto::Builder<StreamExecutor> {
         let config = &self.config;
         let head_size = config
             .max_request_head_size
             .max(config::defaults::MIN_REQUEST_HEAD_SIZE);
-        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // HTTP/2 streams are polled once in place, spawned only if not done (see `executor`).
+        let mut builder = auto::Builder::new(StreamExecutor);
         builder
             .http1()
             .half_close(true)

@@ -1,0 +1,133 @@
+//! The executor hyper runs the engine's HTTP/2 streams on: [`StreamExecutor`], and the
+//! [`Deferred`] streams a connection runs itself.
+//!
+//! hyper hands every HTTP/2 stream (the call's future, then the sending of its response) to an
+//! executor, and tokio's would spawn each one as a task of its own: a task allocated with a
+//! cache-line alignment (glibc's slow path), scheduled, polled, and freed, most often only to
+//! find the handler done at its first poll. The engine's executor instead hands the streams
+//! back to the connection that accepted them: once hyper has taken every stream the client sent
+//! (and wants to read more), the connection polls each new stream once, then lets hyper write:
+//! the responses of a batch of streams that answered at once leave in one write, and none of
+//! them cost a task. A stream that is not done after that first poll continues on a task of
+//! its own, as with tokio's executor.
+//!
+//! - The first poll uses a no-op waker; the task's first poll, which tokio runs right away,
+//!   registers the real one (a future registers its waker again at every poll, so a wake-up in
+//!   between is not lost: the task's poll sees the event itself).
+//! - A handler that panics in its first poll resets its stream and leaves the connection and
+//!   its other streams alone (the panic is caught as tokio catches a task's).
+//! - Outside a connection's poll (hyper never does this for a server connection), a stream is
+//!   spawned as with tokio's executor.
+//!
+//! The difference: the first poll of every stream of a connection runs on that connection's
+//! task, one after the other, as in HTTP/1.1, where hyper polls a call on the connection's task
+//! too. A handler that computes for long before its first `.await` holds up the connection's
+//! other streams for that long; such work belongs on `tokio::task::spawn_blocking`.
+//!
+//! # Example
+//! Nothing changes for an application; a handler that answers at once runs on the connection's
+//! task.
+//! ```
+//! use oxtor_runtime::{server::{Server, ServerConfig}, Application};
+//! use axum::{routing::get, Router};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> oxtor_runtime::Result<()> {
+//! let mut app = Application::new(());
+//! app.routing(Router::new().route("/", get(|| async { "hi over h2c too" })))?;
+//! let running = Server::new(app, ServerConfig::local(0)).start().await?;
+//! running.shutdown().await?;
+//! # Ok(()) }
+//! ```
+use std::{
+    cell::{Cell, RefCell},
+    future::Future,
+    panic::{catch_unwind, AssertUnwindSafe},
+    pin::Pin,
+    task::{Context, Poll, Waker},
+};
+
+/// A stream hyper handed over, waiting for its first poll.
+type Stream = Box<dyn Future<Output = ()> + Send + Unpin>;
+
+thread_local! {
+    /// A connection is being polled on this thread: streams hyper hands over are kept.
+    static COLLECTING: Cell<bool> = const { Cell::new(false) };
+    /// Some were (read without touching the list: an HTTP/1.1 connection never has any).
+    static COLLECTED: Cell<bool> = const { Cell::new(false) };
+    /// The streams hyper handed over during the current poll of a connection.
+    static HANDED_OVER: RefCell<Vec<Stream>> = const { RefCell::new(Vec::new()) };
+}
+
+/// hyper's executor for the engine's connections. See the [module docs](self).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct StreamExecutor;
+
+impl<F> hyper::rt::Executor<F> for StreamExecutor
+where
+    F: Future<Output = ()> + Send + Unpin + 'static,
+{
+    fn execute(&self, fut: F) {
+        if COLLECTING.get() {
+            HANDED_OVER.with_borrow_mut(|streams| streams.push(Box::new(fut)));
+            COLLECTED.set(true);
+        } else {
+            tokio::spawn(fut);
+        }
+    }
+}
+
+/// The streams one connection took over from hyper (a buffer kept between polls, swapped with
+/// the thread's list).
+#[derive(Default)]
+pub(crate) struct Deferred {
+    streams: Vec<Stream>,
+}
+
+impl Deferred {
+    /// Runs `poll` (hyper's connection), keeping the streams hyper hands over meanwhile.
+    pub(crate) fn collect<R>(&mut self, poll: impl FnOnce() -> R) -> R {
+        /// Stops collecting, also if `poll` panics (then what was collected is spawned).
+        struct Stop;
+        impl Drop for Stop {
+            fn drop(&mut self) {
+                COLLECTING.set(false);
+                if std::thread::panicking() && COLLECTED.replace(false) {
+                    for stream in HANDED_OVER.with_borrow_mut(std::mem::take) {
+                        tokio::spawn(stream);
+                    }
+                }
+            }
+        }
+        debug_assert!(
+            !COLLECTING.get(),
+            "connections are not polled within each other"
+        );
+        COLLECTING.set(true);
+        let _stop = Stop;
+        poll()
+    }
+
+    /// Polls each stream collected once, spawning those not done; whether there were any.
+    pub(crate) fn run(&mut self) -> bool {
+        if !COLLECTED.replace(false) {
+            return false;
+        }
+        HANDED_OVER.with_borrow_mut(|streams| std::mem::swap(streams, &mut self.streams));
+        let mut cx = Context::from_waker(Waker::noop());
+        for mut stream in self.streams.drain(..) {
+            match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut stream).poll(&mut cx))) {
+                Ok(Poll::Ready(())) => {}
+                Ok(Poll::Pending) => {
+                    tokio::spawn(stream);
+                }
+                Err(_) => {
+                    // As tokio does with a task that panicked: the future is dropped (its
+                    // stream reset), and a panic while dropping it is caught too.
+                    tracing::debug!("an HTTP/2 stream panicked; it is reset");
+                    let _ = catch_unwind(AssertUnwindSafe(move || drop(stream)));
+                }
+            }
+        }
+        true
+    }
+}
