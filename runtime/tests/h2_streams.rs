@@ -1,6 +1,7 @@
-//! HTTP/2 streams on the engine's executor, over real h2c connections: a stream answered at once
-//! runs on its connection's task (no task of its own), one that waits continues on a task of
-//! its own and is woken as usual, and one that panics is reset while its connection serves on.
+//! HTTP/2 streams on the engine's executor, over real h2c connections: on a runtime with one
+//! worker a stream answered at once runs on its connection's task (no task of its own), one that
+//! waits continues on a task of its own and is woken as usual, and one that panics is reset
+//! while its connection serves on; with several workers every stream has a task of its own.
 use std::time::Duration;
 
 use axum::{body::Body, extract::Request, routing::get, Router};
@@ -86,6 +87,19 @@ async fn streams_answered_at_once_run_on_their_connections_task() {
     assert!(a.starts_with("Some("), "{a}");
     assert_eq!(a, b, "two streams of one connection ran on different tasks");
     assert_ne!(a, other, "streams of two connections ran on the same task");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_runtime_with_several_workers_every_stream_has_a_task_of_its_own() {
+    let server = server().await;
+    let mut sender = connect(&server).await;
+    let (status, a) = get_text(&mut sender, &server, "/now").await.expect("first");
+    let (_, b) = get_text(&mut sender, &server, "/now")
+        .await
+        .expect("second");
+    assert_eq!(status, 200);
+    assert!(a.starts_with("Some("), "{a}");
+    assert_ne!(a, b, "two streams of one connection ran on one task");
 }
 
 #[tokio::test]

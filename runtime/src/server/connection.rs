@@ -99,7 +99,7 @@ async fn drive<I: ConnectionIo>(
     tokio::pin!(closed);
     let (mut read_closed, mut draining) = (false, false);
     let mut registration = Registration::default();
-    let mut deferred = Deferred::default();
+    let mut deferred = Deferred::for_current_runtime();
     // One hand-written poll: a few atomic flags (shutdown, and the disconnect watch once someone
     // listens; one load), then hyper's connection; nothing else runs on a request's hot path.
     std::future::poll_fn(|cx| {

@@ -4,25 +4,27 @@
 //! hyper hands every HTTP/2 stream (the call's future, then the sending of its response) to an
 //! executor, and tokio's would spawn each one as a task of its own: a task allocated with a
 //! cache-line alignment (glibc's slow path), scheduled, polled, and freed, most often only to
-//! find the handler done at its first poll. The engine's executor instead hands the streams
-//! back to the connection that accepted them: once hyper has taken every stream the client sent
-//! (and wants to read more), the connection polls each new stream once, then lets hyper write:
-//! the responses of a batch of streams that answered at once leave in one write, and none of
-//! them cost a task. A stream that is not done after that first poll continues on a task of
-//! its own, as with tokio's executor.
+//! find the handler done at its first poll. On a runtime with one worker (the thread-per-core
+//! mode's current-thread runtimes, or a multi-thread runtime with one worker), where a stream's
+//! task would run on the connection's thread anyway, the engine's executor instead hands the
+//! streams back to the connection that accepted them: once hyper has taken every stream the
+//! client sent (and wants to read more), the connection polls each new stream once, then lets
+//! hyper write. The responses of a batch of streams that answered at once leave in one write,
+//! and none of them cost a task. A stream that is not done after that first poll continues on a
+//! task of its own, as with tokio's executor.
 //!
 //! - The first poll uses a no-op waker; the task's first poll, which tokio runs right away,
-//!   registers the real one (a future registers its waker again at every poll, so a wake-up in
-//!   between is not lost: the task's poll sees the event itself).
+//!   registers the real one (a future registers its waker again at every poll, as the `Future`
+//!   contract asks, so a wake-up in between is not lost: the task's poll sees the event itself).
 //! - A handler that panics in its first poll resets its stream and leaves the connection and
 //!   its other streams alone (the panic is caught as tokio catches a task's).
-//! - Outside a connection's poll (hyper never does this for a server connection), a stream is
-//!   spawned as with tokio's executor.
+//! - On a runtime with several workers every stream is spawned at once, as with tokio's
+//!   executor, so that the streams of one connection (a proxy's, say) spread over the workers.
 //!
-//! The difference: the first poll of every stream of a connection runs on that connection's
+//! With one worker, the first poll of every stream of a connection runs on that connection's
 //! task, one after the other, as in HTTP/1.1, where hyper polls a call on the connection's task
-//! too. A handler that computes for long before its first `.await` holds up the connection's
-//! other streams for that long; such work belongs on `tokio::task::spawn_blocking`.
+//! too: a handler that computes for long before its first `.await` holds up the connection's
+//! other streams for that long (such work belongs on `tokio::task::spawn_blocking`).
 //!
 //! # Example
 //! Nothing changes for an application; a handler that answers at once runs on the connection's
@@ -78,14 +80,28 @@ where
 
 /// The streams one connection took over from hyper (a buffer kept between polls, swapped with
 /// the thread's list).
-#[derive(Default)]
 pub(crate) struct Deferred {
     streams: Vec<Stream>,
+    /// The runtime has one worker: streams are taken over (else spawned at once).
+    enabled: bool,
 }
 
 impl Deferred {
+    /// For a connection served on the current runtime: takes streams over if it has one worker.
+    pub(crate) fn for_current_runtime() -> Self {
+        let enabled = tokio::runtime::Handle::try_current()
+            .is_ok_and(|runtime| runtime.metrics().num_workers() == 1);
+        Self {
+            streams: Vec::new(),
+            enabled,
+        }
+    }
+
     /// Runs `poll` (hyper's connection), keeping the streams hyper hands over meanwhile.
     pub(crate) fn collect<R>(&mut self, poll: impl FnOnce() -> R) -> R {
+        if !self.enabled {
+            return poll();
+        }
         /// Stops collecting, also if `poll` panics (then what was collected is spawned).
         struct Stop;
         impl Drop for Stop {
