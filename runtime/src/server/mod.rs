@@ -47,6 +47,9 @@
 //! [thread-per-core mode](ServerConfig::thread_per_core) (`ktor.deployment.threadPerCore`) it
 //! serves on N worker threads, each a current-thread runtime with its own `SO_REUSEPORT`
 //! listener; see [`workers`].
+//! On a runtime with one worker, an HTTP/2 stream runs on its connection's task until
+//! it waits (no task per stream; the answers of a batch of streams leave in one write); with
+//! several workers each stream is a task of its own (see `executor.rs`).
 //!
 //! Logs are structured `tracing` events: `info` for start and stop, `warn` when the grace period
 //! runs out, `debug` (in a `connection{id, peer}` span) for each connection's story.
