@@ -2,13 +2,14 @@
 //! worker a stream answered at once runs on its connection's task (no task of its own), one that
 //! waits continues on a task of its own and is woken as usual, and one that panics is reset
 //! while its connection serves on; with several workers every stream has a task of its own.
+mod lifecycle_support;
+
 use std::time::Duration;
 
 use axum::{body::Body, extract::Request, routing::get, Router};
 use bytes::Bytes;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::client::conn::http2::SendRequest;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use oxtor_runtime::{testing::TestApplication, Application};
 use tokio::time::timeout;
 
@@ -50,12 +51,7 @@ async fn server() -> TestApplication {
 /// A new h2c connection to `server`.
 async fn connect(server: &TestApplication) -> SendRequest<Body> {
     let tcp = server.connect().await.expect("connect");
-    let (sender, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
-            .await
-            .expect("h2 handshake");
-    tokio::spawn(conn);
-    sender
+    lifecycle_support::h2_handshake(tcp).await.0
 }
 
 /// `GET path` on `sender`: the status and body, or the error.
