@@ -21,6 +21,10 @@
 # crate's disabled spans go through the `log` facade on every axum-based side (about 19 % of an
 # h2c request), a cost no user with a subscriber pays.
 #
+# Build: every contestant is built with its functions aligned to 64 bytes (ALIGN=0: the
+# compiler's default), so that the code they share runs at the same alignment in each binary;
+# see `build_aligned` in bench/lib.sh for what that removes (about 8 % on /books.json).
+#
 # Method (as bench/foundation.sh): every server is pinned to CPU SERVER_CPU with `taskset`, so each
 # runs one worker; wrk (one thread, CONNECTIONS keep-alive connections) or h2load is pinned to
 # CPU CLIENT_CPU. Only one server is under load at a time. Each table row is measured in ROUNDS
@@ -49,7 +53,7 @@
 # Environment: ROUNDS (3), DURATION (5, seconds), CONNECTIONS (64), H2_CONNECTIONS (64),
 #              H2_STREAMS (32), LATENCY_CONNECTIONS (32), WARMUP (2, seconds), NICE (-20 as
 #              root), BASE_PORT (18180: eleven consecutive ports), SERVER_CPU (1), CLIENT_CPU (0),
-#              MULTI_CORE (1).
+#              MULTI_CORE (1), ALIGN (1).
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
@@ -71,9 +75,8 @@ root=$(pwd)
 source bench/lib.sh
 need_tools wrk:wrk h2load:nghttp2-client taskset:util-linux
 
-echo "== building release servers"
-cargo build --release --quiet -p oxtor-bench --bin bench_oxtor --bin bench_axum --bin bench_actix
-bin="$root/target/release"
+echo "== building release servers (functions aligned to 64 bytes, see build_aligned in bench/lib.sh)"
+build_aligned --bin bench_oxtor --bin bench_axum --bin bench_actix
 
 bench_workdir
 declare -A pid_of port_of

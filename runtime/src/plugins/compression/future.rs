@@ -25,7 +25,8 @@ use axum::body::Body;
 use bytes::Bytes;
 use http::{
     header::{
-        ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, VARY,
+        Entry, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+        VARY,
     },
     HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri,
 };
@@ -129,19 +130,23 @@ impl Plan {
         {
             return res.map(Body::new);
         }
+        // The body's own exact length, which axum also wrote as `Content-Length` (a HEAD
+        // response's empty body says nothing about GET's: its header decides).
+        let exact = if self.is_head {
+            None
+        } else {
+            res.body().size_hint().exact()
+        };
+        // Too short for every coding (the usual small answer): passed on without reading a
+        // header.
+        if exact.is_some_and(|len| len < settings.min_length) {
+            return res.map(Body::new);
+        }
         let headers = res.headers();
         let Some(found) = ResponseHeaders::find(headers) else {
             return res.map(Body::new);
         };
-        let content_length = found
-            .length
-            .and_then(parse_length)
-            // A HEAD response's empty body says nothing about GET's.
-            .or_else(|| {
-                (!self.is_head)
-                    .then(|| res.body().size_hint().exact())
-                    .flatten()
-            });
+        let content_length = exact.or_else(|| found.length.and_then(parse_length));
         // Too short for every coding: not negotiable either (no `Vary`).
         if content_length.is_some_and(|len| len < settings.min_length) {
             return res.map(Body::new);
@@ -314,19 +319,27 @@ fn no_request() -> &'static (Uri, HeaderMap) {
     NONE.get_or_init(|| (Uri::default(), HeaderMap::new()))
 }
 
-/// Adds `Accept-Encoding` to `Vary` unless it is there already (or `Vary: *`).
+/// Adds `Accept-Encoding` to `Vary` unless it is there already (or `Vary: *`); one look-up of
+/// the name for the usual response without a `Vary`.
 fn add_vary(headers: &mut HeaderMap) {
-    let present = headers
-        .get_all(VARY)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|v| {
-            let v = v.trim();
-            v == "*" || v.eq_ignore_ascii_case("accept-encoding")
-        });
-    if !present {
-        headers.append(VARY, HeaderValue::from_static("Accept-Encoding"));
+    const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+    match headers.entry(VARY) {
+        Entry::Vacant(vacant) => {
+            vacant.insert(ACCEPT_ENCODING);
+        }
+        Entry::Occupied(mut occupied) => {
+            let present = occupied
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|v| {
+                    let v = v.trim();
+                    v == "*" || v.eq_ignore_ascii_case("accept-encoding")
+                });
+            if !present {
+                occupied.append(ACCEPT_ENCODING);
+            }
+        }
     }
 }
 

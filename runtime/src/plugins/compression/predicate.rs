@@ -25,9 +25,14 @@ pub struct CompressionCall<'a> {
 
 /// The `type` and `subtype` of a `Content-Type` value, without parameters.
 pub(crate) fn essence(content_type: &str) -> Option<(&str, &str)> {
-    let end = content_type.find(';').unwrap_or(content_type.len());
-    let (kind, subtype) = content_type[..end].split_once('/')?;
-    Some((kind.trim(), subtype.trim()))
+    // A byte scan: on every compressible response's way, and a header value is ASCII.
+    let bytes = content_type.as_bytes();
+    let end = bytes.iter().position(|&b| b == b';').unwrap_or(bytes.len());
+    let slash = bytes[..end].iter().position(|&b| b == b'/')?;
+    Some((
+        content_type[..slash].trim_ascii(),
+        content_type[slash + 1..end].trim_ascii(),
+    ))
 }
 
 impl<'a> CompressionCall<'a> {
