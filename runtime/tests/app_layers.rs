@@ -293,3 +293,68 @@ async fn an_app_layer_not_ready_at_first_answers_once_ready() {
         (200, "hi")
     );
 }
+
+/// Answers with `x-calls`: how many calls this clone of the service has taken, this one included.
+#[derive(Clone)]
+struct CallsHere<S> {
+    inner: S,
+    calls: usize,
+}
+
+impl<S> tower::Service<Request> for CallsHere<S>
+where
+    S: tower::Service<Request, Response = Response>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        self.calls += 1;
+        let calls = HeaderValue::from(self.calls);
+        let future = self.inner.call(req);
+        Box::pin(async move {
+            let mut res = future.await?;
+            res.headers_mut().insert("x-calls", calls);
+            Ok(res)
+        })
+    }
+}
+
+#[tokio::test]
+async fn each_connection_calls_its_own_clone_of_an_app_layer_in_turn() {
+    let mut app = Application::new(());
+    app.layer(tower::layer::layer_fn(|inner| CallsHere {
+        inner,
+        calls: 0,
+    }));
+    app.routing(routes()).expect("routes");
+    let server = TestApplication::start(app).await.expect("start");
+    let url = server.url("/hello");
+    // One curl, three requests on one keep-alive connection; then another connection.
+    let first = String::from_utf8_lossy(&curl_support::curl(&["-si", &url, &url, &url]).await)
+        .to_lowercase();
+    let second = curl(&url).await;
+    let calls = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter_map(|l| l.strip_prefix("x-calls: "))
+            .map(|v| v.trim().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        (calls(&first), calls(&second)),
+        (
+            vec!["1".into(), "2".into(), "3".into()],
+            vec!["1".to_owned()]
+        )
+    );
+}
