@@ -25,10 +25,21 @@ pub struct CompressionCall<'a> {
 
 /// The `type` and `subtype` of a `Content-Type` value, without parameters.
 pub(crate) fn essence(content_type: &str) -> Option<(&str, &str)> {
-    // A byte scan: on every compressible response's way, and a header value is ASCII.
+    // One byte scan (on every compressible response's way; a header value is ASCII).
     let bytes = content_type.as_bytes();
-    let end = bytes.iter().position(|&b| b == b';').unwrap_or(bytes.len());
-    let slash = bytes[..end].iter().position(|&b| b == b'/')?;
+    let mut slash = None;
+    let mut end = bytes.len();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b';' => {
+                end = i;
+                break;
+            }
+            b'/' if slash.is_none() => slash = Some(i),
+            _ => {}
+        }
+    }
+    let slash = slash?;
     Some((
         content_type[..slash].trim_ascii(),
         content_type[slash + 1..end].trim_ascii(),
@@ -239,6 +250,18 @@ mod tests {
             .unwrap()
             .matches(essence("image/png").unwrap()));
         assert_eq!(essence("text"), None);
+    }
+
+    #[test]
+    fn essence_is_type_and_subtype_before_any_parameter() {
+        assert_eq!(
+            essence(" text / html ;charset=utf-8"),
+            Some(("text", "html"))
+        );
+        assert_eq!(essence("application/json"), Some(("application", "json")));
+        assert_eq!(essence("a/b/c"), Some(("a", "b/c")));
+        assert_eq!(essence("text;a=b/c"), None);
+        assert_eq!(essence(""), None);
     }
 
     #[test]
