@@ -7,10 +7,6 @@
 //! answered 404 or 405), then through axum's routing. Each level is erased behind an `Arc`, so
 //! cloning the stack for a call copies no layer and allocates nothing; a call costs one boxed
 //! future per layer, and nothing extra without layers (then the service is the router itself).
-//! oxtor's engine clones the service once per connection and calls that clone in turn for each
-//! of the connection's requests (tower's `poll_ready` then `call` on it), so a call clones no
-//! service (no reference count goes up and down); a layer's service that keeps state keeps it
-//! per connection.
 //!
 //! Since the layers run before routing, a layer that rewrites the request's method or URI
 //! changes the route it reaches (Ktor's plugins can do the same), and a layer does not see what
@@ -43,7 +39,6 @@
 //! # }
 //! ```
 use std::{
-    cell::RefCell,
     convert::Infallible,
     fmt,
     future::Future,
@@ -135,49 +130,6 @@ impl AppService {
         };
         AppFuture { kind }
     }
-
-    /// The service as one connection calls it (see [`ConnectionApp`]).
-    pub(crate) fn for_connection(&self) -> ConnectionApp {
-        let own = match &self.inner {
-            Inner::Router(router) => Own::Router(router.clone()),
-            Inner::Layered(service) => Own::Layered(service.clone_own()),
-        };
-        ConnectionApp {
-            shared: self.clone(),
-            own: RefCell::new(own),
-        }
-    }
-}
-
-/// The application as one connection calls it: a clone of the service made when the connection
-/// opens, called in place for each request. A shared service needs a clone of itself per call
-/// (tower's `Service::call` takes `&mut self`): a reference count or more up and down,
-/// atomically, on every request. (A call that would re-enter, which nothing does, takes the
-/// shared service instead.)
-pub(crate) struct ConnectionApp {
-    shared: AppService,
-    own: RefCell<Own>,
-}
-
-/// The connection's own clone of the router or of the outermost layer's service.
-enum Own {
-    Router(Router),
-    Layered(Box<dyn ErasedOwn>),
-}
-
-impl ConnectionApp {
-    /// Runs one call.
-    #[inline]
-    pub(crate) fn call(&self, req: Request) -> AppFuture {
-        let Ok(mut own) = self.own.try_borrow_mut() else {
-            return self.shared.call_ref(req);
-        };
-        let kind = match &mut *own {
-            Own::Router(router) => Kind::Router(router.call(req)),
-            Own::Layered(service) => Kind::Layered(service.call_own(req)),
-        };
-        AppFuture { kind }
-    }
 }
 
 impl From<Router> for AppService {
@@ -225,20 +177,12 @@ impl<L: Listener> Service<IncomingStream<'_, L>> for AppService {
 type BoxedCall = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
 /// One layer's service behind an `Arc`: a call clones the service onto the stack (its inner
-/// [`AppService`] is a reference count) and calls it as [`ErasedOwn`] does. The engine calls a
-/// connection's own clone instead ([`Erased::clone_own`], see [`ConnectionApp`]).
+/// [`AppService`] is a reference count), asks it once whether it is ready and, as nearly every
+/// layer is, calls it at once: the box holds the service's own future and nothing else. A
+/// service that is not ready yet goes into the box with its request (`tower::util::Oneshot`),
+/// which awaits its readiness with the task's waker before calling it.
 trait Erased: Send + Sync {
     fn call_erased(&self, req: Request) -> BoxedCall;
-    /// A clone of the service that a connection owns and calls in place.
-    fn clone_own(&self) -> Box<dyn ErasedOwn>;
-}
-
-/// One layer's service that a connection owns: a call asks it once whether it is ready and, as
-/// nearly every layer is, calls it at once: the box holds the service's own future and nothing
-/// else. A service that is not ready yet goes into the box as a clone, with its request
-/// (`tower::util::Oneshot`), which awaits its readiness with the task's waker before calling it.
-trait ErasedOwn: Send {
-    fn call_own(&mut self, req: Request) -> BoxedCall;
 }
 
 impl<T> Erased for T
@@ -249,39 +193,24 @@ where
     T::Future: Send + 'static,
 {
     fn call_erased(&self, req: Request) -> BoxedCall {
-        self.clone().call_own(req)
-    }
-
-    fn clone_own(&self) -> Box<dyn ErasedOwn> {
-        Box::new(self.clone())
-    }
-}
-
-impl<T> ErasedOwn for T
-where
-    T: Service<Request> + Clone + Send + Sync + 'static,
-    T::Response: IntoResponse + 'static,
-    T::Error: Into<Infallible> + 'static,
-    T::Future: Send + 'static,
-{
-    fn call_own(&mut self, req: Request) -> BoxedCall {
+        let mut service = self.clone();
         // The first readiness check needs no waker: a service that is not ready is asked again
         // by `Oneshot`, with the task's waker, which it then registers.
-        match self.poll_ready(&mut Context::from_waker(Waker::noop())) {
+        match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(Ok(())) => {
                 // Allocated before the call: one move of the (large) future fewer.
                 let call = Box::<LayerCall<T::Future>>::new_uninit();
                 let call: Box<LayerCall<T::Future>> = Box::write(
                     call,
                     LayerCall {
-                        future: self.call(req),
+                        future: service.call(req),
                     },
                 );
                 Box::into_pin(call)
             }
             // (An error, which cannot happen, would be `Oneshot`'s output.)
             Poll::Ready(Err(_)) | Poll::Pending => Box::pin(LayerCall {
-                future: self.clone().oneshot(req),
+                future: service.oneshot(req),
             }),
         }
     }

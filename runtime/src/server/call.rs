@@ -28,7 +28,7 @@ use hyper::body::Incoming;
 use pin_project_lite::pin_project;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-use crate::app::{service::ConnectionApp, AppFuture};
+use crate::app::AppFuture;
 
 use super::{
     call_watch::{CallMetrics, CallState, CallWatch, WatchedCall},
@@ -245,8 +245,6 @@ pub(crate) fn connection_extensions(
 /// The hyper service of one connection: runs the router for each request.
 pub(crate) struct CallService {
     shared: Arc<EngineShared>,
-    /// The application, as this connection calls it.
-    app: ConnectionApp,
     conn: Arc<ConnState>,
     /// The extensions every request of the connection starts with (see
     /// [`connection_extensions`]).
@@ -273,7 +271,6 @@ impl CallService {
             http1
         });
         Self {
-            app: shared.router.for_connection(),
             shared,
             conn,
             extensions,
@@ -337,7 +334,7 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
             self.conn.control.call_started();
         }
         CallFuture {
-            inner: Some(WatchedCall::new(self.app.call(req), watch)),
+            inner: Some(WatchedCall::new(self.shared.router.call_ref(req), watch)),
             disconnect: Some(disconnect),
             busy,
         }
