@@ -49,15 +49,12 @@ bench_workdir() {
 # request that moved with unrelated changes; built aligned, it took 2.33, 2.34 and 2.44. Every
 # contestant is built the same way, so no side gets the alignment the others lack.
 build_aligned() {
-    local root
-    root=$(pwd)
-    if [ "${ALIGN:-1}" = 0 ]; then
-        cargo build --release --quiet -p oxtor-bench "$@"
-        bin="$root/target/release"
-    else
-        CARGO_TARGET_DIR="$root/target/bench-aligned" \
-            RUSTFLAGS="${RUSTFLAGS:-} -C llvm-args=-align-all-functions=6" \
-            cargo build --release --quiet -p oxtor-bench "$@"
-        bin="$root/target/bench-aligned/release"
+    local target flags=${RUSTFLAGS:-}
+    target=$(pwd)/target
+    if [ "${ALIGN:-1}" != 0 ]; then
+        target=$target/bench-aligned
+        flags="$flags -C llvm-args=-align-all-functions=6"
     fi
+    CARGO_TARGET_DIR=$target RUSTFLAGS=$flags cargo build --release --quiet -p oxtor-bench "$@"
+    bin=$target/release
 }

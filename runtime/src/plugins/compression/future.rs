@@ -322,10 +322,10 @@ fn no_request() -> &'static (Uri, HeaderMap) {
 /// Adds `Accept-Encoding` to `Vary` unless it is there already (or `Vary: *`); one look-up of
 /// the name for the usual response without a `Vary`.
 fn add_vary(headers: &mut HeaderMap) {
-    const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+    const VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
     match headers.entry(VARY) {
         Entry::Vacant(vacant) => {
-            vacant.insert(ACCEPT_ENCODING);
+            vacant.insert(VALUE);
         }
         Entry::Occupied(mut occupied) => {
             let present = occupied
@@ -337,7 +337,7 @@ fn add_vary(headers: &mut HeaderMap) {
                     v == "*" || v.eq_ignore_ascii_case("accept-encoding")
                 });
             if !present {
-                occupied.append(ACCEPT_ENCODING);
+                occupied.append(VALUE);
             }
         }
     }
