@@ -293,3 +293,59 @@ async fn an_app_layer_not_ready_at_first_answers_once_ready() {
         (200, "hi")
     );
 }
+
+/// `GET /big`: 4 KiB of text, which Compression encodes for a client that accepts gzip.
+fn big_routes() -> Router {
+    Router::new().route("/big", get(|| async { "compress me ".repeat(400) }))
+}
+
+/// Records the `Content-Encoding` of the response it sees in `x-layer-saw` (`none` without).
+async fn saw_encoding(mut res: Response) -> Response {
+    let saw = res
+        .headers()
+        .get(http::header::CONTENT_ENCODING)
+        .cloned()
+        .unwrap_or(HeaderValue::from_static("none"));
+    res.headers_mut().insert("x-layer-saw", saw);
+    res
+}
+
+/// `GET /big` with `Accept-Encoding: gzip` on `app`: (Content-Encoding, x-layer-saw).
+async fn big_gzip(app: Application) -> (Option<String>, Option<String>) {
+    let server = TestApplication::start(app).await.expect("start");
+    let res = server
+        .request(http::Method::GET, "/big")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(res.status().as_u16(), 200);
+    let header = |name: &str| res.header(name).map(str::to_owned);
+    (header("content-encoding"), header("x-layer-saw"))
+}
+
+#[tokio::test]
+async fn a_layer_installed_before_compression_sees_the_compressed_response() {
+    let mut app = Application::new(());
+    app.layer(map_response(saw_encoding));
+    app.install(oxtor_runtime::plugins::compression::Compression::default())
+        .expect("install");
+    app.routing(big_routes()).expect("routes");
+    assert_eq!(
+        big_gzip(app).await,
+        (Some("gzip".to_owned()), Some("gzip".to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn a_layer_installed_after_compression_sees_the_response_before_it_is_compressed() {
+    let mut app = Application::new(());
+    app.install(oxtor_runtime::plugins::compression::Compression::default())
+        .expect("install");
+    app.layer(map_response(saw_encoding));
+    app.routing(big_routes()).expect("routes");
+    assert_eq!(
+        big_gzip(app).await,
+        (Some("gzip".to_owned()), Some("none".to_owned()))
+    );
+}
