@@ -15,6 +15,10 @@
 #             and axum::serve use (`bench_hyper PORT`): no router, no extensions, no boxes
 #   hyper-router  the same connections serving bench_axum's `Router` (`bench_hyper PORT router`):
 #             hyper plus axum's per-request routing, without axum::serve or oxtor's engine
+#   hyper-handler  the same connections, the paths matched by hand, each calling its axum
+#             handler through `Handler::call` (`bench_hyper PORT handler`): axum's extraction
+#             and response conversion without its routing (/user/42 still goes through the
+#             Router: axum's `Path` reads URL parameters only axum's routing makes)
 #   showcase-tpc, oxtor-tpc  the same two in the engine's thread-per-core mode with one worker
 #             (`bench_oxtor PORT showcase 1`, `bench_oxtor PORT none 1`): a current-thread
 #             runtime, as actix-web's worker, instead of the multi-thread `#[tokio::main]` one
@@ -41,8 +45,8 @@
 # Tables printed:
 #   1. HTTP/1.1 throughput, wrk -t1 -cCONNECTIONS: req/s, CPU us/req, and the paired ratios
 #      showcase/actix, showcase/axum, oxtor/axum, oxtor/actix; then where the time goes: the
-#      hyper floor and hyper + axum's Router against actix-web, and oxtor against hyper + Router
-#      (what oxtor's engine adds to a request).
+#      hyper floor, hyper + axum's handlers (no routing) and hyper + axum's Router against
+#      actix-web, and oxtor against hyper + Router (what oxtor's engine adds to a request).
 #   2. h2c throughput, `h2load -c H2_CONNECTIONS -m H2_STREAMS` on /hello: showcase, oxtor, axum
 #      (actix-web has no h2c).
 #   4. (MULTI_CORE=1, the default) Both cores serving: every server may run on CPUs
@@ -58,7 +62,7 @@
 #
 # Environment: ROUNDS (3), DURATION (5, seconds), CONNECTIONS (64), H2_CONNECTIONS (64),
 #              H2_STREAMS (32), LATENCY_CONNECTIONS (32), WARMUP (2, seconds), NICE (-20 as
-#              root), BASE_PORT (18180: thirteen consecutive ports), SERVER_CPU (1), CLIENT_CPU (0),
+#              root), BASE_PORT (18180: fourteen consecutive ports), SERVER_CPU (1), CLIENT_CPU (0),
 #              MULTI_CORE (1), ALIGN (1).
 set -euo pipefail
 
@@ -122,6 +126,7 @@ start showcase-tpc $((BASE_PORT + 5)) bench_oxtor showcase 1
 start oxtor-tpc $((BASE_PORT + 6)) bench_oxtor none 1
 start hyper $((BASE_PORT + 11)) bench_hyper
 start hyper-router $((BASE_PORT + 12)) bench_hyper router
+start hyper-handler $((BASE_PORT + 13)) bench_hyper handler
 if [ "$MULTI_CORE" = 1 ]; then
     cpus="$SERVER_CPU,$CLIENT_CPU"
     start oxtor-mt2 $((BASE_PORT + 7)) bench_oxtor
@@ -134,7 +139,7 @@ fi
 echo "== checking every server answers the same"
 for path in /hello /books.json /user/42; do
     want=$(http_get "${port_of[axum]}" "$path" | sed -n '$p')
-    for name in showcase oxtor actix showcase-tpc oxtor-tpc hyper hyper-router; do
+    for name in showcase oxtor actix showcase-tpc oxtor-tpc hyper hyper-router hyper-handler; do
         got=$(http_get "${port_of[$name]}" "$path" | sed -n '$p')
         if [ "$got" != "$want" ] || [ -z "$got" ]; then
             echo "error: $path differs: $name '${got:0:60}', axum '${want:0:60}'" >&2
@@ -213,7 +218,7 @@ rotate() {
 }
 
 echo "== warm-up (${WARMUP}s per server and handler)"
-for name in showcase oxtor axum actix showcase-tpc oxtor-tpc hyper hyper-router; do
+for name in showcase oxtor axum actix showcase-tpc oxtor-tpc hyper hyper-router hyper-handler; do
     for path in /hello /books.json /user/42; do
         client wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:${port_of[$name]}$path" >/dev/null
     done
@@ -227,7 +232,7 @@ done
 for round in $(seq "$ROUNDS"); do
     echo "== round $round/$ROUNDS (${DURATION}s per run)"
     for path in /hello /books.json /user/42; do
-        for name in $(rotate "$round" showcase oxtor axum actix showcase-tpc oxtor-tpc hyper hyper-router); do
+        for name in $(rotate "$round" showcase oxtor axum actix showcase-tpc oxtor-tpc hyper hyper-router hyper-handler); do
             wrk_run http1 "$path" "$round" "$name" "$path" -c"$CONNECTIONS"
         done
     done
@@ -293,12 +298,12 @@ awk -v rounds="$ROUNDS" -v c="$CONNECTIONS" -v h2c="$H2_CONNECTIONS" -v h2m="$H2
             for (j = 1; j <= 4; j++) printf " %.0f (%.2f) |", mean(rps, "http1", r[i], who[j]), mean(cpu, "http1", r[i], who[j])
             printf " **%.3f** | **%.3f** | %.3f | %.3f |\n", paired("http1", r[i], "showcase", "actix"), paired("http1", r[i], "showcase", "axum"), paired("http1", r[i], "oxtor", "axum"), paired("http1", r[i], "oxtor", "actix")
         }
-        printf "\nwhere the time goes: the hyper floor, hyper + axum Router, then the oxtor engine on top (bare oxtor)\n"
-        printf "| route | hyper | hyper + Router | hyper/actix | (hyper + Router)/actix | oxtor/(hyper + Router) |\n"
-        printf "|---|---:|---:|---:|---:|---:|\n"
+        printf "\nwhere the time goes: the hyper floor, hyper + axum handlers without routing, hyper + axum Router, then the oxtor engine on top (bare oxtor)\n"
+        printf "| route | hyper | hyper + handlers | hyper + Router | hyper/actix | (hyper + handlers)/actix | (hyper + Router)/actix | oxtor/(hyper + Router) |\n"
+        printf "|---|---:|---:|---:|---:|---:|---:|---:|\n"
         for (i = 1; i <= n; i++) {
-            printf "| `GET %s` | %.0f (%.2f) | %.0f (%.2f) |", r[i], mean(rps, "http1", r[i], "hyper"), mean(cpu, "http1", r[i], "hyper"), mean(rps, "http1", r[i], "hyper-router"), mean(cpu, "http1", r[i], "hyper-router")
-            printf " %.3f | %.3f | %.3f |\n", paired("http1", r[i], "hyper", "actix"), paired("http1", r[i], "hyper-router", "actix"), paired("http1", r[i], "oxtor", "hyper-router")
+            printf "| `GET %s` | %.0f (%.2f) | %.0f (%.2f) | %.0f (%.2f) |", r[i], mean(rps, "http1", r[i], "hyper"), mean(cpu, "http1", r[i], "hyper"), mean(rps, "http1", r[i], "hyper-handler"), mean(cpu, "http1", r[i], "hyper-handler"), mean(rps, "http1", r[i], "hyper-router"), mean(cpu, "http1", r[i], "hyper-router")
+            printf " %.3f | %.3f | %.3f | %.3f |\n", paired("http1", r[i], "hyper", "actix"), paired("http1", r[i], "hyper-handler", "actix"), paired("http1", r[i], "hyper-router", "actix"), paired("http1", r[i], "oxtor", "hyper-router")
         }
         printf "\nthread-per-core mode, one worker on the same CPU (a current-thread runtime)\n"
         printf "| route | showcase-tpc | oxtor-tpc | showcase-tpc/actix | showcase-tpc/axum | showcase-tpc/showcase | oxtor-tpc/axum | oxtor-tpc/oxtor |\n"

@@ -3,13 +3,18 @@
 //! on the connection builder oxtor's engine and `axum::serve` use (hyper-util's `auto`, HTTP/1.1
 //! and h2c, with flattened HTTP/1.1 writes as oxtor's engine sets them), on 127.0.0.1:PORT.
 //!
-//! `bench_hyper PORT [service|router]`: PORT defaults to 8084.
+//! `bench_hyper PORT [service|router|handler]`: PORT defaults to 8084.
 //! - `service` (the default): a hand-written `service_fn` that matches the path itself and
 //!   answers with `Full<Bytes>`: no router, no request extensions, no boxed future. What is left
 //!   is hyper and tokio, the floor under every hyper-based server.
 //! - `router`: the same connections serving the hand-written axum `Router` of `bench_axum`
 //!   through `TowerToHyperService`: hyper plus axum's per-request routing, without
 //!   `axum::serve` and without oxtor's engine.
+//! - `handler`: the paths matched by hand as in `service`, each calling its axum handler (the
+//!   same `async fn`s as `router`) through axum's `Handler::call`: axum's extraction and
+//!   response conversion (one boxed future per call) without its routing. `/user/{id}` still
+//!   goes through the `Router`: the URL parameters axum's `Path` reads are a type only axum's
+//!   routing makes.
 //!
 //! With `bench_oxtor` (hyper + axum's `Router` + oxtor's engine) and `bench_actix`, the
 //! differences between these contestants say where a request's time goes. The `/user/{id}`
@@ -91,23 +96,27 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
     Ok(res)
 }
 
+async fn hello() -> &'static str {
+    "Hello, world!"
+}
+
+async fn json() -> axum::Json<Message> {
+    axum::Json(Message {
+        message: "Hello, world!",
+        id: 42,
+    })
+}
+
+async fn user(Path(id): Path<String>) -> String {
+    format!("Hello, {id}")
+}
+
+async fn books() -> axum::response::Response {
+    oxtor_bench::books_response()
+}
+
 /// The `router` mode's router: `bench_axum`'s, handler for handler.
 fn router() -> Router {
-    async fn hello() -> &'static str {
-        "Hello, world!"
-    }
-    async fn json() -> axum::Json<Message> {
-        axum::Json(Message {
-            message: "Hello, world!",
-            id: 42,
-        })
-    }
-    async fn user(Path(id): Path<String>) -> String {
-        format!("Hello, {id}")
-    }
-    async fn books() -> axum::response::Response {
-        oxtor_bench::books_response()
-    }
     Router::new()
         .route("/hello", get(hello))
         .route("/json", get(json))
@@ -115,16 +124,47 @@ fn router() -> Router {
         .route("/books.json", get(books))
 }
 
+/// The `handler` mode: the static paths call their handler through `Handler::call`, anything
+/// else goes to `router`.
+async fn call_handler(
+    router: Router,
+    req: Request<Incoming>,
+) -> Result<axum::response::Response, Infallible> {
+    use axum::handler::Handler;
+    use oxtor::tower::ServiceExt;
+    let req = req.map(axum::body::Body::new);
+    if req.method() == Method::GET {
+        match req.uri().path() {
+            "/hello" => return Ok(Handler::<_, ()>::call(hello, req, ()).await),
+            "/json" => return Ok(Handler::<_, ()>::call(json, req, ()).await),
+            "/books.json" => return Ok(Handler::<_, ()>::call(books, req, ()).await),
+            _ => {}
+        }
+    }
+    router.oneshot(req).await
+}
+
+/// How the connections are served.
+#[derive(Clone)]
+enum Mode {
+    Service,
+    Router(Router),
+    Handler(Router),
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     oxtor_bench::log_like_the_showcase();
     let mut args = std::env::args().skip(1);
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(8084);
-    let router = match args.next().as_deref() {
-        None | Some("service") => None,
-        Some("router") => Some(router()),
+    let mode = match args.next().as_deref() {
+        None | Some("service") => Mode::Service,
+        Some("router") => Mode::Router(router()),
+        Some("handler") => Mode::Handler(router()),
         Some(other) => {
-            eprintln!("error: unknown argument `{other}` (expected `service` or `router`)");
+            eprintln!(
+                "error: unknown argument `{other}` (expected `service`, `router` or `handler`)"
+            );
             return std::process::ExitCode::FAILURE;
         }
     };
@@ -148,21 +188,26 @@ async fn main() -> std::process::ExitCode {
         // TCP_NODELAY, as oxtor's engine and the axum side set it.
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(stream);
-        let router = router.clone();
+        let mode = mode.clone();
         tokio::spawn(async move {
             let mut builder = auto::Builder::new(TokioExecutor::new());
             // Flattened writes, as oxtor's engine sends (hyper's default picks per connection).
             builder.http1().writev(false);
-            let served = match router {
-                None => {
+            let served = match mode {
+                Mode::Service => {
                     builder
                         .serve_connection(io, hyper::service::service_fn(handle))
                         .await
                 }
-                Some(router) => {
+                Mode::Router(router) => {
                     builder
                         .serve_connection(io, TowerToHyperService::new(router))
                         .await
+                }
+                Mode::Handler(router) => {
+                    let service =
+                        hyper::service::service_fn(move |req| call_handler(router.clone(), req));
+                    builder.serve_connection(io, service).await
                 }
             };
             if let Err(e) = served {
