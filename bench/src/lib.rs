@@ -48,6 +48,55 @@ pub fn books_response() -> axum::response::Response {
     }
 }
 
+/// The JSON body of `GET /json`, the same struct on every side.
+#[derive(serde::Serialize)]
+pub struct Message {
+    /// Always "Hello, world!".
+    pub message: &'static str,
+    /// Always 42.
+    pub id: u32,
+}
+
+/// The hand-written axum side: `bench_axum`'s handlers and router, which `bench_hyper` serves
+/// too (through its `Router`, or calling the handlers itself).
+pub mod axum_app {
+    use axum::{extract::Path, routing::get, Json, Router};
+
+    use super::Message;
+
+    /// `GET /hello`.
+    pub async fn hello() -> &'static str {
+        "Hello, world!"
+    }
+
+    /// `GET /json`.
+    pub async fn json() -> Json<Message> {
+        Json(Message {
+            message: "Hello, world!",
+            id: 42,
+        })
+    }
+
+    /// `GET /user/{id}`.
+    pub async fn user(Path(id): Path<String>) -> String {
+        format!("Hello, {id}")
+    }
+
+    /// `GET /books.json`: [`books_response`](super::books_response).
+    pub async fn books() -> axum::response::Response {
+        super::books_response()
+    }
+
+    /// The four routes.
+    pub fn router() -> Router {
+        Router::new()
+            .route("/hello", get(hello))
+            .route("/json", get(json))
+            .route("/user/{id}", get(user))
+            .route("/books.json", get(books))
+    }
+}
+
 /// Installs the tracing subscriber the showcase installs (`tracing_subscriber::fmt` on stderr,
 /// `RUST_LOG` or `info`), so that every server runs with the logging set-up a user ships.
 pub fn log_like_the_showcase() {

@@ -6,14 +6,7 @@
 //! actix-web is the throughput reference among mainstream Rust frameworks; it is a dependency of
 //! this unpublished benchmark crate only.
 use actix_web::{web, App, HttpResponse, HttpServer, Responder};
-use serde::Serialize;
-
-/// The JSON body (the same struct as the oxtor side).
-#[derive(Serialize)]
-struct Message {
-    message: &'static str,
-    id: u32,
-}
+use oxtor_bench::Message;
 
 async fn hello() -> &'static str {
     "Hello, world!"

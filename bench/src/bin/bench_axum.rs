@@ -1,39 +1,12 @@
 //! Benchmark baseline (axum side of `bench/foundation.sh` and `bench/engine.sh`): the same
-//! handlers as `bench_oxtor`, hand-written axum 0.8 served by `axum::serve` on 127.0.0.1:PORT.
+//! handlers as `bench_oxtor`, hand-written axum 0.8 (`oxtor_bench::axum_app`) served by
+//! `axum::serve` on 127.0.0.1:PORT.
 //!
 //! `bench_axum PORT [compression]`: PORT defaults to 8082; with `compression`, the router is
 //! wrapped in tower-http's `CompressionLayer` at zstd level 3 (what a hand-written axum app
 //! uses where oxtor installs `Compression`).
-use axum::{extract::Path, routing::get, serve::ListenerExt, Json, Router};
-use serde::Serialize;
+use axum::serve::ListenerExt;
 use tower_http::{compression::CompressionLayer, CompressionLevel};
-
-/// The JSON body (the same struct as the oxtor side).
-#[derive(Serialize)]
-struct Message {
-    message: &'static str,
-    id: u32,
-}
-
-async fn hello() -> &'static str {
-    "Hello, world!"
-}
-
-async fn json() -> Json<Message> {
-    Json(Message {
-        message: "Hello, world!",
-        id: 42,
-    })
-}
-
-async fn user(Path(id): Path<String>) -> String {
-    format!("Hello, {id}")
-}
-
-/// The showcase's books, serialised per request by the same compiled code as the other sides.
-async fn books() -> axum::response::Response {
-    oxtor_bench::books_response()
-}
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -48,11 +21,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let mut router = Router::new()
-        .route("/hello", get(hello))
-        .route("/json", get(json))
-        .route("/user/{id}", get(user))
-        .route("/books.json", get(books));
+    let mut router = oxtor_bench::axum_app::router();
     if compression {
         router = router.layer(CompressionLayer::new().quality(CompressionLevel::Precise(3)));
     }

@@ -8,6 +8,7 @@
 //!   answers with `Full<Bytes>`: no router, no request extensions, no boxed future. What is left
 //!   is hyper and tokio, the floor under every hyper-based server.
 //! - `router`: the same connections serving the hand-written axum `Router` of `bench_axum`
+//!   (`oxtor_bench::axum_app`)
 //!   through `TowerToHyperService`: hyper plus axum's per-request routing, without
 //!   `axum::serve` and without oxtor's engine.
 //! - `handler`: the paths matched by hand as in `service`, each calling its axum handler (the
@@ -22,7 +23,7 @@
 //! `/user/42`.
 use std::convert::Infallible;
 
-use axum::{extract::Path, routing::get, Router};
+use axum::Router;
 use bytes::Bytes;
 use http::{header::CONTENT_TYPE, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
@@ -32,14 +33,10 @@ use hyper_util::{
     server::conn::auto,
     service::TowerToHyperService,
 };
-use serde::Serialize;
-
-/// The JSON body (the same struct as the other sides).
-#[derive(Serialize)]
-struct Message {
-    message: &'static str,
-    id: u32,
-}
+use oxtor_bench::{
+    axum_app::{books, hello, json, router},
+    Message,
+};
 
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -94,34 +91,6 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
         },
     };
     Ok(res)
-}
-
-async fn hello() -> &'static str {
-    "Hello, world!"
-}
-
-async fn json() -> axum::Json<Message> {
-    axum::Json(Message {
-        message: "Hello, world!",
-        id: 42,
-    })
-}
-
-async fn user(Path(id): Path<String>) -> String {
-    format!("Hello, {id}")
-}
-
-async fn books() -> axum::response::Response {
-    oxtor_bench::books_response()
-}
-
-/// The `router` mode's router: `bench_axum`'s, handler for handler.
-fn router() -> Router {
-    Router::new()
-        .route("/hello", get(hello))
-        .route("/json", get(json))
-        .route("/user/{id}", get(user))
-        .route("/books.json", get(books))
 }
 
 /// The `handler` mode: the static paths call their handler through `Handler::call`, anything

@@ -19,14 +19,7 @@ use oxtor::{
     prelude::*,
     server::{Server, ServerConfig},
 };
-use serde::Serialize;
-
-/// The JSON body (the same struct as the axum side).
-#[derive(Serialize)]
-struct Message {
-    message: &'static str,
-    id: u32,
-}
+use oxtor_bench::Message;
 
 #[route(GET, "/hello")]
 async fn hello() -> &'static str {
