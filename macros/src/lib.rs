@@ -61,7 +61,9 @@ mod util;
 /// }
 /// ```
 /// (all but the last argument are bound by `FromRequestParts<S>`, as in axum's `Handler`; a
-/// handler without arguments implements `Route<S, ()>`).
+/// handler without arguments implements `Route<S, ()>`). On a path without parameters it also
+/// returns the handler from `fn direct_handler(&self)`, so that the application calls it without
+/// axum's routing when nothing wraps the route (`oxtor::routing::direct`).
 ///
 /// Methods: `GET`, `POST`, `PUT`, `DELETE`, `PATCH`, `HEAD`, `OPTIONS`, `TRACE`, `CONNECT`,
 /// combined with `|`. The path is an axum 0.8 template checked at compile time: it starts with

@@ -7,7 +7,7 @@ pub use ::axum::{
 
 #[cfg(feature = "client")]
 pub use crate::client::HttpClient;
-pub use crate::routing::{mount, Blocks, Route, RouteGuards, Routes, RoutingBlock};
+pub use crate::routing::{mount, Blocks, DirectHandler, Route, RouteGuards, Routes, RoutingBlock};
 pub use ::http::Method;
 
 /// What `html_fragment!` and `html_page!` expand to.

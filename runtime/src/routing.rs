@@ -85,12 +85,15 @@
 use axum::routing::MethodRouter;
 
 mod block;
+pub mod direct;
 pub mod guard;
 mod routes;
 mod table;
 
 #[doc(inline)]
 pub use block::{Blocks, LayerBlock, RoutingBlock};
+#[doc(inline)]
+pub use direct::DirectHandler;
 #[doc(inline)]
 pub use guard::{Guarded, RouteGuard, RouteGuards};
 pub(crate) use routes::RoutesParts;
@@ -117,8 +120,9 @@ pub(crate) use table::RouteTable;
 ///     fn method_router(self) -> MethodRouter<S> { on(MethodFilter::GET.or(MethodFilter::HEAD), book) }
 /// }
 /// ```
-/// and `impl<S> Route<S, ()>` for a handler without arguments; writing such an impl by hand (see
-/// the [module docs](self)) is equally supported.
+/// and `impl<S> Route<S, ()>` for a handler without arguments. On a path without parameters it
+/// also implements [`direct_handler`](Self::direct_handler) (see [`direct`]). Writing such an
+/// impl by hand (see the [module docs](self)) is equally supported.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a route for state `{S}`",
     label = "not a route",
@@ -150,6 +154,15 @@ pub trait Route<S, M> {
             true => router,
             false => router.route_layer(guard::GuardLayer::new(guards)),
         }
+    }
+
+    /// The route's handler, for [direct dispatch](direct) of a static path: the application
+    /// calls it without axum's routing when nothing wraps the route (no guarding block, no
+    /// route layer). `#[route]` returns its handler for paths without parameters; `None` (the
+    /// default) leaves every call to the router. It must serve exactly what
+    /// [`method_router`](Self::method_router) serves for [`METHODS`](Self::METHODS).
+    fn direct_handler(&self) -> Option<DirectHandler<S>> {
+        None
     }
 }
 

@@ -51,6 +51,18 @@ pub(crate) fn route(item: &ItemFn, handler: &Handler, route: &Route) -> TokenStr
         #private::on(#filter, #private::RouteGuards::handler(#guards, #name))
     );
 
+    // A path without parameters is served without axum's routing when nothing wraps the route.
+    let direct = (!route.path.value().contains(['{', '}'])).then(|| {
+        quote_spanned!(name.span()=>
+            fn direct_handler(&self) -> ::core::option::Option<#private::DirectHandler<#state>> {
+                ::core::option::Option::Some(#private::DirectHandler::new(
+                    <Self as #private::Route<#state, #marker>>::METHODS,
+                    #name,
+                ))
+            }
+        )
+    });
+
     quote! {
         #item
 
@@ -75,6 +87,8 @@ pub(crate) fn route(item: &ItemFn, handler: &Handler, route: &Route) -> TokenStr
             ) -> #private::MethodRouter<#state> {
                 #guarded
             }
+
+            #direct
         }
     }
 }
@@ -164,6 +178,14 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("pub struct b { }"), "{out}");
+    }
+
+    #[test]
+    fn a_static_path_gets_a_direct_handler_and_a_templated_one_does_not() {
+        let out = expand(r#"GET, "/books""#, "async fn books() {}");
+        assert!(out.contains("fn direct_handler"), "{out}");
+        let out = expand(r#"GET, "/books/{id}""#, "async fn book() {}");
+        assert!(!out.contains("fn direct_handler"), "{out}");
     }
 
     #[test]

@@ -51,7 +51,10 @@ pub use service::{AppFuture, AppService};
 
 use crate::{
     error::Error,
-    routing::{RouteContext, RouteTable, Routes, RoutesParts},
+    routing::{
+        direct::{DirectRoute, DirectRoutes},
+        RouteContext, RouteTable, Routes, RoutesParts,
+    },
     server::EngineHooks,
     Result,
 };
@@ -95,6 +98,8 @@ pub struct Application<S = ()> {
     router: Router<S>,
     /// The routes added through [`Routes`] that track them, for conflict checks.
     routes: RouteTable,
+    /// The routes called without axum's routing (see [`crate::routing::direct`]).
+    direct: Vec<DirectRoute<S>>,
     layers: Vec<AppLayer>,
     installed: Vec<&'static str>,
     hooks: EngineHooks,
@@ -117,6 +122,7 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
             state,
             router: Router::new(),
             routes: RouteTable::default(),
+            direct: Vec::new(),
             layers: Vec::new(),
             installed: Vec::new(),
             hooks: EngineHooks::default(),
@@ -194,6 +200,7 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
             checks,
             table,
             conflict,
+            direct,
         } = routes.into().into_parts();
         let mut cx = RouteContext::new(&self.extensions, &self.installed);
         for check in checks {
@@ -204,6 +211,7 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
         }
         self.routes.add_all(None, &table)?;
         self.router = std::mem::take(&mut self.router).merge(router);
+        self.direct.extend(direct);
         Ok(())
     }
 
@@ -225,7 +233,8 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
     /// The service (as [`into_service`](Self::into_service)) and the engine hooks, for an
     /// engine.
     pub fn into_parts(self) -> (AppService, EngineHooks) {
-        let mut service = AppService::new(self.router.with_state(self.state));
+        let direct = DirectRoutes::build(self.direct, &self.state);
+        let mut service = AppService::routed(self.router.with_state(self.state), direct);
         for layer in self.layers.into_iter().rev() {
             service = layer(service);
         }

@@ -57,6 +57,8 @@ use axum::{
 use pin_project_lite::pin_project;
 use tower::ServiceExt;
 use tower_layer::Layer;
+
+use crate::routing::direct::{DirectFuture, DirectRoutes};
 use tower_service::Service;
 
 /// The application as one tower service: its router, and around it every app-wide layer, in
@@ -69,8 +71,8 @@ pub struct AppService {
 
 #[derive(Clone)]
 enum Inner {
-    /// No app-wide layer: the router itself.
-    Router(Router),
+    /// No app-wide layer: the router itself, and the routes called without it.
+    Router(Router, Option<Arc<DirectRoutes>>),
     /// The outermost layer's service, erased.
     Layered(Arc<dyn Erased>),
 }
@@ -87,8 +89,14 @@ impl fmt::Debug for AppService {
 impl AppService {
     /// The router alone, served as it is.
     pub fn new(router: Router) -> Self {
+        Self::routed(router, None)
+    }
+
+    /// The router, and the application's routes that are called without it (see
+    /// [`direct`](crate::routing::direct)).
+    pub(crate) fn routed(router: Router, direct: Option<DirectRoutes>) -> Self {
         Self {
-            inner: Inner::Router(router),
+            inner: Inner::Router(router, direct.map(Arc::new)),
         }
     }
 
@@ -116,7 +124,8 @@ impl AppService {
     /// routes: add routes to the [`Application`](super::Application) instead).
     pub fn into_router(self) -> Router {
         match self.inner {
-            Inner::Router(router) => router,
+            // (Every route is in the router; the direct ones are only called faster.)
+            Inner::Router(router, _) => router,
             Inner::Layered(_) => Router::new().fallback_service(self),
         }
     }
@@ -125,7 +134,10 @@ impl AppService {
     #[inline]
     pub(crate) fn call_ref(&self, req: Request) -> AppFuture {
         let kind = match &self.inner {
-            Inner::Router(router) => Kind::Router(router.clone().call(req)),
+            Inner::Router(router, direct) => match dispatch(direct.as_deref(), req) {
+                Ok(call) => Kind::Direct(call),
+                Err(req) => Kind::Router(router.clone().call(req)),
+            },
             Inner::Layered(service) => Kind::Layered(service.call_erased(req)),
         };
         AppFuture { kind }
@@ -151,10 +163,26 @@ impl Service<Request> for AppService {
     #[inline]
     fn call(&mut self, req: Request) -> AppFuture {
         let kind = match &mut self.inner {
-            Inner::Router(router) => Kind::Router(router.call(req)),
+            Inner::Router(router, direct) => match dispatch(direct.as_deref(), req) {
+                Ok(call) => Kind::Direct(call),
+                Err(req) => Kind::Router(router.call(req)),
+            },
             Inner::Layered(service) => Kind::Layered(service.call_erased(req)),
         };
         AppFuture { kind }
+    }
+}
+
+/// The call of the route's handler when `direct` has it, or the request back for the router.
+#[expect(
+    clippy::result_large_err,
+    reason = "the request goes back to the router as it is, unboxed (as in axum's routing)"
+)]
+#[inline]
+fn dispatch(direct: Option<&DirectRoutes>, req: Request) -> Result<DirectFuture, Request> {
+    match direct {
+        Some(direct) => direct.dispatch(req),
+        None => Err(req),
     }
 }
 
@@ -254,6 +282,7 @@ pub struct AppFuture {
 )]
 enum Kind {
     Router(RouteFuture<Infallible>),
+    Direct(DirectFuture),
     Layered(BoxedCall),
 }
 
@@ -270,6 +299,7 @@ impl Future for AppFuture {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.kind {
             Kind::Router(fut) => Pin::new(fut).poll(cx),
+            Kind::Direct(fut) => Pin::new(fut).poll(cx).map(Ok),
             Kind::Layered(fut) => fut.as_mut().poll(cx),
         }
     }

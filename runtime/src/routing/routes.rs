@@ -12,6 +12,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::{
+    direct::DirectRoute,
     guard::{GuardLayer, RouteGuard, RouteGuards},
     table::RouteTable,
     Route, RouteCheck, RouteConflict,
@@ -67,6 +68,9 @@ pub struct Routes<S = ()> {
     table: RouteTable,
     /// The first conflict found; the conflicting route was left out of `router`.
     conflict: Option<RouteConflict>,
+    /// The routes here that nothing wraps and that can be called without axum's routing (see
+    /// [`direct`](super::direct)); a guard or a route layer over them drops them all.
+    direct: Vec<DirectRoute<S>>,
 }
 
 impl<S> fmt::Debug for Routes<S> {
@@ -97,14 +101,24 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     /// `routing! { route_name }` expands to (through [`mount`](super::mount)).
     pub fn mount<M, R: Route<S, M> + Send + 'static>(mut self, route: R) -> Self {
         match self.table.add(R::PATH, R::METHODS) {
-            Ok(()) => self.pending.push(Pending {
-                path: R::PATH,
-                guards: Vec::new(),
-                make: Box::new(move |guards| match guards {
-                    Some(guards) => route.guarded_method_router(guards),
-                    None => route.method_router(),
-                }),
-            }),
+            Ok(()) => {
+                if let Some(handler) = route.direct_handler() {
+                    if DirectRoute::<S>::is_static(R::PATH) {
+                        self.direct.push(DirectRoute {
+                            path: R::PATH.to_owned(),
+                            handler,
+                        });
+                    }
+                }
+                self.pending.push(Pending {
+                    path: R::PATH,
+                    guards: Vec::new(),
+                    make: Box::new(move |guards| match guards {
+                        Some(guards) => route.guarded_method_router(guards),
+                        None => route.method_router(),
+                    }),
+                });
+            }
             Err(conflict) => self.record(conflict),
         }
         self
@@ -128,6 +142,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     /// `route_layer` over the others (nested groups, plain axum routers). Guards added later
     /// (by enclosing blocks) run first.
     pub fn guard(mut self, guard: Arc<dyn RouteGuard>) -> Self {
+        self.direct.clear();
         for pending in &mut self.pending {
             pending.guards.insert(0, guard.clone());
         }
@@ -163,6 +178,11 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
             self.record(conflict);
             return;
         }
+        let direct = routes.direct.drain(..);
+        match prefix {
+            Some(prefix) => self.direct.extend(direct.map(|route| route.nested(prefix))),
+            None => self.direct.extend(direct),
+        }
         let router = std::mem::take(&mut self.router);
         self.router = match prefix {
             Some(prefix) => {
@@ -193,6 +213,8 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     /// `routes.map_router(|r| r.route_layer(layer))` in a [`RoutingBlock`](super::RoutingBlock).
     pub fn map_router(mut self, f: impl FnOnce(Router<S>) -> Router<S>) -> Self {
         self.flush();
+        // `f` may wrap the routes (`route_layer`): they are no longer called directly.
+        self.direct.clear();
         self.router = f(self.router);
         self
     }
@@ -238,6 +260,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
             checks: self.checks,
             table: self.table,
             conflict: self.conflict,
+            direct: self.direct,
         }
     }
 }
@@ -257,6 +280,7 @@ pub(crate) struct RoutesParts<S> {
     pub(crate) checks: Vec<RouteCheck>,
     pub(crate) table: RouteTable,
     pub(crate) conflict: Option<RouteConflict>,
+    pub(crate) direct: Vec<DirectRoute<S>>,
 }
 
 impl<S: Clone + Send + Sync + 'static> From<Router<S>> for Routes<S> {
@@ -269,6 +293,7 @@ impl<S: Clone + Send + Sync + 'static> From<Router<S>> for Routes<S> {
             checks: Vec::new(),
             table: RouteTable::default(),
             conflict: None,
+            direct: Vec::new(),
         }
     }
 }

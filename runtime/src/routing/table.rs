@@ -155,7 +155,7 @@ impl RouteTable {
 
 /// Where `Router::nest(prefix, ..)` mounts a nested route at `path` (axum's
 /// `path_for_nested_route`).
-fn nested_path(prefix: &str, path: &str) -> String {
+pub(crate) fn nested_path(prefix: &str, path: &str) -> String {
     if prefix.ends_with('/') {
         format!("{prefix}{}", path.trim_start_matches('/'))
     } else if path == "/" {

@@ -1,0 +1,375 @@
+//! Direct dispatch: the `#[route]` handlers on static paths called without going through axum's
+//! routing, with the request exactly as axum's routing would hand it to them.
+//!
+//! axum's `Router` finds a route in a matchit tree, looks its endpoint and its path up in two
+//! SipHash maps, clones the route's boxed service, and calls the handler through three service
+//! levels and two boxed futures. For a route that `#[route]` made on a path without parameters,
+//! nothing of that changes the call: the [`AppService`](crate::app::AppService) of an
+//! application looks such a path up in a table of its own and calls the handler itself, after
+//! giving the request what axum's routing gives it:
+//! - `OriginalUri`, the request's URI;
+//! - `MatchedPath`, the route's path template;
+//! - axum's (empty) URL parameters, so that `Path` and `RawPathParams` answer as under axum.
+//!
+//! The last two are taken from a request that axum's own `Router` routed to the path once, when
+//! the application was built, so they are axum's values, not copies of its types. The response
+//! gets the `Content-Length` axum's routing gives a body of known size.
+//!
+//! Everything else goes through the router: another method on the path (axum answers 405 with
+//! `Allow`), `HEAD` (axum answers it from the `GET` handler without the body), a path with
+//! parameters or a wildcard, a route inside a guarding block (`authenticate(..) { .. }`) or under
+//! a route layer (`layer(..) { .. }`, [`Routes::map_router`](super::Routes::map_router)), a
+//! route written by hand, and a request that an enclosing axum `Router` already routed (it
+//! carries `OriginalUri`; axum would join its matched path and parameters to the outer ones).
+//! App-wide layers run before either, as always.
+//!
+//! # Example
+//! A route written by hand takes part by returning its handler from
+//! [`Route::direct_handler`](super::Route::direct_handler), as `#[route]` does:
+//! ```
+//! use axum::{extract::MatchedPath, routing::{get, MethodRouter}};
+//! use http::Method;
+//! use oxtor_runtime::{routing::{mount, DirectHandler, Route, Routes}, Application};
+//! use tower::ServiceExt;
+//!
+//! async fn hello(path: MatchedPath) -> String { format!("Hello from {}", path.as_str()) }
+//!
+//! #[allow(non_camel_case_types)]
+//! struct hello_route {}
+//! impl Route<(), ()> for hello_route {
+//!     const PATH: &'static str = "/hello";
+//!     const METHODS: &'static [Method] = &[Method::GET];
+//!     fn method_router(self) -> MethodRouter { get(hello) }
+//!     fn direct_handler(&self) -> Option<DirectHandler<()>> {
+//!         Some(DirectHandler::new(Self::METHODS, hello))
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let mut app = Application::new(());
+//! app.routing(mount(Routes::new(), hello_route {})).unwrap();
+//! let req = http::Request::get("/hello").body(axum::body::Body::empty()).unwrap();
+//! let res = app.into_service().oneshot(req).await.unwrap();
+//! assert_eq!(res.headers()["content-length"], "17");
+//! let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+//! assert_eq!(body, "Hello from /hello");
+//! # }
+//! ```
+use std::{
+    any::Any,
+    convert::Infallible,
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex, PoisonError},
+    task::{Context, Poll, Waker},
+};
+
+use axum::{
+    body::{Body, HttpBody},
+    extract::{MatchedPath, OriginalUri, Request},
+    handler::Handler,
+    response::Response,
+    Router,
+};
+use http::{header::CONTENT_LENGTH, HeaderValue, Method};
+use tower_service::Service;
+
+/// The future of a handler called directly: axum's handlers already box theirs.
+type HandlerFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// A handler with its state, erased.
+type Call = Arc<dyn Fn(Request) -> HandlerFuture + Send + Sync>;
+
+/// A route's handler as [direct dispatch](self) calls it: the handler and the methods it serves
+/// there. What [`Route::direct_handler`](super::Route::direct_handler) returns.
+pub struct DirectHandler<S> {
+    methods: &'static [Method],
+    with_state: Box<dyn FnOnce(S) -> Call + Send>,
+}
+
+impl<S> fmt::Debug for DirectHandler<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DirectHandler")
+            .field("methods", &self.methods)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> DirectHandler<S> {
+    /// `handler`, serving `methods` (the route's [`METHODS`](super::Route::METHODS)) on its
+    /// route's path. `HEAD` and `CONNECT` among them are left to axum's routing.
+    pub fn new<H, T>(methods: &'static [Method], handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        Self {
+            methods,
+            with_state: Box::new(move |state: S| -> Call {
+                Arc::new(move |req| boxed(handler.clone().call(req, state.clone())))
+            }),
+        }
+    }
+}
+
+/// Whether a handler serving `methods` is called directly for `method`.
+fn serves(methods: &[Method], method: &Method) -> bool {
+    *method != Method::HEAD && *method != Method::CONNECT && methods.contains(method)
+}
+
+/// `future` as a [`HandlerFuture`], without a second box when it is one already (as the
+/// futures of axum's function handlers are).
+fn boxed<F: Future<Output = Response> + Send + 'static>(future: F) -> HandlerFuture {
+    let mut slot = Some(future);
+    if let Some(already) = (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<HandlerFuture>>()
+        .and_then(Option::take)
+    {
+        return already;
+    }
+    // `slot` still holds the future: only a successful downcast takes it.
+    slot.map_or_else(
+        || -> HandlerFuture { Box::pin(std::future::pending()) },
+        |future| Box::pin(future),
+    )
+}
+
+/// A [`DirectHandler`] on its full path (with the prefixes of the `route(..)` blocks around it).
+pub(crate) struct DirectRoute<S> {
+    pub(crate) path: String,
+    pub(crate) handler: DirectHandler<S>,
+}
+
+impl<S> DirectRoute<S> {
+    /// The route under `prefix`, as `Router::nest` places it.
+    pub(crate) fn nested(self, prefix: &str) -> Self {
+        Self {
+            path: super::table::nested_path(prefix, &self.path),
+            handler: self.handler,
+        }
+    }
+
+    /// Whether `path` has no parameter and no wildcard (matchit's `{..}`; `{{`/`}}` escapes
+    /// are left to the router too).
+    pub(crate) fn is_static(path: &str) -> bool {
+        !path.contains(['{', '}'])
+    }
+}
+
+/// One path of the table: what axum's routing adds to a request for it, and its handlers.
+struct Entry {
+    /// The `MatchedPath` axum's routing set.
+    matched: MatchedPath,
+    /// The rest it added (its URL parameters), `None` if nothing; inserted as a clone.
+    rest: Option<http::Extensions>,
+    handlers: Vec<(&'static [Method], Call)>,
+}
+
+/// The application's directly dispatched routes, with its state. Built once, shared by every
+/// clone of the [`AppService`](crate::app::AppService).
+pub(crate) struct DirectRoutes {
+    paths: matchit::Router<usize>,
+    entries: Vec<Entry>,
+}
+
+impl fmt::Debug for DirectRoutes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DirectRoutes")
+            .field("paths", &self.entries.len())
+            .finish()
+    }
+}
+
+impl DirectRoutes {
+    /// The table of `routes` with `state`; `None` when none of them can be dispatched directly.
+    pub(crate) fn build<S: Clone + Send + Sync + 'static>(
+        routes: Vec<DirectRoute<S>>,
+        state: &S,
+    ) -> Option<Self> {
+        let mut table = Self {
+            paths: matchit::Router::new(),
+            entries: Vec::new(),
+        };
+        for DirectRoute { path, handler } in routes {
+            if !DirectRoute::<S>::is_static(&path) {
+                continue;
+            }
+            let index = match table.paths.at(&path) {
+                Ok(found) => *found.value,
+                Err(_) => {
+                    let Some((matched, rest)) = routed_by_axum(&path) else {
+                        continue;
+                    };
+                    let index = table.entries.len();
+                    if table.paths.insert(path.as_str(), index).is_err() {
+                        continue;
+                    }
+                    table.entries.push(Entry {
+                        matched,
+                        rest,
+                        handlers: Vec::new(),
+                    });
+                    index
+                }
+            };
+            let call = (handler.with_state)(state.clone());
+            table.entries[index].handlers.push((handler.methods, call));
+        }
+        (!table.entries.is_empty()).then_some(table)
+    }
+
+    /// Calls the handler of `req`'s path and method, or gives `req` back for the router.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the request goes back to the router as it is, unboxed (as in axum's routing)"
+    )]
+    #[inline]
+    pub(crate) fn dispatch(&self, mut req: Request) -> Result<DirectFuture, Request> {
+        let Ok(found) = self.paths.at(req.uri().path()) else {
+            return Err(req);
+        };
+        let Some(entry) = self.entries.get(*found.value) else {
+            return Err(req);
+        };
+        let Some((_, call)) = entry
+            .handlers
+            .iter()
+            .find(|(methods, _)| serves(methods, req.method()))
+        else {
+            return Err(req);
+        };
+        let extensions = req.extensions_mut();
+        if extensions.get::<OriginalUri>().is_some() {
+            // Routed by an enclosing axum router already: axum joins paths and parameters.
+            return Err(req);
+        }
+        extensions.insert(entry.matched.clone());
+        if let Some(rest) = &entry.rest {
+            extensions.extend(rest.clone());
+        }
+        let uri = req.uri().clone();
+        req.extensions_mut().insert(OriginalUri(uri));
+        Ok(DirectFuture { future: call(req) })
+    }
+}
+
+/// What axum's `Router` adds to a request it routes to `path`: the `MatchedPath`, and the rest
+/// (`OriginalUri` aside). Asked of axum once: a router with one route at `path`, called with a
+/// request for it.
+fn routed_by_axum(path: &str) -> Option<(MatchedPath, Option<http::Extensions>)> {
+    let seen = Arc::new(Mutex::new(None));
+    let record = seen.clone();
+    let probe = tower::service_fn(move |req: Request| {
+        *record.lock().unwrap_or_else(PoisonError::into_inner) = Some(req.extensions().clone());
+        std::future::ready(Ok::<_, Infallible>(Response::new(Body::empty())))
+    });
+    let mut router = Router::new().route_service(path, probe);
+    let req = Request::get(path).body(Body::empty()).ok()?;
+    let mut call = router.call(req);
+    // The probe answers at once; its future is ready at the first poll.
+    if Pin::new(&mut call)
+        .poll(&mut Context::from_waker(Waker::noop()))
+        .is_pending()
+    {
+        return None;
+    }
+    let mut routed = seen.lock().unwrap_or_else(PoisonError::into_inner).take()?;
+    let matched = routed.remove::<MatchedPath>()?;
+    routed.remove::<OriginalUri>();
+    Some((matched, (!routed.is_empty()).then_some(routed)))
+}
+
+/// A directly called handler's future; the response gets the `Content-Length` axum's routing
+/// sets for a body of known size.
+pub(crate) struct DirectFuture {
+    future: HandlerFuture,
+}
+
+impl Future for DirectFuture {
+    type Output = Response;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let mut res = std::task::ready!(self.future.as_mut().poll(cx));
+        if !res.headers().contains_key(CONTENT_LENGTH) {
+            if let Some(size) = res.body().size_hint().exact() {
+                let value = match size {
+                    0 => HeaderValue::from_static("0"),
+                    size => HeaderValue::from(size),
+                };
+                res.headers_mut().insert(CONTENT_LENGTH, value);
+            }
+        }
+        Poll::Ready(res)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    async fn hello() -> &'static str {
+        "hi"
+    }
+
+    fn routes(paths: &[&str]) -> Vec<DirectRoute<()>> {
+        paths
+            .iter()
+            .map(|path| DirectRoute {
+                path: (*path).to_owned(),
+                handler: DirectHandler::new(&[Method::GET, Method::HEAD], hello),
+            })
+            .collect()
+    }
+
+    fn request(method: Method, path: &str) -> Request {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .expect("a valid request")
+    }
+
+    #[test]
+    fn a_boxed_handler_future_is_not_boxed_again() {
+        let future: HandlerFuture = Box::pin(async { "hi".into_response() });
+        let address = &*future as *const _ as *const ();
+        let again = boxed(future);
+        assert_eq!(&*again as *const _ as *const (), address);
+    }
+
+    #[test]
+    fn paths_with_parameters_are_left_to_the_router() {
+        assert!(DirectRoutes::build(routes(&["/books/{id}", "/files/{*rest}"]), &()).is_none());
+        let table = DirectRoutes::build(routes(&["/books", "/books/{id}"]), &()).expect("a table");
+        assert!(table.dispatch(request(Method::GET, "/books/7")).is_err());
+        assert!(table.dispatch(request(Method::GET, "/books")).is_ok());
+    }
+
+    #[test]
+    fn head_and_unserved_methods_are_left_to_the_router() {
+        let table = DirectRoutes::build(routes(&["/hello"]), &()).expect("a table");
+        assert!(table.dispatch(request(Method::HEAD, "/hello")).is_err());
+        assert!(table.dispatch(request(Method::POST, "/hello")).is_err());
+        assert!(table.dispatch(request(Method::GET, "/hello")).is_ok());
+    }
+
+    #[test]
+    fn a_request_routed_by_an_outer_router_is_left_to_the_router() {
+        let table = DirectRoutes::build(routes(&["/hello"]), &()).expect("a table");
+        let mut req = request(Method::GET, "/hello");
+        let uri = req.uri().clone();
+        req.extensions_mut().insert(OriginalUri(uri));
+        assert!(table.dispatch(req).is_err());
+    }
+
+    #[test]
+    fn axum_matches_the_path_and_adds_its_url_parameters() {
+        let (matched, rest) = routed_by_axum("/api/v2/books").expect("axum routes it");
+        assert_eq!(matched.as_str(), "/api/v2/books");
+        assert!(rest.is_some_and(|rest| rest.get::<OriginalUri>().is_none()));
+    }
+}

@@ -1,0 +1,170 @@
+//! Direct dispatch (`oxtor::routing::direct`) over a real socket: a `#[route]` on a static path,
+//! called without axum's routing, sees the request as axum's routing would hand it over, and
+//! whatever wraps a route (a guard, a layer block, an enclosing router) still runs.
+#![deny(warnings)]
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    body::Body,
+    extract::{MatchedPath, OriginalUri, RawPathParams, Request},
+    middleware::map_response,
+    response::{IntoResponse, Response},
+    Router,
+};
+use http::{header, HeaderValue, Method, StatusCode};
+use oxtor::{
+    prelude::*,
+    routing::{Guarded, RouteGuard, Routes},
+    testing::TestApplication,
+};
+use tower::ServiceExt;
+
+#[route(GET, "/where")]
+async fn where_am_i(matched: MatchedPath, OriginalUri(original): OriginalUri) -> String {
+    format!("{} {original}", matched.as_str())
+}
+
+#[route(GET, "/params")]
+async fn params(params: RawPathParams) -> String {
+    format!("{} parameters", params.iter().count())
+}
+
+#[route(GET | POST, "/hello")]
+async fn hello() -> &'static str {
+    "Hello, world!"
+}
+
+#[route(GET, "/shelf")]
+async fn shelf(State(shelf): State<Arc<str>>) -> String {
+    shelf.to_string()
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("reqwest client without TLS builds")
+}
+
+async fn serve(routes: Routes) -> TestApplication {
+    let mut app = Application::new(());
+    app.routing(routes).expect("routes are distinct");
+    TestApplication::start(app)
+        .await
+        .expect("test server starts")
+}
+
+async fn call(server: &TestApplication, method: Method, path: &str) -> reqwest::Response {
+    client()
+        .request(method, server.url(path))
+        .send()
+        .await
+        .expect("request is answered")
+}
+
+#[tokio::test]
+async fn a_static_route_sees_its_matched_path_and_the_original_uri() {
+    let server = serve(routing! { where_am_i }).await;
+    let text = server.get_text("/where?shelf=2").await.unwrap();
+    assert_eq!(text, "/where /where?shelf=2");
+}
+
+#[tokio::test]
+async fn a_static_route_nested_in_a_group_sees_its_full_matched_path() {
+    let server = serve(routing! { route("/api") { route("/v2") { where_am_i } } }).await;
+    let text = server.get_text("/api/v2/where").await.unwrap();
+    assert_eq!(text, "/api/v2/where /api/v2/where");
+}
+
+#[tokio::test]
+async fn path_parameters_on_a_static_route_are_empty_as_under_axum() {
+    let server = serve(routing! { params }).await;
+    assert_eq!(server.get_text("/params").await.unwrap(), "0 parameters");
+}
+
+#[tokio::test]
+async fn every_method_of_a_static_route_is_served() {
+    let server = serve(routing! { hello }).await;
+    for method in [Method::GET, Method::POST] {
+        let res = call(&server, method.clone(), "/hello").await;
+        assert_eq!(res.status(), StatusCode::OK, "{method}");
+        assert_eq!(res.text().await.unwrap(), "Hello, world!", "{method}");
+    }
+}
+
+#[tokio::test]
+async fn another_method_on_a_static_route_gets_405_with_allow() {
+    let server = serve(routing! { hello }).await;
+    let res = call(&server, Method::DELETE, "/hello").await;
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()[header::ALLOW], "GET,HEAD,POST");
+}
+
+#[tokio::test]
+async fn head_on_a_static_get_route_is_answered_without_a_body() {
+    let server = serve(routing! { hello }).await;
+    let res = call(&server, Method::HEAD, "/hello").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_LENGTH], "13");
+    assert_eq!(res.bytes().await.unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_static_route_reads_the_application_state() {
+    let mut app = Application::new(Arc::<str>::from("poetry"));
+    app.routing(routing! { shelf }).expect("one route");
+    let server = TestApplication::start(app).await.expect("server starts");
+    assert_eq!(server.get_text("/shelf").await.unwrap(), "poetry");
+}
+
+async fn mark(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert("x-layered", HeaderValue::from_static("yes"));
+    res
+}
+
+#[tokio::test]
+async fn a_static_route_in_a_layer_block_runs_the_layer() {
+    let server = serve(routing! { hello, layer(map_response(mark)) { where_am_i } }).await;
+    let res = call(&server, Method::GET, "/where").await;
+    assert_eq!(res.headers()["x-layered"], "yes");
+    let res = call(&server, Method::GET, "/hello").await;
+    assert!(res.headers().get("x-layered").is_none());
+}
+
+/// Answers 401 to every call.
+struct Refuse;
+
+impl RouteGuard for Refuse {
+    fn check(&self, _request: Request) -> Guarded {
+        Guarded::Respond(StatusCode::UNAUTHORIZED.into_response())
+    }
+}
+
+#[tokio::test]
+async fn a_guarded_static_route_runs_its_guard() {
+    let server = serve(Routes::new().merge(routing! { hello }.guard(Arc::new(Refuse)))).await;
+    let res = call(&server, Method::GET, "/hello").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_application_nested_in_an_axum_router_sees_the_outer_matched_path() {
+    let mut app = Application::new(());
+    app.routing(routing! { where_am_i }).expect("one route");
+    let outer = Router::new().nest_service("/v1", app.into_service());
+    let req = Request::get("/v1/where").body(Body::empty()).unwrap();
+    let res = outer.oneshot(req).await.unwrap();
+    let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+    assert_eq!(body, "/v1/where /v1/where");
+}
+
+#[tokio::test]
+async fn a_response_of_known_size_gets_its_content_length_in_process() {
+    let mut app = Application::new(());
+    app.routing(routing! { hello }).expect("one route");
+    let req = Request::get("/hello").body(Body::empty()).unwrap();
+    let res = app.into_service().oneshot(req).await.unwrap();
+    assert_eq!(res.headers()[header::CONTENT_LENGTH], "13");
+}
