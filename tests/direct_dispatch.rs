@@ -35,6 +35,16 @@ async fn hello() -> &'static str {
     "Hello, world!"
 }
 
+#[route(GET, "/book")]
+async fn read_book() -> &'static str {
+    "reading"
+}
+
+#[route(PUT, "/book")]
+async fn write_book(body: String) -> String {
+    format!("wrote {body}")
+}
+
 #[route(GET, "/shelf")]
 async fn shelf(State(shelf): State<Arc<str>>) -> String {
     shelf.to_string()
@@ -91,6 +101,22 @@ async fn every_method_of_a_static_route_is_served() {
         assert_eq!(res.status(), StatusCode::OK, "{method}");
         assert_eq!(res.text().await.unwrap(), "Hello, world!", "{method}");
     }
+}
+
+#[tokio::test]
+async fn two_routes_on_one_static_path_each_serve_their_method() {
+    let mut app = Application::new(());
+    app.routing(routing! { read_book }).expect("GET /book");
+    app.routing(routing! { write_book }).expect("PUT /book");
+    let server = TestApplication::start(app).await.expect("server starts");
+    assert_eq!(server.get_text("/book").await.unwrap(), "reading");
+    let res = client()
+        .put(server.url("/book"))
+        .body("a page")
+        .send()
+        .await
+        .expect("PUT is answered");
+    assert_eq!(res.text().await.unwrap(), "wrote a page");
 }
 
 #[tokio::test]
