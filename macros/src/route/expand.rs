@@ -52,10 +52,15 @@ pub(crate) fn route(item: &ItemFn, handler: &Handler, route: &Route) -> TokenStr
     );
 
     // A path without parameters is served without axum's routing when nothing wraps the route.
+    // A handler without arguments cannot see the request: it is given nothing of routing's.
+    let constructor = match handler.arg_types.is_empty() {
+        true => quote!(without_arguments),
+        false => quote!(new),
+    };
     let direct = (!route.path.value().contains(['{', '}'])).then(|| {
         quote_spanned!(name.span()=>
             fn direct_handler(&self) -> ::core::option::Option<#private::DirectHandler<#state>> {
-                ::core::option::Option::Some(#private::DirectHandler::new(
+                ::core::option::Option::Some(#private::DirectHandler::#constructor(
                     <Self as #private::Route<#state, #marker>>::METHODS,
                     #name,
                 ))
@@ -186,6 +191,14 @@ mod tests {
         assert!(out.contains("fn direct_handler"), "{out}");
         let out = expand(r#"GET, "/books/{id}""#, "async fn book() {}");
         assert!(!out.contains("fn direct_handler"), "{out}");
+    }
+
+    #[test]
+    fn a_handler_without_arguments_is_called_without_routings_extensions() {
+        let out = expand(r#"GET, "/books""#, "async fn books() {}");
+        assert!(out.contains("DirectHandler :: without_arguments"), "{out}");
+        let out = expand(r#"GET, "/books""#, "async fn books(body: String) {}");
+        assert!(out.contains("DirectHandler :: new"), "{out}");
     }
 
     #[test]

@@ -12,8 +12,10 @@
 //! - axum's (empty) URL parameters, so that `Path` and `RawPathParams` answer as under axum.
 //!
 //! The last two are taken from a request that axum's own `Router` routed to the path once, when
-//! the application was built, so they are axum's values, not copies of its types. The response
-//! gets the `Content-Length` axum's routing gives a body of known size.
+//! the application was built, so they are axum's values, not copies of its types. A handler
+//! without arguments cannot see the request, so its requests are given none of them
+//! ([`DirectHandler::without_arguments`]). The response gets the `Content-Length` axum's routing
+//! gives a body of known size.
 //!
 //! Everything else goes through the router: another method on the path (axum answers 405 with
 //! `Allow`), `HEAD` (axum answers it from the `GET` handler without the body), a path with
@@ -57,6 +59,7 @@
 //! ```
 use std::{
     any::Any,
+    cell::RefCell,
     convert::Infallible,
     fmt,
     future::Future,
@@ -85,6 +88,8 @@ type Call = Arc<dyn Fn(Request) -> HandlerFuture + Send + Sync>;
 /// there. What [`Route::direct_handler`](super::Route::direct_handler) returns.
 pub struct DirectHandler<S> {
     methods: &'static [Method],
+    /// Whether the handler can see the request (it has arguments).
+    reads_request: bool,
     with_state: Box<dyn FnOnce(S) -> Call + Send>,
 }
 
@@ -104,8 +109,28 @@ impl<S: Clone + Send + Sync + 'static> DirectHandler<S> {
         H: Handler<T, S>,
         T: 'static,
     {
+        Self::erase(methods, true, handler)
+    }
+
+    /// `handler` as [`new`](Self::new) makes it, for a handler without arguments (`async fn()
+    /// -> impl IntoResponse`). Such a handler cannot see the request, so the request is not
+    /// given what axum's routing would add to it (`#[route]` uses this for handlers without
+    /// arguments).
+    pub fn without_arguments<H>(methods: &'static [Method], handler: H) -> Self
+    where
+        H: Handler<((),), S>,
+    {
+        Self::erase(methods, false, handler)
+    }
+
+    fn erase<H, T>(methods: &'static [Method], reads_request: bool, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
         Self {
             methods,
+            reads_request,
             with_state: Box::new(move |state: S| -> Call {
                 Arc::new(move |req| boxed(handler.clone().call(req, state.clone())))
             }),
@@ -163,7 +188,14 @@ struct Entry {
     matched: MatchedPath,
     /// The rest it added (its URL parameters), `None` if nothing; inserted as a clone.
     rest: Option<http::Extensions>,
-    handlers: Vec<(&'static [Method], Call)>,
+    handlers: Vec<Direct>,
+}
+
+/// One handler of an [`Entry`], with its state.
+struct Direct {
+    methods: &'static [Method],
+    reads_request: bool,
+    call: Call,
 }
 
 /// The application's directly dispatched routes, with its state. Built once, shared by every
@@ -213,8 +245,12 @@ impl DirectRoutes {
                     index
                 }
             };
-            let call = (handler.with_state)(state.clone());
-            table.entries[index].handlers.push((handler.methods, call));
+            let direct = Direct {
+                methods: handler.methods,
+                reads_request: handler.reads_request,
+                call: (handler.with_state)(state.clone()),
+            };
+            table.entries[index].handlers.push(direct);
         }
         (!table.entries.is_empty()).then_some(table)
     }
@@ -232,13 +268,18 @@ impl DirectRoutes {
         let Some(entry) = self.entries.get(*found.value) else {
             return Err(req);
         };
-        let Some((_, call)) = entry
+        let Some(direct) = entry
             .handlers
             .iter()
-            .find(|(methods, _)| serves(methods, req.method()))
+            .find(|direct| serves(direct.methods, req.method()))
         else {
             return Err(req);
         };
+        if !direct.reads_request {
+            return Ok(DirectFuture {
+                future: (direct.call)(req),
+            });
+        }
         let extensions = req.extensions_mut();
         if extensions.get::<OriginalUri>().is_some() {
             // Routed by an enclosing axum router already: axum joins paths and parameters.
@@ -250,7 +291,9 @@ impl DirectRoutes {
         }
         let uri = req.uri().clone();
         req.extensions_mut().insert(OriginalUri(uri));
-        Ok(DirectFuture { future: call(req) })
+        Ok(DirectFuture {
+            future: (direct.call)(req),
+        })
     }
 }
 
@@ -293,16 +336,33 @@ impl Future for DirectFuture {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let mut res = std::task::ready!(self.future.as_mut().poll(cx));
         if !res.headers().contains_key(CONTENT_LENGTH) {
-            if let Some(size) = res.body().size_hint().exact() {
-                let value = match size {
-                    0 => HeaderValue::from_static("0"),
-                    size => HeaderValue::from(size),
-                };
+            if let Some(value) = res.body().size_hint().exact().and_then(content_length) {
                 res.headers_mut().insert(CONTENT_LENGTH, value);
             }
         }
         Poll::Ready(res)
     }
+}
+
+/// The `Content-Length` value of a body of `size` bytes. The last one made on this thread is
+/// kept and cloned (a reference count) while the lengths repeat, as a route's often do, so that
+/// a response does not allocate one; a new length costs one allocation, as in axum.
+fn content_length(size: u64) -> Option<HeaderValue> {
+    thread_local! {
+        static LAST: RefCell<(u64, HeaderValue)> =
+            const { RefCell::new((0, HeaderValue::from_static("0"))) };
+    }
+    let make = |size: u64| HeaderValue::from_str(itoa::Buffer::new().format(size)).ok();
+    LAST.try_with(|last| {
+        let mut last = last.try_borrow_mut().ok()?;
+        if last.0 != size {
+            *last = (size, make(size)?);
+        }
+        Some(last.1.clone())
+    })
+    .ok()
+    .flatten()
+    .or_else(|| make(size))
 }
 
 #[cfg(test)]
@@ -339,6 +399,14 @@ mod tests {
         let address = &*future as *const _ as *const ();
         let again = boxed(future);
         assert_eq!(&*again as *const _ as *const (), address);
+    }
+
+    #[test]
+    fn content_lengths_are_right_when_they_repeat_and_when_they_change() {
+        for size in [13, 13, 5382, 0, 0, 13, u64::MAX] {
+            let value = content_length(size).expect("a length");
+            assert_eq!(value.to_str().expect("digits"), size.to_string());
+        }
     }
 
     #[test]
