@@ -71,8 +71,10 @@ pub struct AppService {
 
 #[derive(Clone)]
 enum Inner {
-    /// No app-wide layer: the router itself, and the routes called without it.
-    Router(Router, Option<Arc<DirectRoutes>>),
+    /// No app-wide layer: the router itself.
+    Router(Router),
+    /// No app-wide layer: the router, and the routes called without it.
+    Direct(Arc<Direct>),
     /// The outermost layer's service, erased.
     Layered(Arc<dyn Erased>),
 }
@@ -95,9 +97,11 @@ impl AppService {
     /// The router, and the application's routes that are called without it (see
     /// [`direct`](crate::routing::direct)).
     pub(crate) fn routed(router: Router, direct: Option<DirectRoutes>) -> Self {
-        Self {
-            inner: Inner::Router(router, direct.map(Arc::new)),
-        }
+        let inner = match direct {
+            Some(direct) => Inner::Direct(Arc::new(Direct { router, direct })),
+            None => Inner::Router(router),
+        };
+        Self { inner }
     }
 
     /// Wraps this service (the router and the layers applied so far) in `layer`, which becomes
@@ -124,8 +128,9 @@ impl AppService {
     /// routes: add routes to the [`Application`](super::Application) instead).
     pub fn into_router(self) -> Router {
         match self.inner {
+            Inner::Router(router) => router,
             // (Every route is in the router; the direct ones are only called faster.)
-            Inner::Router(router, _) => router,
+            Inner::Direct(direct) => direct.router.clone(),
             Inner::Layered(_) => Router::new().fallback_service(self),
         }
     }
@@ -134,10 +139,8 @@ impl AppService {
     #[inline]
     pub(crate) fn call_ref(&self, req: Request) -> AppFuture {
         let kind = match &self.inner {
-            Inner::Router(router, direct) => match dispatch(direct.as_deref(), req) {
-                Ok(call) => Kind::Direct(call),
-                Err(req) => Kind::Router(router.clone().call(req)),
-            },
+            Inner::Router(router) => Kind::Router(router.clone().call(req)),
+            Inner::Direct(direct) => direct.call(req),
             Inner::Layered(service) => Kind::Layered(service.call_erased(req)),
         };
         AppFuture { kind }
@@ -163,26 +166,29 @@ impl Service<Request> for AppService {
     #[inline]
     fn call(&mut self, req: Request) -> AppFuture {
         let kind = match &mut self.inner {
-            Inner::Router(router, direct) => match dispatch(direct.as_deref(), req) {
-                Ok(call) => Kind::Direct(call),
-                Err(req) => Kind::Router(router.call(req)),
-            },
+            Inner::Router(router) => Kind::Router(router.call(req)),
+            Inner::Direct(direct) => direct.call(req),
             Inner::Layered(service) => Kind::Layered(service.call_erased(req)),
         };
         AppFuture { kind }
     }
 }
 
-/// The call of the route's handler when `direct` has it, or the request back for the router.
-#[expect(
-    clippy::result_large_err,
-    reason = "the request goes back to the router as it is, unboxed (as in axum's routing)"
-)]
-#[inline]
-fn dispatch(direct: Option<&DirectRoutes>, req: Request) -> Result<DirectFuture, Request> {
-    match direct {
-        Some(direct) => direct.dispatch(req),
-        None => Err(req),
+/// A router and the routes called without it (see [`direct`](crate::routing::direct)).
+struct Direct {
+    router: Router,
+    direct: DirectRoutes,
+}
+
+impl Direct {
+    /// The route's handler called directly, or the router. Not inlined: the layers around an
+    /// [`AppService`] inline its `call`, which stays as small as without direct routes.
+    #[inline(never)]
+    fn call(&self, req: Request) -> Kind {
+        match self.direct.find(&req) {
+            Some(found) => Kind::Direct(found.call(req)),
+            None => Kind::Router(self.router.clone().call(req)),
+        }
     }
 }
 

@@ -255,45 +255,48 @@ impl DirectRoutes {
         (!table.entries.is_empty()).then_some(table)
     }
 
-    /// Calls the handler of `req`'s path and method, or gives `req` back for the router.
-    #[expect(
-        clippy::result_large_err,
-        reason = "the request goes back to the router as it is, unboxed (as in axum's routing)"
-    )]
+    /// The handler of `req`'s path and method, if it is called directly (`None`: the router
+    /// routes `req`). Looks at the request without taking it.
     #[inline]
-    pub(crate) fn dispatch(&self, mut req: Request) -> Result<DirectFuture, Request> {
-        let Ok(found) = self.paths.at(req.uri().path()) else {
-            return Err(req);
-        };
-        let Some(entry) = self.entries.get(*found.value) else {
-            return Err(req);
-        };
-        let Some(direct) = entry
+    pub(crate) fn find(&self, req: &Request) -> Option<Found<'_>> {
+        let entry = self
+            .entries
+            .get(*self.paths.at(req.uri().path()).ok()?.value)?;
+        let direct = entry
             .handlers
             .iter()
-            .find(|direct| serves(direct.methods, req.method()))
-        else {
-            return Err(req);
-        };
-        if !direct.reads_request {
-            return Ok(DirectFuture {
-                future: (direct.call)(req),
-            });
+            .find(|direct| serves(direct.methods, req.method()))?;
+        // A request an enclosing axum router routed already: axum joins its matched path and
+        // parameters to the outer ones.
+        if direct.reads_request && req.extensions().get::<OriginalUri>().is_some() {
+            return None;
         }
-        let extensions = req.extensions_mut();
-        if extensions.get::<OriginalUri>().is_some() {
-            // Routed by an enclosing axum router already: axum joins paths and parameters.
-            return Err(req);
+        Some(Found { entry, direct })
+    }
+}
+
+/// A handler [`DirectRoutes::find`] found for a request.
+pub(crate) struct Found<'a> {
+    entry: &'a Entry,
+    direct: &'a Direct,
+}
+
+impl Found<'_> {
+    /// Calls the handler with `req`, given what axum's routing would give it.
+    #[inline]
+    pub(crate) fn call(self, mut req: Request) -> DirectFuture {
+        if self.direct.reads_request {
+            let uri = req.uri().clone();
+            let extensions = req.extensions_mut();
+            extensions.insert(self.entry.matched.clone());
+            if let Some(rest) = &self.entry.rest {
+                extensions.extend(rest.clone());
+            }
+            extensions.insert(OriginalUri(uri));
         }
-        extensions.insert(entry.matched.clone());
-        if let Some(rest) = &entry.rest {
-            extensions.extend(rest.clone());
+        DirectFuture {
+            future: (self.direct.call)(req),
         }
-        let uri = req.uri().clone();
-        req.extensions_mut().insert(OriginalUri(uri));
-        Ok(DirectFuture {
-            future: (direct.call)(req),
-        })
     }
 }
 
@@ -413,16 +416,16 @@ mod tests {
     fn paths_with_parameters_are_left_to_the_router() {
         assert!(DirectRoutes::build(routes(&["/books/{id}", "/files/{*rest}"]), &()).is_none());
         let table = DirectRoutes::build(routes(&["/books", "/books/{id}"]), &()).expect("a table");
-        assert!(table.dispatch(request(Method::GET, "/books/7")).is_err());
-        assert!(table.dispatch(request(Method::GET, "/books")).is_ok());
+        assert!(table.find(&request(Method::GET, "/books/7")).is_none());
+        assert!(table.find(&request(Method::GET, "/books")).is_some());
     }
 
     #[test]
     fn head_and_unserved_methods_are_left_to_the_router() {
         let table = DirectRoutes::build(routes(&["/hello"]), &()).expect("a table");
-        assert!(table.dispatch(request(Method::HEAD, "/hello")).is_err());
-        assert!(table.dispatch(request(Method::POST, "/hello")).is_err());
-        assert!(table.dispatch(request(Method::GET, "/hello")).is_ok());
+        assert!(table.find(&request(Method::HEAD, "/hello")).is_none());
+        assert!(table.find(&request(Method::POST, "/hello")).is_none());
+        assert!(table.find(&request(Method::GET, "/hello")).is_some());
     }
 
     #[test]
@@ -431,7 +434,7 @@ mod tests {
         let mut req = request(Method::GET, "/hello");
         let uri = req.uri().clone();
         req.extensions_mut().insert(OriginalUri(uri));
-        assert!(table.dispatch(req).is_err());
+        assert!(table.find(&req).is_none());
     }
 
     #[test]
