@@ -4,9 +4,11 @@
 //!
 //! Each layer ([`Application::layer`](super::Application::layer)) wraps the whole router one
 //! time, not each route: a call goes through the layers first (also a call no route matches,
-//! answered 404 or 405), then through axum's routing. Each level is erased behind an `Arc`, so
-//! cloning the stack for a call copies no layer and allocates nothing; a call costs one boxed
-//! future per layer, and nothing extra without layers (then the service is the router itself).
+//! answered 404 or 405), then through axum's routing — or, for a `#[route]` on a static path that
+//! nothing wraps, straight to its handler ([direct dispatch](crate::routing::direct)). Each level
+//! is erased behind an `Arc`, so cloning the stack for a call copies no layer and allocates
+//! nothing; a call costs one boxed future per layer, and nothing extra without layers (then the
+//! service is the router itself, with the application's directly dispatched routes beside it).
 //!
 //! Since the layers run before routing, a layer that rewrites the request's method or URI
 //! changes the route it reaches (Ktor's plugins can do the same), and a layer does not see what
@@ -57,9 +59,9 @@ use axum::{
 use pin_project_lite::pin_project;
 use tower::ServiceExt;
 use tower_layer::Layer;
+use tower_service::Service;
 
 use crate::routing::direct::{DirectFuture, DirectRoutes};
-use tower_service::Service;
 
 /// The application as one tower service: its router, and around it every app-wide layer, in
 /// install order (the first installed is outermost). What oxtor's engine serves; a clone is

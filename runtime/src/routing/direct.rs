@@ -13,7 +13,7 @@
 //!
 //! The last two are taken from a request that axum's own `Router` routed to the path once, when
 //! the application was built, so they are axum's values, not copies of its types. A handler
-//! without arguments cannot see the request, so its requests are given none of them
+//! without arguments cannot see the request, so its requests are given none of the three
 //! ([`DirectHandler::without_arguments`]). The response gets the `Content-Length` axum's routing
 //! gives a body of known size.
 //!
@@ -21,7 +21,8 @@
 //! `Allow`), `HEAD` (axum answers it from the `GET` handler without the body), a path with
 //! parameters or a wildcard, a route inside a guarding block (`authenticate(..) { .. }`) or under
 //! a route layer (`layer(..) { .. }`, [`Routes::map_router`](super::Routes::map_router)), a
-//! route written by hand, and a request that an enclosing axum `Router` already routed (it
+//! route written by hand that does not return its handler from
+//! [`Route::direct_handler`](super::Route::direct_handler), and a request that an enclosing axum `Router` already routed (it
 //! carries `OriginalUri`; axum would join its matched path and parameters to the outer ones).
 //! App-wide layers run before either, as always.
 //!
@@ -310,6 +311,10 @@ fn routed_by_axum(path: &str) -> Option<(MatchedPath, Option<http::Extensions>)>
         *record.lock().unwrap_or_else(PoisonError::into_inner) = Some(req.extensions().clone());
         std::future::ready(Ok::<_, Infallible>(Response::new(Body::empty())))
     });
+    // (axum refuses a path without a leading `/`; the application's router has that path.)
+    if !path.starts_with('/') {
+        return None;
+    }
     let mut router = Router::new().route_service(path, probe);
     let req = Request::get(path).body(Body::empty()).ok()?;
     let mut call = router.call(req);
