@@ -3,7 +3,9 @@
 //! whatever wraps a route (a guard, a layer block, an enclosing router) still runs.
 #![deny(warnings)]
 
-use std::{sync::Arc, time::Duration};
+mod routes_support;
+
+use std::sync::Arc;
 
 use axum::{
     body::Body,
@@ -18,6 +20,7 @@ use oxtor::{
     routing::{Guarded, RouteGuard, Routes},
     testing::TestApplication,
 };
+use routes_support::{call, client, serve};
 use tower::ServiceExt;
 
 #[route(GET, "/where")]
@@ -48,29 +51,6 @@ async fn write_book(body: String) -> String {
 #[route(GET, "/shelf")]
 async fn shelf(State(shelf): State<Arc<str>>) -> String {
     shelf.to_string()
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("reqwest client without TLS builds")
-}
-
-async fn serve(routes: Routes) -> TestApplication {
-    let mut app = Application::new(());
-    app.routing(routes).expect("routes are distinct");
-    TestApplication::start(app)
-        .await
-        .expect("test server starts")
-}
-
-async fn call(server: &TestApplication, method: Method, path: &str) -> reqwest::Response {
-    client()
-        .request(method, server.url(path))
-        .send()
-        .await
-        .expect("request is answered")
 }
 
 #[tokio::test]

@@ -3,11 +3,12 @@
 //! the plugin's builder methods.
 #![deny(warnings)]
 
-use std::time::Duration;
+mod routes_support;
 
 use axum::{extract::Request, middleware::map_response, response::Response};
 use http::{HeaderValue, Method, StatusCode};
-use oxtor::{prelude::*, routing::Routes, testing::TestApplication, ConfigError};
+use oxtor::{prelude::*, testing::TestApplication, ConfigError};
+use routes_support::{call, client, serve};
 
 #[route(GET, "/books/{id}")]
 async fn book(Path(id): Path<u32>) -> String {
@@ -57,29 +58,6 @@ async fn mark_group(mut res: Response) -> Response {
     res.headers_mut()
         .insert("x-group", HeaderValue::from_static("yes"));
     res
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("reqwest client without TLS builds")
-}
-
-async fn serve(routes: Routes) -> TestApplication {
-    let mut app = Application::new(());
-    app.routing(routes).expect("routes are distinct");
-    TestApplication::start(app)
-        .await
-        .expect("test server starts")
-}
-
-async fn call(server: &TestApplication, method: Method, path: &str) -> reqwest::Response {
-    client()
-        .request(method, server.url(path))
-        .send()
-        .await
-        .expect("request is answered")
 }
 
 #[tokio::test]
