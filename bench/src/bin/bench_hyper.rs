@@ -144,8 +144,15 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    // Ends on SIGINT, as the other servers do: bench scripts start servers as background jobs
+    // of a non-interactive shell, which ignore SIGINT unless they handle it themselves.
+    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
-        let stream = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut interrupted => return std::process::ExitCode::SUCCESS,
+        };
+        let stream = match accepted {
             Ok((stream, _)) => stream,
             Err(e) => {
                 // (EMFILE and the like: wait a little, as axum::serve does.)
