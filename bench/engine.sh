@@ -42,6 +42,10 @@
 # time over the run (/proc/PID/stat) divided by the requests completed, the figure least
 # disturbed by other load (time spent waiting for the CPU is not counted).
 #
+# Each round ends with the share of CPU time the host took from this VM during it (steal time,
+# /proc/stat), and the results start with it over all rounds: on a shared host a round with
+# stolen time measures the other guests too, which is why ratios move between runs.
+#
 # Tables printed:
 #   1. HTTP/1.1 throughput, wrk -t1 -cCONNECTIONS: req/s, CPU us/req, and the paired ratios
 #      showcase/actix, showcase/axum, oxtor/axum, oxtor/actix; then where the time goes: the
@@ -229,8 +233,10 @@ for name in showcase axum-zstd; do
 done
 : >"$work/results"
 
+steal_all=$(host_steal)
 for round in $(seq "$ROUNDS"); do
     echo "== round $round/$ROUNDS (${DURATION}s per run)"
+    steal_round=$(host_steal)
     for path in /hello /books.json /user/42; do
         for name in $(rotate "$round" showcase oxtor axum actix showcase-tpc oxtor-tpc hyper hyper-router hyper-handler); do
             wrk_run http1 "$path" "$round" "$name" "$path" -c"$CONNECTIONS"
@@ -259,10 +265,13 @@ for round in $(seq "$ROUNDS"); do
     for name in $(rotate "$round" showcase oxtor axum actix); do
         wrk_run latency /hello "$round" "$name" /hello -c"$LATENCY_CONNECTIONS" -s "$root/bench/paced.lua"
     done
+    echo "   host steal time this round: $(steal_percent "$steal_round" "$(host_steal)") % of CPU time"
 done
+steal_all=$(steal_percent "$steal_all" "$(host_steal)")
 
 echo
 echo "== results (servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU, nice $NICE, $ROUNDS rounds of ${DURATION}s)"
+echo "host steal time over the rounds: $steal_all % of CPU time (time the hypervisor gave other guests; ratios between runs move with it)"
 awk -v rounds="$ROUNDS" -v c="$CONNECTIONS" -v h2c="$H2_CONNECTIONS" -v h2m="$H2_STREAMS" -v lc="$LATENCY_CONNECTIONS" '
     function median(list,    m, v, i, j, t) {
         m = split(list, v, " ")

@@ -6,6 +6,8 @@
 #                                              # stopped (SIGINT, then SIGKILL after 5 s) at exit
 #   build_aligned --bin a --bin b              # release build of oxtor-bench binaries with every
 #                                              # function aligned to 64 bytes; sets $bin
+#   s0=$(host_steal); ...; steal_percent "$s0" "$(host_steal)"   # share of CPU time the host
+#                                              # (hypervisor) took from this VM meanwhile, in %
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -28,6 +30,21 @@ bench_cleanup() {
         kill -KILL "$pid" 2>/dev/null || true
     done
     rm -rf "$work"
+}
+
+# "steal total": the CPU time stolen from this machine by its host (a hypervisor running other
+# guests) and all CPU time so far, in jiffies of every CPU, from /proc/stat.
+host_steal() {
+    awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t; exit }' /proc/stat
+}
+
+# steal_percent "S0 T0" "S1 T1": the stolen share of the CPU time between two host_steal
+# readings, in % (one decimal). Throughput moves with it: a run with stolen time measures the
+# host's other guests as well as the contestants.
+steal_percent() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        split(a, x, " "); split(b, y, " "); t = y[2] - x[2]
+        printf "%.1f", (t > 0 ? (y[1] - x[1]) * 100 / t : 0) }'
 }
 
 bench_workdir() {
