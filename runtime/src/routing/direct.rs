@@ -22,8 +22,9 @@
 //! parameters or a wildcard, a route inside a guarding block (`authenticate(..) { .. }`) or under
 //! a route layer (`layer(..) { .. }`, [`Routes::map_router`](super::Routes::map_router)), a
 //! route written by hand that does not return its handler from
-//! [`Route::direct_handler`](super::Route::direct_handler), and a request that an enclosing axum `Router` already routed (it
-//! carries `OriginalUri`; axum would join its matched path and parameters to the outer ones).
+//! [`Route::direct_handler`](super::Route::direct_handler), and a request that an enclosing axum
+//! `Router` already routed (it carries `OriginalUri`; axum would join its matched path and
+//! parameters to the outer ones).
 //! App-wide layers run before either, as always.
 //!
 //! # Example
@@ -305,16 +306,16 @@ impl Found<'_> {
 /// (`OriginalUri` aside). Asked of axum once: a router with one route at `path`, called with a
 /// request for it.
 fn routed_by_axum(path: &str) -> Option<(MatchedPath, Option<http::Extensions>)> {
+    // (axum refuses a path without a leading `/`; the application's router has that path.)
+    if !path.starts_with('/') {
+        return None;
+    }
     let seen = Arc::new(Mutex::new(None));
     let record = seen.clone();
     let probe = tower::service_fn(move |req: Request| {
         *record.lock().unwrap_or_else(PoisonError::into_inner) = Some(req.extensions().clone());
         std::future::ready(Ok::<_, Infallible>(Response::new(Body::empty())))
     });
-    // (axum refuses a path without a leading `/`; the application's router has that path.)
-    if !path.starts_with('/') {
-        return None;
-    }
     let mut router = Router::new().route_service(path, probe);
     let req = Request::get(path).body(Body::empty()).ok()?;
     let mut call = router.call(req);

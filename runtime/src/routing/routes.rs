@@ -102,13 +102,13 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     pub fn mount<M, R: Route<S, M> + Send + 'static>(mut self, route: R) -> Self {
         match self.table.add(R::PATH, R::METHODS) {
             Ok(()) => {
+                // (A path with parameters, here or from a prefix it gets nested under, is left
+                // out when the application builds its table of them.)
                 if let Some(handler) = route.direct_handler() {
-                    if DirectRoute::<S>::is_static(R::PATH) {
-                        self.direct.push(DirectRoute {
-                            path: R::PATH.to_owned(),
-                            handler,
-                        });
-                    }
+                    self.direct.push(DirectRoute {
+                        path: R::PATH.to_owned(),
+                        handler,
+                    });
                 }
                 self.pending.push(Pending {
                     path: R::PATH,
