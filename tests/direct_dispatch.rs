@@ -1,6 +1,7 @@
 //! Direct dispatch (`oxtor::routing::direct`) over a real socket: a `#[route]` on a static path,
 //! called without axum's routing, sees the request as axum's routing would hand it over, and
-//! whatever wraps a route (a guard, a layer block, an enclosing router) still runs.
+//! whatever wraps a route (a guard, a layer block, an enclosing router) still runs: guards
+//! before the route, outermost first.
 #![deny(warnings)]
 
 mod routes_support;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 
 use axum::{
     body::Body,
-    extract::{MatchedPath, OriginalUri, RawPathParams, Request},
+    extract::{Extension, MatchedPath, OriginalUri, RawPathParams, Request},
     middleware::map_response,
     response::{IntoResponse, Response},
     Router,
@@ -153,6 +154,80 @@ async fn a_guarded_static_route_runs_its_guard() {
     let server = serve(Routes::new().merge(routing! { hello }.guard(Arc::new(Refuse)))).await;
     let res = call(&server, Method::GET, "/hello").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn head_on_a_guarded_static_route_runs_its_guard() {
+    let server = serve(Routes::new().merge(routing! { hello }.guard(Arc::new(Refuse)))).await;
+    let res = call(&server, Method::HEAD, "/hello").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Answers 403 with the request's matched path (`-` without one).
+struct ShowMatchedPath;
+
+impl RouteGuard for ShowMatchedPath {
+    fn check(&self, request: Request) -> Guarded {
+        let matched = request.extensions().get::<MatchedPath>();
+        let body = matched.map_or("-".to_owned(), |m| m.as_str().to_owned());
+        Guarded::Respond((StatusCode::FORBIDDEN, body).into_response())
+    }
+}
+
+#[tokio::test]
+async fn a_guard_before_a_static_route_without_arguments_sees_its_matched_path() {
+    let guarded = routing! { hello }.guard(Arc::new(ShowMatchedPath));
+    let server = serve(Routes::new().nest("/api", guarded)).await;
+    let res = call(&server, Method::GET, "/api/hello").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(res.text().await.unwrap(), "/api/hello");
+}
+
+/// The names of the guards a request passed, in order.
+#[derive(Clone, Default)]
+struct Trail(Vec<&'static str>);
+
+/// Passes after adding its name to the request's `Trail`; the route's response gets
+/// `x-after-NAME`.
+struct Tag(&'static str);
+
+impl RouteGuard for Tag {
+    fn check(&self, mut request: Request) -> Guarded {
+        let name = self.0;
+        let mut trail = request
+            .extensions_mut()
+            .remove::<Trail>()
+            .unwrap_or_default();
+        trail.0.push(name);
+        request.extensions_mut().insert(trail);
+        Guarded::Pass {
+            request,
+            after: Some(Box::new(move |mut res: Response| {
+                let header = header::HeaderName::try_from(format!("x-after-{name}"));
+                res.headers_mut().insert(
+                    header.expect("a header name"),
+                    HeaderValue::from_static("1"),
+                );
+                res
+            })),
+        }
+    }
+}
+
+#[route(GET, "/trail")]
+async fn trail(Extension(trail): Extension<Trail>) -> String {
+    trail.0.join(",")
+}
+
+#[tokio::test]
+async fn nested_guards_run_outermost_first_before_a_static_route() {
+    let inner = routing! { trail }.guard(Arc::new(Tag("inner")));
+    let routes = Routes::new().merge(inner).guard(Arc::new(Tag("outer")));
+    let server = serve(routes).await;
+    let res = call(&server, Method::GET, "/trail").await;
+    assert_eq!(res.headers()["x-after-outer"], "1");
+    assert_eq!(res.headers()["x-after-inner"], "1");
+    assert_eq!(res.text().await.unwrap(), "outer,inner");
 }
 
 #[tokio::test]

@@ -157,8 +157,8 @@ pub trait Route<S, M> {
     }
 
     /// The route's handler, for [direct dispatch](direct) of a static path: the application
-    /// calls it without axum's routing when nothing wraps the route (no guarding block, no
-    /// route layer). `#[route]` returns its handler for paths without parameters; `None` (the
+    /// calls it without axum's routing (after the guards of the blocks around it) when no route
+    /// layer wraps it. `#[route]` returns its handler for paths without parameters; `None` (the
     /// default) leaves every call to the router. It must serve exactly what
     /// [`method_router`](Self::method_router) serves for [`METHODS`](Self::METHODS).
     fn direct_handler(&self) -> Option<DirectHandler<S>> {

@@ -14,17 +14,21 @@
 //! The last two are taken from a request that axum's own `Router` routed to the path once, when
 //! the application was built, so they are axum's values, not copies of its types. A handler
 //! without arguments cannot see the request, so its requests are given none of the three
-//! ([`DirectHandler::without_arguments`]). The response gets the `Content-Length` axum's routing
-//! gives a body of known size.
+//! ([`DirectHandler::without_arguments`]) unless a guard runs before it. The response gets the
+//! `Content-Length` axum's routing gives a body of known size.
+//!
+//! A route inside guarding blocks (`authenticate(..) { .. }`, any
+//! [`Routes::guard`](super::Routes::guard)) is called directly too, after its guards, outermost
+//! block first, as under the router: a guard sees the request as the route would, answers in
+//! its place, waits, or transforms the route's response ([`RouteGuard`]).
 //!
 //! Everything else goes through the router: another method on the path (axum answers 405 with
 //! `Allow`), `HEAD` (axum answers it from the `GET` handler without the body), a path with
-//! parameters or a wildcard, a route inside a guarding block (`authenticate(..) { .. }`) or under
-//! a route layer (`layer(..) { .. }`, [`Routes::map_router`](super::Routes::map_router)), a
-//! route written by hand that does not return its handler from
-//! [`Route::direct_handler`](super::Route::direct_handler), and a request that an enclosing axum
-//! `Router` already routed (it carries `OriginalUri`; axum would join its matched path and
-//! parameters to the outer ones).
+//! parameters or a wildcard, a route under a route layer (`layer(..) { .. }`,
+//! [`Routes::map_router`](super::Routes::map_router)), a route written by hand that does not
+//! return its handler from [`Route::direct_handler`](super::Route::direct_handler), and a
+//! request that an enclosing axum `Router` already routed (it carries `OriginalUri`; axum would
+//! join its matched path and parameters to the outer ones).
 //! App-wide layers run before either, as always.
 //!
 //! # Example
@@ -79,6 +83,8 @@ use axum::{
 };
 use http::{header::CONTENT_LENGTH, HeaderValue, Method};
 use tower_service::Service;
+
+use super::guard::{self, Decision, RouteGuard, RouteGuards};
 
 /// The future of a handler called directly: axum's handlers already box theirs.
 type HandlerFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
@@ -162,19 +168,37 @@ fn boxed<F: Future<Output = Response> + Send + 'static>(future: F) -> HandlerFut
     )
 }
 
-/// A [`DirectHandler`] on its full path (with the prefixes of the `route(..)` blocks around it).
+/// A [`DirectHandler`] on its full path (with the prefixes of the `route(..)` blocks around it),
+/// with the guards of the blocks around it.
 pub(crate) struct DirectRoute<S> {
     pub(crate) path: String,
     pub(crate) handler: DirectHandler<S>,
+    /// The [`RouteGuard`]s run before the handler, outermost block first.
+    pub(crate) guards: Vec<Arc<dyn RouteGuard>>,
 }
 
 impl<S> DirectRoute<S> {
+    /// `handler` at `path`, with no guard yet.
+    pub(crate) fn new(path: &str, handler: DirectHandler<S>) -> Self {
+        Self {
+            path: path.to_owned(),
+            handler,
+            guards: Vec::new(),
+        }
+    }
+
     /// The route under `prefix`, as `Router::nest` places it.
     pub(crate) fn nested(self, prefix: &str) -> Self {
         Self {
             path: super::table::nested_path(prefix, &self.path),
-            handler: self.handler,
+            ..self
         }
+    }
+
+    /// The route with `guard` run before its other guards (those of the blocks inside the one
+    /// `guard` comes from).
+    pub(crate) fn guard(&mut self, guard: &Arc<dyn RouteGuard>) {
+        self.guards.insert(0, guard.clone());
     }
 
     /// Whether `path` has no parameter and no wildcard (matchit's `{..}`; `{{`/`}}` escapes
@@ -225,7 +249,12 @@ impl DirectRoutes {
             paths: matchit::Router::new(),
             entries: Vec::new(),
         };
-        for DirectRoute { path, handler } in routes {
+        for DirectRoute {
+            path,
+            handler,
+            guards,
+        } in routes
+        {
             if !DirectRoute::<S>::is_static(&path) {
                 continue;
             }
@@ -247,10 +276,19 @@ impl DirectRoutes {
                     index
                 }
             };
-            let direct = Direct {
-                methods: handler.methods,
-                reads_request: handler.reads_request,
-                call: (handler.with_state)(state.clone()),
+            let call = (handler.with_state)(state.clone());
+            let direct = match guards.is_empty() {
+                true => Direct {
+                    methods: handler.methods,
+                    reads_request: handler.reads_request,
+                    call,
+                },
+                // A guard sees the request as the route would under axum's routing.
+                false => Direct {
+                    methods: handler.methods,
+                    reads_request: true,
+                    call: guarded(RouteGuards::new(guards), call),
+                },
             };
             table.entries[index].handlers.push(direct);
         }
@@ -275,6 +313,29 @@ impl DirectRoutes {
         }
         Some(Found { entry, direct })
     }
+}
+
+/// `route` called after `guards`, as a guarded `#[route]` handler is under axum's routing
+/// ([`RouteGuards::handler`]): the route's own future when every guard lets it run at once and
+/// leaves its response alone, the guard's answer when one answers.
+fn guarded(guards: RouteGuards, route: Call) -> Call {
+    Arc::new(move |request| match guards.check(request) {
+        Ok(Decision::Route(request, None)) => route(request),
+        Ok(Decision::Route(request, after)) => {
+            let future = route(request);
+            Box::pin(async move { guard::apply(after, future.await) })
+        }
+        Ok(Decision::Answer(response)) => Box::pin(std::future::ready(response)),
+        Err(waiting) => {
+            let route = route.clone();
+            Box::pin(async move {
+                match waiting.await {
+                    Decision::Route(request, after) => guard::apply(after, route(request).await),
+                    Decision::Answer(response) => response,
+                }
+            })
+        }
+    })
 }
 
 /// A handler [`DirectRoutes::find`] found for a request.
@@ -387,9 +448,11 @@ mod tests {
     fn routes(paths: &[&str]) -> Vec<DirectRoute<()>> {
         paths
             .iter()
-            .map(|path| DirectRoute {
-                path: (*path).to_owned(),
-                handler: DirectHandler::new(&[Method::GET, Method::HEAD], hello),
+            .map(|path| {
+                DirectRoute::new(
+                    path,
+                    DirectHandler::new(&[Method::GET, Method::HEAD], hello),
+                )
             })
             .collect()
     }
@@ -441,6 +504,130 @@ mod tests {
         let uri = req.uri().clone();
         req.extensions_mut().insert(OriginalUri(uri));
         assert!(table.find(&req).is_none());
+    }
+
+    /// Passes after adding its name to the request's trail; its response gets `x-after-NAME`.
+    struct Tag(&'static str);
+
+    #[derive(Clone, Default)]
+    struct Trail(Vec<&'static str>);
+
+    impl RouteGuard for Tag {
+        fn check(&self, mut request: Request) -> guard::Guarded {
+            let name = self.0;
+            let mut trail = request
+                .extensions_mut()
+                .remove::<Trail>()
+                .unwrap_or_default();
+            trail.0.push(name);
+            request.extensions_mut().insert(trail);
+            guard::Guarded::Pass {
+                request,
+                after: Some(Box::new(move |mut response: Response| {
+                    let header = format!("x-after-{name}");
+                    response.headers_mut().insert(
+                        http::HeaderName::try_from(header).expect("a header name"),
+                        HeaderValue::from_static("1"),
+                    );
+                    response
+                })),
+            }
+        }
+    }
+
+    async fn trail(axum::Extension(trail): axum::Extension<Trail>) -> String {
+        trail.0.join(",")
+    }
+
+    fn guarded_table(guards: &[&'static str]) -> DirectRoutes {
+        let mut route = DirectRoute::new("/trail", DirectHandler::new(&[Method::GET], trail));
+        for name in guards.iter().rev() {
+            route.guard(&(Arc::new(Tag(name)) as Arc<dyn RouteGuard>));
+        }
+        DirectRoutes::build(vec![route], &()).expect("a table")
+    }
+
+    async fn answer(table: &DirectRoutes, req: Request) -> Response {
+        match table.find(&req) {
+            Some(found) => found.call(req).await,
+            None => panic!("{} is not called directly", req.uri()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_guarded_route_is_called_directly_after_its_guards_outermost_first() {
+        let table = guarded_table(&["outer", "inner"]);
+        let res = answer(&table, request(Method::GET, "/trail")).await;
+        assert_eq!(res.headers()["x-after-outer"], "1");
+        assert_eq!(res.headers()["x-after-inner"], "1");
+        let body = axum::body::to_bytes(res.into_body(), 64)
+            .await
+            .expect("a body");
+        assert_eq!(body, "outer,inner");
+    }
+
+    #[tokio::test]
+    async fn a_guard_answer_replaces_the_route_and_gets_its_content_length() {
+        struct Refuse;
+        impl RouteGuard for Refuse {
+            fn check(&self, _request: Request) -> guard::Guarded {
+                guard::Guarded::Respond((http::StatusCode::FORBIDDEN, "no").into_response())
+            }
+        }
+        let mut route = DirectRoute::new("/trail", DirectHandler::new(&[Method::GET], trail));
+        route.guard(&(Arc::new(Refuse) as Arc<dyn RouteGuard>));
+        let table = DirectRoutes::build(vec![route], &()).expect("a table");
+        let res = answer(&table, request(Method::GET, "/trail")).await;
+        assert_eq!(res.status(), http::StatusCode::FORBIDDEN);
+        assert_eq!(res.headers()[CONTENT_LENGTH], "2");
+    }
+
+    #[tokio::test]
+    async fn a_guard_that_waits_lets_the_route_run_once_it_passes() {
+        struct Later;
+        impl RouteGuard for Later {
+            fn check(&self, request: Request) -> guard::Guarded {
+                guard::Guarded::Wait(Box::pin(async move {
+                    tokio::task::yield_now().await;
+                    Tag("later").check(request)
+                }))
+            }
+        }
+        let mut route = DirectRoute::new("/trail", DirectHandler::new(&[Method::GET], trail));
+        route.guard(&(Arc::new(Tag("inner")) as Arc<dyn RouteGuard>));
+        route.guard(&(Arc::new(Later) as Arc<dyn RouteGuard>));
+        let table = DirectRoutes::build(vec![route], &()).expect("a table");
+        let res = answer(&table, request(Method::GET, "/trail")).await;
+        assert_eq!(res.headers()["x-after-later"], "1");
+        let body = axum::body::to_bytes(res.into_body(), 64)
+            .await
+            .expect("a body");
+        assert_eq!(body, "later,inner");
+    }
+
+    #[tokio::test]
+    async fn a_guard_sees_the_matched_path_even_before_a_handler_without_arguments() {
+        struct Where;
+        impl RouteGuard for Where {
+            fn check(&self, request: Request) -> guard::Guarded {
+                let matched = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|m| m.as_str().to_owned());
+                guard::Guarded::Respond(matched.unwrap_or_default().into_response())
+            }
+        }
+        let mut route = DirectRoute::new(
+            "/hello",
+            DirectHandler::without_arguments(&[Method::GET], hello),
+        );
+        route.guard(&(Arc::new(Where) as Arc<dyn RouteGuard>));
+        let table = DirectRoutes::build(vec![route], &()).expect("a table");
+        let res = answer(&table, request(Method::GET, "/hello")).await;
+        let body = axum::body::to_bytes(res.into_body(), 64)
+            .await
+            .expect("a body");
+        assert_eq!(body, "/hello");
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! block (`routing! { block { route } }`) gets it inside its handler ([`RouteGuards::handler`],
 //! one future with the handler's, no extra service level); routes added otherwise (nested
 //! groups, plain axum routers) get it as a tower layer ([`GuardLayer`], axum's
-//! `route_layer`). The `authenticate(..)` block is one.
+//! `route_layer`). A `#[route]` on a static path, mounted here or in a nested group, also gets
+//! it before its direct call, when the application calls it without axum's routing
+//! ([`direct`](super::direct)). The `authenticate(..)` block is one.
 //!
 //! # Example
 //! A guard refusing calls without an `X-Tenant` header, on one route:
@@ -115,14 +117,14 @@ impl fmt::Debug for RouteGuards {
 }
 
 /// The guards' verdict once every one decided.
-enum Decision {
+pub(super) enum Decision {
     Route(Request, Option<AfterRoute>),
     Answer(Response),
 }
 
 /// `after` applied to `response`.
 #[inline]
-fn apply(after: Option<AfterRoute>, response: Response) -> Response {
+pub(super) fn apply(after: Option<AfterRoute>, response: Response) -> Response {
     match after {
         Some(after) => after(response),
         None => response,
@@ -157,7 +159,7 @@ impl RouteGuards {
 
     /// Runs every guard on `request` without waiting; a guard that waits makes the rest a
     /// future.
-    fn check(&self, request: Request) -> Result<Decision, Waiting> {
+    pub(super) fn check(&self, request: Request) -> Result<Decision, Waiting> {
         let Some(first) = self.0.first() else {
             return Ok(Decision::Route(request, None));
         };
@@ -204,7 +206,7 @@ impl RouteGuards {
 }
 
 /// The guards still deciding.
-type Waiting = BoxFuture<'static, Decision>;
+pub(super) type Waiting = BoxFuture<'static, Decision>;
 
 /// A handler run after its route's guards (made by [`RouteGuards::handler`]): an axum
 /// [`Handler`] whose future is the guards' and the handler's in one.

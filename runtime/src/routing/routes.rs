@@ -68,8 +68,8 @@ pub struct Routes<S = ()> {
     table: RouteTable,
     /// The first conflict found; the conflicting route was left out of `router`.
     conflict: Option<RouteConflict>,
-    /// The routes here that nothing wraps and that can be called without axum's routing (see
-    /// [`direct`](super::direct)); a guard or a route layer over them drops them all.
+    /// The routes here that can be called without axum's routing (see
+    /// [`direct`](super::direct)), with their guards; a route layer over them drops them all.
     direct: Vec<DirectRoute<S>>,
 }
 
@@ -105,10 +105,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
                 // (A path with parameters, here or from a prefix it gets nested under, is left
                 // out when the application builds its table of them.)
                 if let Some(handler) = route.direct_handler() {
-                    self.direct.push(DirectRoute {
-                        path: R::PATH.to_owned(),
-                        handler,
-                    });
+                    self.direct.push(DirectRoute::new(R::PATH, handler));
                 }
                 self.pending.push(Pending {
                     path: R::PATH,
@@ -139,10 +136,13 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 
     /// Runs `guard` before every route here (see [`RouteGuard`]): inside the handler of each
     /// route mounted in this block ([`mount`](Self::mount), `routing! { route }`), as a
-    /// `route_layer` over the others (nested groups, plain axum routers). Guards added later
-    /// (by enclosing blocks) run first.
+    /// `route_layer` over the others (nested groups, plain axum routers), and before the direct
+    /// call of those the application calls without axum's routing ([`direct`](super::direct)).
+    /// Guards added later (by enclosing blocks) run first.
     pub fn guard(mut self, guard: Arc<dyn RouteGuard>) -> Self {
-        self.direct.clear();
+        for route in &mut self.direct {
+            route.guard(&guard);
+        }
         for pending in &mut self.pending {
             pending.guards.insert(0, guard.clone());
         }
