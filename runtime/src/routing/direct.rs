@@ -84,7 +84,7 @@ use axum::{
 use http::{header::CONTENT_LENGTH, HeaderValue, Method};
 use tower_service::Service;
 
-use super::guard::{self, Decision, RouteGuard, RouteGuards};
+use super::guard::{self, AfterRoute, Decision, RouteGuard, RouteGuards};
 
 /// The future of a handler called directly: axum's handlers already box theirs.
 type HandlerFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
@@ -221,6 +221,8 @@ struct Entry {
 struct Direct {
     methods: &'static [Method],
     reads_request: bool,
+    /// The guards of the blocks around the route, run before `call`.
+    guards: Option<RouteGuards>,
     call: Call,
 }
 
@@ -276,19 +278,13 @@ impl DirectRoutes {
                     index
                 }
             };
-            let call = (handler.with_state)(state.clone());
-            let direct = match guards.is_empty() {
-                true => Direct {
-                    methods: handler.methods,
-                    reads_request: handler.reads_request,
-                    call,
-                },
+            let guards = (!guards.is_empty()).then(|| RouteGuards::new(guards));
+            let direct = Direct {
+                methods: handler.methods,
                 // A guard sees the request as the route would under axum's routing.
-                false => Direct {
-                    methods: handler.methods,
-                    reads_request: true,
-                    call: guarded(RouteGuards::new(guards), call),
-                },
+                reads_request: handler.reads_request || guards.is_some(),
+                guards,
+                call: (handler.with_state)(state.clone()),
             };
             table.entries[index].handlers.push(direct);
         }
@@ -315,29 +311,6 @@ impl DirectRoutes {
     }
 }
 
-/// `route` called after `guards`, as a guarded `#[route]` handler is under axum's routing
-/// ([`RouteGuards::handler`]): the route's own future when every guard lets it run at once and
-/// leaves its response alone, the guard's answer when one answers.
-fn guarded(guards: RouteGuards, route: Call) -> Call {
-    Arc::new(move |request| match guards.check(request) {
-        Ok(Decision::Route(request, None)) => route(request),
-        Ok(Decision::Route(request, after)) => {
-            let future = route(request);
-            Box::pin(async move { guard::apply(after, future.await) })
-        }
-        Ok(Decision::Answer(response)) => Box::pin(std::future::ready(response)),
-        Err(waiting) => {
-            let route = route.clone();
-            Box::pin(async move {
-                match waiting.await {
-                    Decision::Route(request, after) => guard::apply(after, route(request).await),
-                    Decision::Answer(response) => response,
-                }
-            })
-        }
-    })
-}
-
 /// A handler [`DirectRoutes::find`] found for a request.
 pub(crate) struct Found<'a> {
     entry: &'a Entry,
@@ -357,8 +330,32 @@ impl Found<'_> {
             }
             extensions.insert(OriginalUri(uri));
         }
-        DirectFuture {
-            future: (self.direct.call)(req),
+        match &self.direct.guards {
+            None => DirectFuture::new((self.direct.call)(req), None),
+            Some(guards) => guarded(guards, &self.direct.call, req),
+        }
+    }
+}
+
+/// `call` after `guards`, as a guarded `#[route]` handler runs under axum's routing
+/// ([`RouteGuards::handler`]): the route's own future when every guard lets it run at once (what
+/// they apply to its response with it), the guard's answer when one answers.
+#[inline(never)]
+fn guarded(guards: &RouteGuards, call: &Call, req: Request) -> DirectFuture {
+    match guards.check(req) {
+        Ok(Decision::Route(req, after)) => DirectFuture::new(call(req), after),
+        Ok(Decision::Answer(response)) => {
+            DirectFuture::new(Box::pin(std::future::ready(response)), None)
+        }
+        Err(waiting) => {
+            let call = call.clone();
+            let future = async move {
+                match waiting.await {
+                    Decision::Route(req, after) => guard::apply(after, call(req).await),
+                    Decision::Answer(response) => response,
+                }
+            };
+            DirectFuture::new(Box::pin(future), None)
         }
     }
 }
@@ -393,10 +390,17 @@ fn routed_by_axum(path: &str) -> Option<(MatchedPath, Option<http::Extensions>)>
     Some((matched, (!routed.is_empty()).then_some(routed)))
 }
 
-/// A directly called handler's future; the response gets the `Content-Length` axum's routing
-/// sets for a body of known size.
+/// A directly called handler's future; the response gets what its guards apply to it, then the
+/// `Content-Length` axum's routing sets for a body of known size.
 pub(crate) struct DirectFuture {
     future: HandlerFuture,
+    after: Option<AfterRoute>,
+}
+
+impl DirectFuture {
+    fn new(future: HandlerFuture, after: Option<AfterRoute>) -> Self {
+        Self { future, after }
+    }
 }
 
 impl Future for DirectFuture {
@@ -405,6 +409,9 @@ impl Future for DirectFuture {
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let mut res = std::task::ready!(self.future.as_mut().poll(cx));
+        if let Some(after) = self.after.take() {
+            res = after(res);
+        }
         if !res.headers().contains_key(CONTENT_LENGTH) {
             if let Some(value) = res.body().size_hint().exact().and_then(content_length) {
                 res.headers_mut().insert(CONTENT_LENGTH, value);
