@@ -349,13 +349,10 @@ fn guarded(guards: &RouteGuards, call: &Call, req: Request) -> DirectFuture {
         }
         Err(waiting) => {
             let call = call.clone();
-            let future = async move {
-                match waiting.await {
-                    Decision::Route(req, after) => guard::apply(after, call(req).await),
-                    Decision::Answer(response) => response,
-                }
-            };
-            DirectFuture::new(Box::pin(future), None)
+            DirectFuture::new(
+                Box::pin(guard::then_route(waiting, move |req| call(req))),
+                None,
+            )
         }
     }
 }

@@ -208,6 +208,18 @@ impl RouteGuards {
 /// The guards still deciding.
 pub(super) type Waiting = BoxFuture<'static, Decision>;
 
+/// The call once the guards still deciding have decided: `route` called with the request they
+/// let through (their transformation applied to its response), or their answer.
+pub(super) async fn then_route<F>(waiting: Waiting, route: impl FnOnce(Request) -> F) -> Response
+where
+    F: Future<Output = Response>,
+{
+    match waiting.await {
+        Decision::Route(request, after) => apply(after, route(request).await),
+        Decision::Answer(response) => response,
+    }
+}
+
 /// A handler run after its route's guards (made by [`RouteGuards::handler`]): an axum
 /// [`Handler`] whose future is the guards' and the handler's in one.
 #[derive(Clone)]
@@ -237,14 +249,9 @@ where
                 GuardedFuture::route(self.handler.call(request, state), after)
             }
             Ok(Decision::Answer(response)) => GuardedFuture::answered(response),
-            Err(waiting) => GuardedFuture::waiting(Box::pin(async move {
-                match waiting.await {
-                    Decision::Route(request, after) => {
-                        apply(after, self.handler.call(request, state).await)
-                    }
-                    Decision::Answer(response) => response,
-                }
-            })),
+            Err(waiting) => GuardedFuture::waiting(Box::pin(then_route(waiting, move |request| {
+                self.handler.call(request, state)
+            }))),
         }
     }
 }
@@ -396,14 +403,9 @@ where
                 // `poll_ready`.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
-                GuardedFuture::waiting(Box::pin(async move {
-                    match waiting.await {
-                        Decision::Route(request, after) => {
-                            apply(after, unwrap(inner.call(request).await))
-                        }
-                        Decision::Answer(response) => response,
-                    }
-                }))
+                GuardedFuture::waiting(Box::pin(then_route(waiting, move |request| {
+                    inner.call(request).map(unwrap)
+                })))
             }
         };
         future.map(Ok)
