@@ -11,7 +11,7 @@
 //! let origin = RequestOrigin::of(&req);
 //! assert_eq!((origin.scheme.as_str(), origin.host.as_str(), origin.port), ("http", "example.com", 8080));
 //! ```
-use std::{convert::Infallible, net::SocketAddr};
+use std::{borrow::Cow, convert::Infallible, net::SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use http::{header, request::Parts, Request};
@@ -55,33 +55,66 @@ impl RequestOrigin {
 
     /// The origin as the request and its connection say, ignoring any stored one.
     pub fn computed(uri: &http::Uri, headers: &http::HeaderMap, ext: &http::Extensions) -> Self {
+        let asked = Requested::computed(uri, headers, ext);
+        let peer = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        // Formatted once, copied for the other field.
+        let remote_address = peer.map(|p| p.ip().to_string());
+        Self {
+            scheme: asked.scheme.into_owned(),
+            host: asked.host.to_owned(),
+            port: asked.port,
+            remote_host: remote_address.clone().unwrap_or_default(),
+            remote_address,
+            remote_port: peer.map(|p| p.port()),
+        }
+    }
+}
+
+/// The scheme, host and port a request asked for, borrowed from the request (or from the
+/// [`RequestOrigin`] a layer stored): what a plugin that only compares them reads, without
+/// the copies and the client's formatted address of a whole `RequestOrigin`.
+pub(crate) struct Requested<'a> {
+    /// `http` or `https` (lowercase).
+    pub(crate) scheme: Cow<'a, str>,
+    /// The host, without the port.
+    pub(crate) host: &'a str,
+    /// The port (the scheme's default when none was given).
+    pub(crate) port: u16,
+}
+
+impl<'a> Requested<'a> {
+    /// What `req` asked for, as [`RequestOrigin::of`] would say.
+    #[cfg(any(feature = "cors", feature = "hsts"))]
+    pub(crate) fn of<B>(req: &'a Request<B>) -> Self {
+        match req.extensions().get::<RequestOrigin>() {
+            Some(stored) => Self {
+                scheme: Cow::Borrowed(&stored.scheme),
+                host: &stored.host,
+                port: stored.port,
+            },
+            None => Self::computed(req.uri(), req.headers(), req.extensions()),
+        }
+    }
+
+    /// What the request line, `Host` and the connection say.
+    fn computed(uri: &'a http::Uri, headers: &'a http::HeaderMap, ext: &http::Extensions) -> Self {
         let scheme = match uri.scheme_str() {
-            Some(scheme) => scheme.to_ascii_lowercase(),
+            Some(scheme) if scheme.bytes().any(|b| b.is_ascii_uppercase()) => {
+                Cow::Owned(scheme.to_ascii_lowercase())
+            }
+            Some(scheme) => Cow::Borrowed(scheme),
             // HTTP/1.1's request line has no scheme: the connection tells.
-            None if ext.get::<SecureConnection>().is_some() => "https".to_owned(),
-            None => "http".to_owned(),
+            None if ext.get::<SecureConnection>().is_some() => Cow::Borrowed("https"),
+            None => Cow::Borrowed("http"),
         };
         let authority = uri
             .authority()
-            .map(|a| a.as_str().to_owned())
-            .or_else(|| {
-                headers
-                    .get(header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .map(str::to_owned)
-            })
+            .map(|a| a.as_str())
+            .or_else(|| headers.get(header::HOST).and_then(|h| h.to_str().ok()))
             .unwrap_or_default();
-        let (host, port) = split_host_port(&authority);
+        let (host, port) = host_and_port(authority);
         let port = port.unwrap_or_else(|| default_port(&scheme));
-        let peer = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        Self {
-            scheme,
-            host,
-            port,
-            remote_host: peer.map(|p| p.ip().to_string()).unwrap_or_default(),
-            remote_address: peer.map(|p| p.ip().to_string()),
-            remote_port: peer.map(|p| p.port()),
-        }
+        Self { scheme, host, port }
     }
 }
 
@@ -95,19 +128,27 @@ pub(crate) fn default_port(scheme: &str) -> u16 {
 }
 
 /// `host:port`, `[v6]:port`, `host` → host and port.
+#[cfg(feature = "forwarded-headers")]
 pub(crate) fn split_host_port(s: &str) -> (String, Option<u16>) {
+    let (host, port) = host_and_port(s);
+    (host.to_owned(), port)
+}
+
+/// `host:port`, `[v6]:port`, `host` → host and port, borrowed from `s`.
+fn host_and_port(s: &str) -> (&str, Option<u16>) {
     if let Some(rest) = s.strip_prefix('[') {
         if let Some((h, after)) = rest.split_once(']') {
             let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
-            return (format!("[{h}]"), port);
+            // `[h]`, brackets included.
+            return (&s[..h.len() + 2], port);
         }
     }
     match s.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') => match p.parse() {
-            Ok(port) => (h.to_owned(), Some(port)),
-            Err(_) => (s.to_owned(), None),
+            Ok(port) => (h, Some(port)),
+            Err(_) => (s, None),
         },
-        _ => (s.to_owned(), None),
+        _ => (s, None),
     }
 }
 
@@ -125,10 +166,74 @@ mod tests {
     use super::*;
 
     #[test]
-    fn host_and_port() {
-        assert_eq!(split_host_port("a:8080"), ("a".to_owned(), Some(8080)));
-        assert_eq!(split_host_port("a"), ("a".to_owned(), None));
-        assert_eq!(split_host_port("[::1]:9"), ("[::1]".to_owned(), Some(9)));
-        assert_eq!(split_host_port("a:x"), ("a:x".to_owned(), None));
+    fn host_and_port_split() {
+        assert_eq!(host_and_port("a:8080"), ("a", Some(8080)));
+        assert_eq!(host_and_port("a"), ("a", None));
+        assert_eq!(host_and_port("[::1]:9"), ("[::1]", Some(9)));
+        assert_eq!(host_and_port("a:x"), ("a:x", None));
+        assert_eq!(host_and_port("[::1]"), ("[::1]", None));
+        assert_eq!(host_and_port("[::1"), ("[::1", None));
+    }
+
+    #[cfg(any(feature = "cors", feature = "hsts"))]
+    fn requested(req: &Request<()>) -> (String, &str, u16) {
+        let asked = Requested::of(req);
+        (asked.scheme.into_owned(), asked.host, asked.port)
+    }
+
+    #[test]
+    #[cfg(any(feature = "cors", feature = "hsts"))]
+    fn requested_is_what_the_whole_origin_says() {
+        let secure = {
+            let mut req = Request::get("/")
+                .header("host", "Example.com")
+                .body(())
+                .unwrap();
+            req.extensions_mut().insert(SecureConnection);
+            req
+        };
+        for req in [
+            Request::get("/")
+                .header("host", "example.com:8080")
+                .body(())
+                .unwrap(),
+            Request::get("/")
+                .header("host", "[::1]:9")
+                .body(())
+                .unwrap(),
+            Request::get("/").body(()).unwrap(),
+            Request::get("HTTPS://h.example/").body(()).unwrap(),
+            Request::get("http://h.example:81/")
+                .header("host", "other")
+                .body(())
+                .unwrap(),
+            secure,
+        ] {
+            let whole = RequestOrigin::of(&req);
+            assert_eq!(
+                requested(&req),
+                (whole.scheme.clone(), whole.host.as_str(), whole.port),
+                "{:?}",
+                req.uri()
+            );
+        }
+    }
+
+    #[test]
+    #[cfg(any(feature = "cors", feature = "hsts"))]
+    fn requested_reads_a_stored_origin() {
+        let mut req = Request::get("/")
+            .header("host", "inner:8080")
+            .body(())
+            .unwrap();
+        req.extensions_mut().insert(RequestOrigin {
+            scheme: "https".into(),
+            host: "proxied.example".into(),
+            port: 443,
+            remote_host: "203.0.113.7".into(),
+            remote_address: None,
+            remote_port: None,
+        });
+        assert_eq!(requested(&req), ("https".into(), "proxied.example", 443));
     }
 }

@@ -184,12 +184,14 @@ impl CallIdConfig {
                 .push(ConfigError::new("CallId.generate_random", message));
             return self;
         }
+        // Sized once (exactly, for an ASCII dictionary) rather than grown char by char.
+        let bytes = length * chars.iter().map(|c| c.len_utf8()).max().unwrap_or(1);
         self.generate(move |_| {
-            Some(
-                (0..length)
-                    .map(|_| chars[fastrand::usize(..chars.len())])
-                    .collect(),
-            )
+            let mut id = String::with_capacity(bytes);
+            for _ in 0..length {
+                id.push(chars[fastrand::usize(..chars.len())]);
+            }
+            Some(id)
         })
     }
 
@@ -208,9 +210,9 @@ impl CallIdConfig {
     /// Accepts ids made of `dictionary`'s characters; others are skipped, or with `reject` the
     /// call is answered 400 (Ktor's `verify(dictionary, reject)`).
     pub fn verify_dictionary(&mut self, dictionary: &str, reject: bool) -> &mut Self {
-        let allowed: Vec<char> = dictionary.chars().collect();
+        let allowed = CharSet::new(dictionary);
         self.verifier = Arc::new(move |id| {
-            if id.chars().all(|c| allowed.contains(&c)) {
+            if id.chars().all(|c| allowed.contains(c)) {
                 Verdict::Accept
             } else if reject {
                 Verdict::Reject
@@ -219,6 +221,41 @@ impl CallIdConfig {
             }
         });
         self
+    }
+}
+
+/// The characters of a dictionary, looked up in constant time for ASCII (every id's every
+/// character is checked on every call).
+struct CharSet {
+    /// Bit `b` set: the ASCII character `b` is in.
+    ascii: u128,
+    /// The others, sorted.
+    other: Vec<char>,
+}
+
+impl CharSet {
+    fn new(dictionary: &str) -> Self {
+        let mut set = Self {
+            ascii: 0,
+            other: Vec::new(),
+        };
+        for c in dictionary.chars() {
+            if c.is_ascii() {
+                set.ascii |= 1 << u32::from(c);
+            } else {
+                set.other.push(c);
+            }
+        }
+        set.other.sort_unstable();
+        set
+    }
+
+    fn contains(&self, c: char) -> bool {
+        if c.is_ascii() {
+            self.ascii & (1 << u32::from(c)) != 0
+        } else {
+            self.other.binary_search(&c).is_ok()
+        }
     }
 }
 
@@ -438,5 +475,21 @@ where
             }
         }
         Poll::Ready(Ok(res))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CharSet;
+
+    #[test]
+    fn char_set_holds_exactly_its_dictionary() {
+        let set = CharSet::new("az09+/=-éж");
+        for c in ['a', 'z', '0', '9', '+', '/', '=', '-', 'é', 'ж'] {
+            assert!(set.contains(c), "{c}");
+        }
+        for c in ['b', 'A', '1', '\0', '\u{7f}', 'è', 'з', ' '] {
+            assert!(!set.contains(c), "{c}");
+        }
     }
 }

@@ -50,7 +50,7 @@ use std::{
 };
 
 use axum::extract::ConnectInfo;
-use http::{HeaderMap, Request};
+use http::{HeaderMap, HeaderValue, Request};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -60,11 +60,53 @@ use crate::{
     ConfigError, Plugin,
 };
 
-const PROTO: [&str; 2] = ["x-forwarded-proto", "x-forwarded-protocol"];
-const HTTPS_FLAG: [&str; 2] = ["x-forwarded-ssl", "front-end-https"];
-const HOST: [&str; 2] = ["x-forwarded-host", "x-forwarded-server"];
-const PORT: [&str; 1] = ["x-forwarded-port"];
-const FOR: [&str; 1] = ["x-forwarded-for"];
+/// The forwarded headers of a request: for each, the first line of the first of its names
+/// that has a readable one (`X-Forwarded-Proto` before `X-Forwarded-Protocol`, and so on).
+struct Forwarded<'a> {
+    proto: Option<&'a str>,
+    https_flag: Option<&'a str>,
+    host: Option<&'a str>,
+    port: Option<&'a str>,
+    client: Option<&'a str>,
+}
+
+impl<'a> Forwarded<'a> {
+    /// The forwarded headers in `headers`; `None` when there are none (the usual request, even
+    /// from a trusted proxy's address: nothing changes, so no origin is computed). One pass
+    /// over the request's few headers, most of them rejected by their first byte, instead of
+    /// a hashed look-up for each of the eight names.
+    fn find(headers: &'a HeaderMap) -> Option<Self> {
+        // The first line of each name, in the order of the preferences below.
+        let mut first: [Option<&'a HeaderValue>; 8] = [None; 8];
+        for (name, value) in headers {
+            let name = name.as_str();
+            let slot = match name.strip_prefix("x-forwarded-") {
+                Some("proto") => 0,
+                Some("protocol") => 1,
+                Some("ssl") => 2,
+                Some("host") => 4,
+                Some("server") => 5,
+                Some("port") => 6,
+                Some("for") => 7,
+                Some(_) => continue,
+                None if name == "front-end-https" => 3,
+                None => continue,
+            };
+            first[slot].get_or_insert(value);
+        }
+        if first.iter().all(Option::is_none) {
+            return None;
+        }
+        let text = |i: usize| first[i].and_then(|v| v.to_str().ok());
+        Some(Self {
+            proto: text(0).or_else(|| text(1)),
+            https_flag: text(2).or_else(|| text(3)),
+            host: text(4).or_else(|| text(5)),
+            port: text(6),
+            client: text(7),
+        })
+    }
+}
 
 /// Which of a header's comma-separated values is the client's.
 #[derive(Debug, Clone)]
@@ -214,15 +256,11 @@ impl Settings {
         }
     }
 
-    fn apply(&self, headers: &HeaderMap, origin: &mut RequestOrigin) {
-        let first_of = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()))
-        };
+    fn apply(&self, found: &Forwarded<'_>, origin: &mut RequestOrigin) {
         let skip = match &self.strategy {
             Strategy::SkipKnown(hosts) => {
-                let values: Vec<&str> = first_of(&FOR)
+                let values: Vec<&str> = found
+                    .client
                     .map(|v| v.split(',').map(str::trim).collect())
                     .unwrap_or_default();
                 hosts
@@ -248,28 +286,28 @@ impl Settings {
             };
             v.map(|s| s.trim().to_owned())
         };
-        if let Some(scheme) = first_of(&PROTO).and_then(pick) {
+        if let Some(scheme) = found.proto.and_then(pick) {
             origin.scheme = scheme.to_ascii_lowercase();
             let port = default_port(&origin.scheme);
             if port != 0 {
                 origin.port = port;
             }
         }
-        if let Some(flag) = first_of(&HTTPS_FLAG).and_then(pick) {
+        if let Some(flag) = found.https_flag.and_then(pick) {
             if matches!(flag.as_str(), "yes" | "true" | "on") {
                 origin.scheme = "https".to_owned();
                 origin.port = 443;
             }
         }
-        if let Some(host) = first_of(&HOST).and_then(pick) {
+        if let Some(host) = found.host.and_then(pick) {
             let (host, port) = split_host_port(&host);
             origin.host = host;
             origin.port = port.unwrap_or_else(|| default_port(&origin.scheme));
         }
-        if let Some(port) = first_of(&PORT).and_then(pick).and_then(|p| p.parse().ok()) {
+        if let Some(port) = found.port.and_then(pick).and_then(|p| p.parse().ok()) {
             origin.port = port;
         }
-        if let Some(client) = first_of(&FOR).and_then(pick).filter(|c| !c.is_empty()) {
+        if let Some(client) = found.client.and_then(pick).filter(|c| !c.is_empty()) {
             origin.remote_address = client.parse::<IpAddr>().is_ok().then(|| client.clone());
             origin.remote_host = client;
             origin.remote_port = None;
@@ -373,9 +411,11 @@ where
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0);
         if self.settings.trusts(peer) {
-            let mut origin = RequestOrigin::of(&req);
-            self.settings.apply(req.headers(), &mut origin);
-            req.extensions_mut().insert(origin);
+            if let Some(found) = Forwarded::find(req.headers()) {
+                let mut origin = RequestOrigin::of(&req);
+                self.settings.apply(&found, &mut origin);
+                req.extensions_mut().insert(origin);
+            }
         }
         self.inner.call(req)
     }
@@ -384,6 +424,59 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(lines: &[(&'static str, &[u8])]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in lines {
+            let value = HeaderValue::from_bytes(value).expect("a header value");
+            map.append(*name, value);
+        }
+        map
+    }
+
+    #[test]
+    fn a_request_without_forwarded_headers_has_nothing_to_apply() {
+        let map = headers(&[
+            ("host", b"a"),
+            ("x-forwarded", b"1"),
+            ("forwarded", b"for=x"),
+        ]);
+        assert!(Forwarded::find(&map).is_none());
+    }
+
+    #[test]
+    fn each_header_prefers_its_first_name_whatever_the_order() {
+        let map = headers(&[
+            ("x-forwarded-protocol", b"http"),
+            ("x-forwarded-server", b"server"),
+            ("front-end-https", b"on"),
+            ("x-forwarded-proto", b"https"),
+            ("x-forwarded-host", b"host"),
+            ("x-forwarded-ssl", b"off"),
+            ("x-forwarded-for", b"1.2.3.4, 10.0.0.1"),
+            ("x-forwarded-for", b"10.0.0.2"),
+            ("x-forwarded-port", b"8443"),
+        ]);
+        let found = Forwarded::find(&map).expect("forwarded headers");
+        assert_eq!(found.proto, Some("https"));
+        assert_eq!(found.host, Some("host"));
+        assert_eq!(found.https_flag, Some("off"));
+        assert_eq!(found.port, Some("8443"));
+        assert_eq!(found.client, Some("1.2.3.4, 10.0.0.1"));
+    }
+
+    #[test]
+    fn an_unreadable_first_name_falls_back_to_the_second() {
+        let map = headers(&[
+            ("x-forwarded-proto", b"\xff"),
+            ("x-forwarded-protocol", b"https"),
+            ("front-end-https", b"on"),
+        ]);
+        let found = Forwarded::find(&map).expect("forwarded headers");
+        assert_eq!(found.proto, Some("https"));
+        assert_eq!(found.https_flag, Some("on"));
+        assert_eq!(found.host, None);
+    }
 
     #[test]
     fn cidr_ranges() {

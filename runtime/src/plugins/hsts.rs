@@ -36,7 +36,11 @@ use http::{header, HeaderValue, Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::{app::Application, origin::RequestOrigin, ConfigError, Plugin};
+use crate::{
+    app::Application,
+    origin::{RequestOrigin, Requested},
+    ConfigError, Plugin,
+};
 
 /// Ktor's `DEFAULT_HSTS_MAX_AGE`: 365 days.
 pub const DEFAULT_HSTS_MAX_AGE: u64 = 365 * 24 * 3600;
@@ -178,6 +182,19 @@ struct Settings {
     filter: Option<Filter>,
 }
 
+impl Settings {
+    /// The header for a response to `host`: its own directives, else the default ones.
+    fn value_for(&self, host: &str) -> HeaderValue {
+        if self.hosts.is_empty() {
+            return self.value.clone();
+        }
+        self.hosts
+            .get(&host.to_ascii_lowercase())
+            .unwrap_or(&self.value)
+            .clone()
+    }
+}
+
 /// The HSTS plugin (Ktor's name); see the [module docs](crate::plugins::hsts).
 #[derive(Clone)]
 #[allow(clippy::upper_case_acronyms)]
@@ -297,18 +314,19 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let origin = RequestOrigin::of(&req);
-        let applies = match &self.settings.filter {
-            Some(f) => f(&origin),
-            None => origin.scheme == "https" && origin.port == 443,
+        let settings = &self.settings;
+        let value = match &settings.filter {
+            Some(filter) => {
+                let origin = RequestOrigin::of(&req);
+                filter(&origin).then(|| settings.value_for(&origin.host))
+            }
+            // The default reads three fields: borrowed, not a whole origin.
+            None => {
+                let asked = Requested::of(&req);
+                (asked.scheme == "https" && asked.port == 443)
+                    .then(|| settings.value_for(asked.host))
+            }
         };
-        let value = applies.then(|| {
-            self.settings
-                .hosts
-                .get(&origin.host.to_ascii_lowercase())
-                .unwrap_or(&self.settings.value)
-                .clone()
-        });
         ResponseFuture {
             inner: self.inner.call(req),
             value,

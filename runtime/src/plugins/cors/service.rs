@@ -11,7 +11,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::{origin, Settings, SIMPLE_CONTENT_TYPES};
-use crate::origin::RequestOrigin;
+use crate::origin::Requested;
 
 /// The tower layer of [`CORS`](super::CORS).
 #[derive(Clone)]
@@ -193,11 +193,19 @@ impl Settings {
     }
 }
 
-/// Ktor's `isSameOrigin`: the origin names this server ([`RequestOrigin`]: what the client
+/// Ktor's `isSameOrigin`: the origin names this server ([`RequestOrigin`](crate::origin::RequestOrigin): what the client
 /// asked for, as a trusted proxy reported it when `XForwardedHeaders` runs first).
 fn is_same_origin<B>(origin: &str, req: &Request<B>) -> bool {
-    let own = RequestOrigin::of(req);
+    let own = Requested::of(req);
     if own.host.is_empty() {
+        return false;
+    }
+    // Equal normalized forms begin alike: the origin (lowercased, one trailing `/` removed)
+    // starts as `scheme://host` does, as far as both go. Most CORS requests come from another
+    // host and are told apart here, before either form is built.
+    let asked = origin.strip_suffix('/').unwrap_or(origin).bytes();
+    let prefix = own.scheme.bytes().chain(*b"://").chain(own.host.bytes());
+    if !asked.zip(prefix).all(|(a, b)| a.eq_ignore_ascii_case(&b)) {
         return false;
     }
     let own = format!("{}://{}:{}", own.scheme, own.host, own.port);
@@ -294,5 +302,61 @@ where
             headers.append(header::VARY, HeaderValue::from_static("Origin"));
         }
         Poll::Ready(Ok(res))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ktor's definition, built in full: what the early rejection must agree with.
+    fn by_definition(origin: &str, host: &str) -> bool {
+        let req = Request::get("/").header("host", host).body(()).unwrap();
+        let own = crate::origin::RequestOrigin::of(&req);
+        let own = format!("{}://{}:{}", own.scheme, own.host, own.port);
+        origin::normalize(&own) == origin::normalize(origin)
+    }
+
+    #[test]
+    fn same_origin_agrees_with_the_normalized_forms() {
+        let hosts = [
+            "example.com",
+            "Example.COM:80",
+            "example.com:8080",
+            "[::1]:9",
+            "h",
+            "a/b",
+        ];
+        let origins = [
+            "http://example.com",
+            "HTTP://EXAMPLE.com/",
+            "http://example.com:80",
+            "http://example.com:8080",
+            "https://example.com",
+            "http://example.co",
+            "http://example.com.evil",
+            "http://[::1]:9",
+            "http://h",
+            "http://h:80/",
+            "http://a/b",
+            "null",
+            "http://",
+        ];
+        for host in hosts {
+            for origin in origins {
+                let req = Request::get("/").header("host", host).body(()).unwrap();
+                assert_eq!(
+                    is_same_origin(origin, &req),
+                    by_definition(origin, host),
+                    "{origin} from {host}"
+                );
+            }
+        }
+        let req = Request::get("/")
+            .header("host", "example.com")
+            .body(())
+            .unwrap();
+        assert!(is_same_origin("http://example.com", &req));
+        assert!(!is_same_origin("http://example.com:8080", &req));
     }
 }
