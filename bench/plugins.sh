@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Server plugins benchmark (issue 14), side by side in one run: GET /hello with each plugin
 # installed through oxtor vs the same tower-http layer on hand-written axum (bare axum where
-# tower-http has none), both on axum::serve, and every plugin at once on oxtor's engine vs bare
-# axum. One process on a one-thread runtime pinned to CPU 0, wrk pinned to CPU 1, 64
+# tower-http has none), both on axum::serve; every plugin at once vs every one of those tower-http
+# layers at once (`stack`, both on axum::serve); and every plugin at once on oxtor's engine vs
+# bare axum (`all`). One process on a one-thread runtime pinned to CPU 0, wrk pinned to CPU 1, 64
 # connections, each request with an `Origin` header (so CORS does its work). Per round the two
 # sides of a pair run back to back and their ratio is taken; the median over rounds is
 # reported (target >= 0.98x per pair).

@@ -5,12 +5,14 @@
 //! plugin is served twice through the same `axum::serve` loop — installed through oxtor
 //! (`Application::into_service`, the layer once around the router), and as the tower-http layer
 //! a hand-written axum app would use (`Router::layer`, around each route; or bare axum where
-//! tower-http has none) — so the pair differs only by the layer. The last
-//! pair is every plugin at once on oxtor's engine vs bare axum on `axum::serve`.
+//! tower-http has none) — so the pair differs only by the layer. The `stack` pair is every
+//! plugin at once against every one of those tower-http layers at once (both on `axum::serve`);
+//! the last pair is every plugin at once on oxtor's engine vs bare axum on `axum::serve`.
 //!
 //! `plugins_bench app PORT [bare|three|all]` serves one application on oxtor's engine alone (for
 //! `bench/plugin_cost.sh`): `bare` no plugin, `three` the showcase's `Compression` plus
-//! `DefaultHeaders` and `StatusPages` (three app-wide layers), `all` every plugin above.
+//! `DefaultHeaders` and `StatusPages` (three app-wide layers), `all` every plugin above;
+//! `tower-http` is `all`'s baseline, every tower-http layer of the pairs on `axum::serve`.
 use std::time::{Duration, SystemTime};
 
 use axum::{response::Response, routing::get, Router};
@@ -63,7 +65,11 @@ fn all_plugins() -> oxtor::Result<Application> {
     app.install(DefaultHeaders::default())?;
     app.install(StatusPages::default())?;
     app.install(XForwardedHeaders::default())?;
-    app.install(HSTS::default())?;
+    // As in the `hsts` pair: the header on every response (the default sends it only over
+    // https), so that the stack does the work tower-http's does.
+    app.install(HSTS::configure(|cfg| {
+        cfg.filter(|_| true);
+    })?)?;
     app.install(CORS::configure(|cfg| {
         cfg.any_host();
     }))?;
@@ -109,13 +115,51 @@ async fn serve_app(port: u16, variant: Option<&str>) -> oxtor::Result<()> {
         }
         Some("three") => three_plugins()?,
         Some("all") => all_plugins()?,
+        Some("tower-http") => {
+            // The baseline of `all`: every tower-http layer, on `axum::serve`.
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|e| oxtor::Error::io("bind the tower-http stack", e))?;
+            return axum::serve(listener, tower_http_stack())
+                .await
+                .map_err(|e| oxtor::Error::io("serve the tower-http stack", e));
+        }
         Some(other) => {
             return Err(oxtor::Error::Other(format!(
-                "unknown variant `{other}` (expected `bare`, `three` or `all`)"
+                "unknown variant `{other}` (expected `bare`, `three`, `all` or `tower-http`)"
             )))
         }
     };
     Server::new(app, ServerConfig::local(port)).run().await
+}
+
+/// The tower-http side of the `stack` pair: a hand-written axum app with every layer of the
+/// pairs above, configured as there (nothing for `XForwardedHeaders` and `AutoHeadResponse`,
+/// which axum has no layer for).
+fn tower_http_stack() -> Router {
+    bare()
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::DATE,
+            http_date,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::SERVER,
+            HeaderValue::from_static("axum"),
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ))
+        .layer(CorsLayer::new().allow_origin(Any))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(RequestBodyLimitLayer::new(1 << 20))
 }
 
 fn http_date(_: &Response) -> Option<HeaderValue> {
@@ -224,6 +268,8 @@ fn servers() -> oxtor::Result<Vec<(&'static str, AppService)>> {
         ),
         ("auto-head/oxtor", oxtor_with(AutoHeadResponse)?),
         ("auto-head/axum", AppService::from(bare())),
+        ("stack/oxtor", all_plugins()?.into_service()),
+        ("stack/tower-http", AppService::from(tower_http_stack())),
     ])
 }
 
@@ -272,7 +318,7 @@ async fn main() -> std::process::ExitCode {
         (Some("serve"), Some(base)) => serve(base).await,
         (Some("app"), Some(port)) => serve_app(port, args.next().as_deref()).await,
         _ => Err(oxtor::Error::Other(
-            "usage: plugins_bench serve BASE_PORT | plugins_bench app PORT [bare|three|all]".into(),
+            "usage: plugins_bench serve BASE_PORT | plugins_bench app PORT [bare|three|all|tower-http]".into(),
         )),
     };
     match result {
