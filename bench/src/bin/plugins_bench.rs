@@ -13,9 +13,17 @@
 //! `bench/plugin_cost.sh`): `bare` no plugin, `three` the showcase's `Compression` plus
 //! `DefaultHeaders` and `StatusPages` (three app-wide layers), `all` every plugin above;
 //! `tower-http` is `all`'s baseline, every tower-http layer of the pairs on `axum::serve`.
-use std::time::{Duration, SystemTime};
+use std::{
+    convert::Infallible,
+    net::SocketAddr,
+    task::{Context, Poll},
+    time::{Duration, SystemTime},
+};
 
-use axum::{response::Response, routing::get, Router};
+use axum::{
+    extract::ConnectInfo, middleware::AddExtension, response::Response, routing::get,
+    serve::IncomingStream, Extension, Router,
+};
 use http::{header, HeaderValue, StatusCode};
 use oxtor::{
     app::AppService,
@@ -28,6 +36,8 @@ use oxtor::{
     server::{Server, ServerConfig},
     Application, Plugin,
 };
+use tokio::net::TcpListener;
+use tower::Layer;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     cors::{Any, CorsLayer},
@@ -117,7 +127,7 @@ async fn serve_app(port: u16, variant: Option<&str>) -> oxtor::Result<()> {
         Some("all") => all_plugins()?,
         Some("tower-http") => {
             // The baseline of `all`: every tower-http layer, on `axum::serve`.
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            let listener = TcpListener::bind(("127.0.0.1", port))
                 .await
                 .map_err(|e| oxtor::Error::io("bind the tower-http stack", e))?;
             return axum::serve(listener, tower_http_stack())
@@ -273,14 +283,36 @@ fn servers() -> oxtor::Result<Vec<(&'static str, AppService)>> {
     ])
 }
 
+/// Serves each connection `service` with the client's address as `ConnectInfo`, as oxtor's
+/// engine (and axum's `into_make_service_with_connect_info`) gives it: what `XForwardedHeaders`
+/// checks its trusted proxies against, and `RequestOrigin` reports. Both sides of every pair
+/// get it.
+#[derive(Clone)]
+struct WithPeer(AppService);
+
+impl<'a> tower::Service<IncomingStream<'a, TcpListener>> for WithPeer {
+    type Response = AddExtension<AppService, ConnectInfo<SocketAddr>>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, stream: IncomingStream<'a, TcpListener>) -> Self::Future {
+        let peer = ConnectInfo(*stream.remote_addr());
+        std::future::ready(Ok(Extension(peer).layer(self.0.clone())))
+    }
+}
+
 async fn serve(base: u16) -> oxtor::Result<()> {
     let mut lines = Vec::new();
     let mut port = base;
     for (name, router) in servers()? {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        let listener = TcpListener::bind(("127.0.0.1", port))
             .await
             .map_err(|e| oxtor::Error::io(format!("bind {name}"), e))?;
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        tokio::spawn(async move { axum::serve(listener, WithPeer(router)).await });
         lines.push(format!("{name} {port}"));
         port += 1;
     }
@@ -289,7 +321,7 @@ async fn serve(base: u16) -> oxtor::Result<()> {
         .await?;
     lines.push(format!("all/oxtor {port}"));
     port += 1;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+    let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| oxtor::Error::io("bind bare axum", e))?;
     tokio::spawn(async move { axum::serve(listener, bare()).await });
