@@ -193,8 +193,9 @@ impl Settings {
     }
 }
 
-/// Ktor's `isSameOrigin`: the origin names this server ([`RequestOrigin`](crate::origin::RequestOrigin): what the client
-/// asked for, as a trusted proxy reported it when `XForwardedHeaders` runs first).
+/// Ktor's `isSameOrigin`: the origin names this server (what the client asked for, as
+/// [`RequestOrigin`](crate::origin::RequestOrigin) says: as a trusted proxy reported it when
+/// `XForwardedHeaders` runs first).
 fn is_same_origin<B>(origin: &str, req: &Request<B>) -> bool {
     let own = Requested::of(req);
     if own.host.is_empty() {
