@@ -143,15 +143,19 @@ async fn serve_app(port: u16, variant: Option<&str>) -> oxtor::Result<()> {
     Server::new(app, ServerConfig::local(port)).run().await
 }
 
-/// The tower-http side of the `stack` pair: a hand-written axum app with every layer of the
-/// pairs above, configured as there (nothing for `XForwardedHeaders` and `AutoHeadResponse`,
-/// which axum has no layer for).
-fn tower_http_stack() -> Router {
-    bare()
-        .layer(TraceLayer::new_for_http())
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(SetResponseHeaderLayer::if_not_present(
+/// Adds a pair's tower-http layers to a router.
+type AddLayers = fn(Router) -> Router;
+
+/// The tower-http side of each pair (the layer a hand-written axum app would add), in the
+/// order the `stack` pair applies them, innermost first.
+const TOWER_HTTP: [(&str, AddLayers); 8] = [
+    ("call-logging", |r| r.layer(TraceLayer::new_for_http())),
+    ("call-id", |r| {
+        r.layer(PropagateRequestIdLayer::x_request_id())
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    }),
+    ("default-headers", |r| {
+        r.layer(SetResponseHeaderLayer::if_not_present(
             header::DATE,
             http_date,
         ))
@@ -159,17 +163,40 @@ fn tower_http_stack() -> Router {
             header::SERVER,
             HeaderValue::from_static("axum"),
         ))
-        .layer(CatchPanicLayer::new())
-        .layer(SetResponseHeaderLayer::overriding(
+    }),
+    ("status-pages", |r| r.layer(CatchPanicLayer::new())),
+    ("hsts", |r| {
+        r.layer(SetResponseHeaderLayer::overriding(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         ))
-        .layer(CorsLayer::new().allow_origin(Any))
-        .layer(TimeoutLayer::with_status_code(
+    }),
+    ("cors", |r| r.layer(CorsLayer::new().allow_origin(Any))),
+    ("request-timeout", |r| {
+        r.layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .layer(RequestBodyLimitLayer::new(1 << 20))
+    }),
+    ("body-limit", |r| {
+        r.layer(RequestBodyLimitLayer::new(1 << 20))
+    }),
+];
+
+/// `bare()` with the tower-http side of the pair `name`.
+fn tower_http(name: &str) -> AppService {
+    let (_, layer) = TOWER_HTTP
+        .iter()
+        .find(|(pair, _)| *pair == name)
+        .unwrap_or_else(|| unreachable!("no tower-http side for `{name}`"));
+    AppService::from(layer(bare()))
+}
+
+/// The tower-http side of the `stack` pair: a hand-written axum app with every layer of the
+/// pairs above, configured as there (nothing for `XForwardedHeaders` and `AutoHeadResponse`,
+/// which axum has no layer for).
+fn tower_http_stack() -> Router {
+    TOWER_HTTP.iter().fold(bare(), |r, (_, layer)| layer(r))
 }
 
 fn http_date(_: &Response) -> Option<HeaderValue> {
@@ -177,23 +204,16 @@ fn http_date(_: &Response) -> Option<HeaderValue> {
 }
 
 fn servers() -> oxtor::Result<Vec<(&'static str, AppService)>> {
-    let sts = HeaderValue::from_static("max-age=31536000; includeSubDomains");
     Ok(vec![
         ("status-pages/oxtor", oxtor_with(StatusPages::default())?),
-        (
-            "status-pages/tower-http",
-            AppService::from(bare().layer(CatchPanicLayer::new())),
-        ),
+        ("status-pages/tower-http", tower_http("status-pages")),
         (
             "call-logging/oxtor",
             oxtor_with(CallLogging::configure(|cfg| {
                 cfg.level(tracing::Level::DEBUG);
             }))?,
         ),
-        (
-            "call-logging/tower-http",
-            AppService::from(bare().layer(TraceLayer::new_for_http())),
-        ),
+        ("call-logging/tower-http", tower_http("call-logging")),
         (
             "call-id/oxtor",
             oxtor_with(CallId::configure(|cfg| {
@@ -201,55 +221,26 @@ fn servers() -> oxtor::Result<Vec<(&'static str, AppService)>> {
                 cfg.generate_random(36, oxtor::plugins::call_id::CALL_ID_DEFAULT_DICTIONARY);
             }))?,
         ),
-        (
-            "call-id/tower-http",
-            AppService::from(
-                bare()
-                    .layer(PropagateRequestIdLayer::x_request_id())
-                    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid)),
-            ),
-        ),
+        ("call-id/tower-http", tower_http("call-id")),
         (
             "cors/oxtor",
             oxtor_with(CORS::configure(|cfg| {
                 cfg.any_host();
             }))?,
         ),
-        (
-            "cors/tower-http",
-            AppService::from(bare().layer(CorsLayer::new().allow_origin(Any))),
-        ),
+        ("cors/tower-http", tower_http("cors")),
         (
             "default-headers/oxtor",
             oxtor_with(DefaultHeaders::default())?,
         ),
-        (
-            "default-headers/tower-http",
-            AppService::from(
-                bare()
-                    .layer(SetResponseHeaderLayer::if_not_present(
-                        header::DATE,
-                        http_date,
-                    ))
-                    .layer(SetResponseHeaderLayer::if_not_present(
-                        header::SERVER,
-                        HeaderValue::from_static("axum"),
-                    )),
-            ),
-        ),
+        ("default-headers/tower-http", tower_http("default-headers")),
         (
             "hsts/oxtor",
             oxtor_with(HSTS::configure(|cfg| {
                 cfg.filter(|_| true);
             }))?,
         ),
-        (
-            "hsts/tower-http",
-            AppService::from(bare().layer(SetResponseHeaderLayer::overriding(
-                header::STRICT_TRANSPORT_SECURITY,
-                sts,
-            ))),
-        ),
+        ("hsts/tower-http", tower_http("hsts")),
         (
             "forwarded-headers/oxtor",
             oxtor_with(XForwardedHeaders::default())?,
@@ -259,23 +250,14 @@ fn servers() -> oxtor::Result<Vec<(&'static str, AppService)>> {
             "request-timeout/oxtor",
             oxtor_with(RequestTimeout::configure(|_| {})?)?,
         ),
-        (
-            "request-timeout/tower-http",
-            AppService::from(bare().layer(TimeoutLayer::with_status_code(
-                StatusCode::GATEWAY_TIMEOUT,
-                Duration::from_secs(30),
-            ))),
-        ),
+        ("request-timeout/tower-http", tower_http("request-timeout")),
         (
             "body-limit/oxtor",
             oxtor_with(RequestBodyLimit::configure(|cfg| {
                 cfg.limit(1 << 20);
             }))?,
         ),
-        (
-            "body-limit/tower-http",
-            AppService::from(bare().layer(RequestBodyLimitLayer::new(1 << 20))),
-        ),
+        ("body-limit/tower-http", tower_http("body-limit")),
         ("auto-head/oxtor", oxtor_with(AutoHeadResponse)?),
         ("auto-head/axum", AppService::from(bare())),
         ("stack/oxtor", all_plugins()?.into_service()),
