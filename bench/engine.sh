@@ -50,7 +50,9 @@
 #   1. HTTP/1.1 throughput, wrk -t1 -cCONNECTIONS: req/s, CPU us/req, and the paired ratios
 #      showcase/actix, showcase/axum, oxtor/axum, oxtor/actix; then where the time goes: the
 #      hyper floor, hyper + axum's handlers (no routing) and hyper + axum's Router against
-#      actix-web, and oxtor against hyper + Router (what oxtor's engine adds to a request).
+#      actix-web, and oxtor against hyper + Router (what oxtor's engine adds to a request);
+#      and issue 15's targets, each with its median ratio, its lowest and highest round, and
+#      whether it was met in every round, by the median only, or not.
 #   2. h2c throughput, `h2load -c H2_CONNECTIONS -m H2_STREAMS` on /hello: showcase, oxtor, axum
 #      (actix-web has no h2c).
 #   4. (MULTI_CORE=1, the default) Both cores serving: every server may run on CPUs
@@ -287,6 +289,26 @@ awk -v rounds="$ROUNDS" -v c="$CONNECTIONS" -v h2c="$H2_CONNECTIONS" -v h2m="$H2
                 list = list " " rps[t, r, i, a] / rps[t, r, i, b]
         return median(list)
     }
+    # The lowest and highest paired ratio a/b over the rounds of table t, row r: "lo hi".
+    function extremes(t, r, a, b,    i, v, lo, hi) {
+        lo = ""; hi = ""
+        for (i = 1; i <= rounds; i++)
+            if ((t SUBSEP r SUBSEP i SUBSEP a) in rps && (t SUBSEP r SUBSEP i SUBSEP b) in rps) {
+                v = rps[t, r, i, a] / rps[t, r, i, b]
+                if (lo == "" || v < lo) lo = v
+                if (hi == "" || v > hi) hi = v
+            }
+        return lo " " hi
+    }
+    # One row of the targets table: the ratio a/b on row r of table t against goal.
+    function target(label, t, r, a, b, goal,    m, e, verdict) {
+        m = paired(t, r, a, b); split(extremes(t, r, a, b), e, " ")
+        if (e[1] >= goal) verdict = "met in every round"
+        else if (m >= goal) verdict = "met by the median, not in every round"
+        else if (e[2] >= goal) verdict = "missed by the median, met in some round"
+        else verdict = "missed in every round"
+        printf "| %s | %.2f | %.3f | %.3f–%.3f | %s |\n", label, goal, m, e[1], e[2], verdict
+    }
     function mean(arr, t, r, name,    i, s, n) {
         s = 0; n = 0
         for (i = 1; i <= rounds; i++) if ((t SUBSEP r SUBSEP i SUBSEP name) in arr) { s += arr[t, r, i, name]; n++ }
@@ -307,6 +329,12 @@ awk -v rounds="$ROUNDS" -v c="$CONNECTIONS" -v h2c="$H2_CONNECTIONS" -v h2m="$H2
             for (j = 1; j <= 4; j++) printf " %.0f (%.2f) |", mean(rps, "http1", r[i], who[j]), mean(cpu, "http1", r[i], who[j])
             printf " **%.3f** | **%.3f** | %.3f | %.3f |\n", paired("http1", r[i], "showcase", "actix"), paired("http1", r[i], "showcase", "axum"), paired("http1", r[i], "oxtor", "axum"), paired("http1", r[i], "oxtor", "actix")
         }
+        printf "\nissue 15'"'"'s targets: the median of the paired ratios, and the lowest and highest round (a target a run cannot decide is one whose rounds fall on both sides of it)\n"
+        printf "| target | goal | median | rounds | verdict |\n|---|---:|---:|---:|---|\n"
+        target("showcase ÷ actix-web, `GET /hello`", "http1", "/hello", "showcase", "actix", 1.00)
+        target("showcase ÷ actix-web, `GET /books.json`", "http1", "/books.json", "showcase", "actix", 1.00)
+        for (i = 1; i <= n; i++) target("showcase ÷ axum, `GET " r[i] "`", "http1", r[i], "showcase", "axum", 1.00)
+        target("bare oxtor ÷ axum, `GET /hello`", "http1", "/hello", "oxtor", "axum", 1.05)
         printf "\nwhere the time goes: the hyper floor, hyper + axum handlers without routing, hyper + axum Router, then the oxtor engine on top (bare oxtor)\n"
         printf "| route | hyper | hyper + handlers | hyper + Router | hyper/actix | (hyper + handlers)/actix | (hyper + Router)/actix | oxtor/(hyper + Router) |\n"
         printf "|---|---:|---:|---:|---:|---:|---:|---:|\n"
