@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Per-request cost of the showcase's plugins (issue 15), in figures background load does not
-# change: instructions per request (valgrind callgrind, counters zeroed after a warm-up, N
-# requests) and heap allocations / bytes per request (valgrind dhat, two runs of N1 and N2
-# requests, the difference divided by N2 - N1, so start-up cancels out).
+# change: instructions and atomic (bus-locked) operations per request (valgrind callgrind with
+# `--collect-bus=yes`, counters zeroed after a warm-up, N requests) and heap allocations /
+# bytes per request (valgrind dhat, two runs of N1 and N2 requests, the difference divided by
+# N2 - N1, so start-up cancels out). An atomic read-modify-write (a reference count, a lock)
+# is one instruction but costs some 20 cycles or more uncontended, which instruction counts
+# do not show.
 #
 #   bench/plugin_cost.sh                         # this tree
 #   BASELINE_BIN=/path/to/old/release/bench_oxtor bench/plugin_cost.sh   # and an older build
@@ -60,7 +63,8 @@ serve() {
         bare) cmd=("$server" "$port") ;;
         *) cmd=("$server" "$port" "$variant") ;;
     esac
-    valgrind --tool="$tool" -q "--$tool-out-file=$out" "${cmd[@]}" >/dev/null 2>&1 &
+    # shellcheck disable=SC2086 # TOOL_ARGS is a list of arguments
+    valgrind --tool="$tool" -q ${TOOL_ARGS:-} "--$tool-out-file=$out" "${cmd[@]}" >/dev/null 2>&1 &
     vp=$!
     pids+=("$vp")
     wait_port "$port"
@@ -72,16 +76,16 @@ stop() {
     wait "$1" 2>/dev/null || true
 }
 
-# instructions BIN VARIANT PATH -> instructions per request
+# instructions BIN VARIANT PATH -> "instructions atomics" per request
 instructions() {
-    serve callgrind "$work/cg.%p" "$1" "$2"
+    TOOL_ARGS=--collect-bus=yes serve callgrind "$work/cg.%p" "$1" "$2"
     load "$port" 500 "$3"
     callgrind_control -z "$vp" >/dev/null 2>&1
     load "$port" "$N" "$3"
     callgrind_control -d "$vp" >/dev/null 2>&1
     sleep 0.5
     stop "$vp"
-    awk -v n="$N" '/^(summary|totals):/ {printf "%.0f\n", $2 / n; exit}' "$work/cg.$vp.1"
+    awk -v n="$N" '/^(summary|totals):/ {printf "%.0f %.1f\n", $2 / n, $3 / n; exit}' "$work/cg.$vp.1"
 }
 
 # heap BIN VARIANT PATH REQUESTS -> "blocks bytes" over the whole run
@@ -92,35 +96,35 @@ heap() {
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(p["tbk"] for p in d["pps"]), sum(p["tb"] for p in d["pps"]))' "$work/dh.json"
 }
 
-# measure BIN VARIANT PATH -> "Ir/req allocs/req bytes/req"
+# measure BIN VARIANT PATH -> "Ir/req atomics/req allocs/req bytes/req"
 measure() {
-    local ir b1 k1 b2 k2
-    ir=$(instructions "$1" "$2" "$3")
+    local ir ge b1 k1 b2 k2
+    read -r ir ge < <(instructions "$1" "$2" "$3")
     read -r k1 b1 < <(heap "$1" "$2" "$3" "$N1")
     read -r k2 b2 < <(heap "$1" "$2" "$3" "$N2")
-    python3 -c 'import sys; ir,k1,b1,k2,b2,n=map(float,sys.argv[1:]); print(f"{ir:.0f} {(k2-k1)/n:.2f} {(b2-b1)/n:.0f}")' \
-        "$ir" "$k1" "$b1" "$k2" "$b2" "$((N2 - N1))"
+    python3 -c 'import sys; ir,ge,k1,b1,k2,b2,n=map(float,sys.argv[1:]); print(f"{ir:.0f} {ge:.1f} {(k2-k1)/n:.2f} {(b2-b1)/n:.0f}")' \
+        "$ir" "$ge" "$k1" "$b1" "$k2" "$b2" "$((N2 - N1))"
 }
 
-printf '%-12s %-11s %9s %9s %9s' variant path Ir/req allocs/req B/req
-[ -n "$BASELINE_BIN" ] && printf ' | %9s %9s %9s | %8s' base-Ir base-alloc base-B Ir-ratio
+printf '%-12s %-11s %9s %10s %10s %9s' variant path Ir/req atomics/req allocs/req B/req
+[ -n "$BASELINE_BIN" ] && printf ' | %9s %11s %10s %9s | %8s' base-Ir base-atomics base-alloc base-B Ir-ratio
 echo
 for variant in $VARIANTS; do
     paths=$PATHS
     case "$variant" in app:*) paths=/hello ;; esac
     for path in $paths; do
-        read -r ir al by < <(measure "$bin" "$variant" "$path")
-        printf '%-12s %-11s %9s %9s %9s' "$variant" "$path" "$ir" "$al" "$by"
+        read -r ir ge al by < <(measure "$bin" "$variant" "$path")
+        printf '%-12s %-11s %9s %10s %10s %9s' "$variant" "$path" "$ir" "$ge" "$al" "$by"
         if [ -n "$BASELINE_BIN" ]; then
-            read -r bir bal bby < <(measure "$BASELINE_BIN" "$variant" "$path")
-            printf ' | %9s %9s %9s | %7.3fx' "$bir" "$bal" "$bby" "$(echo "$ir / $bir" | bc -l)"
+            read -r bir bge bal bby < <(measure "$BASELINE_BIN" "$variant" "$path")
+            printf ' | %9s %11s %10s %9s | %7.3fx' "$bir" "$bge" "$bal" "$bby" "$(echo "$ir / $bir" | bc -l)"
         fi
         echo
     done
 done
 for other in $OTHERS; do
     for path in $PATHS; do
-        read -r ir al by < <(measure "$(pwd)/target/release/$other" bare "$path")
-        printf '%-12s %-11s %9s %9s %9s\n' "$other" "$path" "$ir" "$al" "$by"
+        read -r ir ge al by < <(measure "$(pwd)/target/release/$other" bare "$path")
+        printf '%-12s %-11s %9s %10s %10s %9s\n' "$other" "$path" "$ir" "$ge" "$al" "$by"
     done
 done
