@@ -1,11 +1,15 @@
 //! Header-read and idle timeouts over real sockets: slowloris connections are closed after the
 //! header-read timeout while other clients are served, idle keep-alive connections after the idle
-//! timeout, and calls (or streamed responses) longer than both are never cut.
+//! timeout, and calls (or streamed responses) longer than both are never cut — also when the
+//! engine watches calls (`HttpRequestLifecycle { cancel_call_on_close = true }`).
 use std::time::{Duration, Instant};
 
 use axum::{body::Body, routing::get, Router};
 use futures_util::stream;
-use oxtor_runtime::{server::ServerConfig, testing::TestApplication, Application};
+use oxtor_runtime::{
+    plugins::lifecycle::HttpRequestLifecycle, server::ServerConfig, testing::TestApplication,
+    Application,
+};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -23,6 +27,12 @@ fn config(header_read: Option<Duration>, idle: Option<Duration>) -> ServerConfig
 }
 
 async fn server(config: ServerConfig) -> TestApplication {
+    serve(config, false).await
+}
+
+/// The server, with the engine watching every call (cancelled when its client goes away) if
+/// `watched`.
+async fn serve(config: ServerConfig, watched: bool) -> TestApplication {
     let streamed = || async {
         let chunks = stream::unfold(0, |n| async move {
             (n < 5).then_some(())?;
@@ -36,6 +46,12 @@ async fn server(config: ServerConfig) -> TestApplication {
         "slow"
     };
     let mut app = Application::new(());
+    if watched {
+        app.install(HttpRequestLifecycle::configure(|cfg| {
+            cfg.cancel_call_on_close(true);
+        }))
+        .expect("installs");
+    }
     app.routing(
         Router::new()
             .route("/hello", get(|| async { "Hello, World!" }))
@@ -111,7 +127,16 @@ async fn slowloris_connections_are_closed_after_the_header_read_timeout() {
 
 #[tokio::test]
 async fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
-    let server = server(config(None, Some(SECOND))).await;
+    idle_connection_is_closed(server(config(None, Some(SECOND))).await).await;
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connection_is_closed_after_a_watched_call() {
+    idle_connection_is_closed(serve(config(None, Some(SECOND)), true).await).await;
+}
+
+/// One call on a keep-alive connection, then nothing: the idle timeout closes it.
+async fn idle_connection_is_closed(server: TestApplication) {
     let mut s = server.connect().await.expect("connects");
     s.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
@@ -134,7 +159,16 @@ async fn call_longer_than_the_timeouts_is_not_cut() {
 
 #[tokio::test]
 async fn streamed_response_longer_than_the_timeouts_is_not_cut() {
-    let server = server(config(Some(SECOND), Some(SECOND))).await;
+    streamed_response_is_not_cut(server(config(Some(SECOND), Some(SECOND))).await).await;
+}
+
+#[tokio::test]
+async fn streamed_response_of_a_watched_call_longer_than_the_timeouts_is_not_cut() {
+    streamed_response_is_not_cut(serve(config(Some(SECOND), Some(SECOND)), true).await).await;
+}
+
+/// A response streamed over 2.5 s, past both timeouts, arrives whole.
+async fn streamed_response_is_not_cut(server: TestApplication) {
     let res = server.get("/streamed").await.expect("served");
     assert_eq!(
         res.text().expect("text"),

@@ -325,9 +325,11 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
                 disconnect
             }
         };
-        let watch = match (policy.cancel_on_close, disconnect.call()) {
-            (Some(_), Some(_)) => Some(CallWatch::engine(disconnect.clone(), &req)),
-            _ => None,
+        // A watched call's signal is held by its watch, which gives it back when the call is
+        // done (one copy fewer to make and drop).
+        let (watch, disconnect) = match (policy.cancel_on_close, disconnect.call()) {
+            (Some(_), Some(_)) => (Some(CallWatch::engine(disconnect, &req)), None),
+            _ => (None, Some(disconnect)),
         };
         let busy = self.conn.deadlines.is_some();
         if busy {
@@ -335,7 +337,7 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
         }
         CallFuture {
             inner: Some(WatchedCall::new(self.shared.router.call_ref(req), watch)),
-            disconnect: Some(disconnect),
+            disconnect,
             busy,
         }
     }
@@ -356,8 +358,9 @@ fn request_body(body: Incoming) -> Body {
 pub(crate) struct CallFuture {
     /// Unpin (axum boxes the handler's future), so an unfinished call can move to its own task.
     inner: Option<WatchedCall<AppFuture>>,
-    /// The call's signal; once the call is done, its hold on the connection moves into the
-    /// response body as its [`Busy`] (no reference count touched).
+    /// The call's signal, unless the engine watches the call (then its watch holds it, and
+    /// gives it back once the call is done); once the call is done, its hold on the connection
+    /// moves into the response body as its [`Busy`] (no reference count touched).
     disconnect: Option<ClientDisconnect>,
     /// The call holds the connection busy (no timeout) until its response is sent.
     busy: bool,
@@ -419,13 +422,14 @@ impl Future for CallFuture {
         let Some(inner) = self.inner.as_mut() else {
             return Poll::Ready(Err(CallAborted));
         };
-        let res = match Pin::new(inner).poll(cx) {
+        let res = match Pin::new(&mut *inner).poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Ok(res)) => res,
             Poll::Ready(Err(never)) => match never {},
         };
+        let released = inner.take_released();
         self.inner = None;
-        let busy = match self.disconnect.take() {
+        let busy = match self.disconnect.take().or(released) {
             Some(disconnect) if std::mem::take(&mut self.busy) => Some(Busy(disconnect.conn)),
             _ => None,
         };
@@ -439,8 +443,13 @@ impl Future for CallFuture {
 
 impl Drop for CallFuture {
     fn drop(&mut self) {
-        let Some(disconnect) = self.disconnect.take() else {
-            return;
+        let disconnect = match self.disconnect.take() {
+            Some(disconnect) => disconnect,
+            // A watched call's signal (its watch goes on holding it).
+            None => match self.inner.as_ref().and_then(WatchedCall::engine_disconnect) {
+                Some(disconnect) => disconnect,
+                None => return,
+            },
         };
         if self.busy {
             Busy::end(&disconnect.conn);

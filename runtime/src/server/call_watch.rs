@@ -246,8 +246,8 @@ pub struct CallWatch {
 /// Who watches the call, and what it needs.
 enum Owner {
     /// The engine: the call's state and the counters are the ones its signal reaches (no
-    /// reference count touched per call).
-    Engine(ClientDisconnect),
+    /// reference count touched per call). `None` once the finished call released it.
+    Engine(Option<ClientDisconnect>),
     /// A tower layer.
     Layer {
         call: Arc<CallState>,
@@ -304,7 +304,7 @@ impl CallWatch {
     pub(crate) fn engine<B>(disconnect: ClientDisconnect, req: &Request<B>) -> Self {
         Self {
             gone: None,
-            owner: Owner::Engine(disconnect),
+            owner: Owner::Engine(Some(disconnect)),
             log: CallLog::new(req),
             disconnected: false,
         }
@@ -331,22 +331,22 @@ impl CallWatch {
     /// The watched call's state.
     fn call(&self) -> Option<&Arc<CallState>> {
         match &self.owner {
-            Owner::Engine(disconnect) => disconnect.call(),
+            Owner::Engine(disconnect) => disconnect.as_ref().and_then(ClientDisconnect::call),
             Owner::Layer { call, .. } => Some(call),
         }
     }
 
     fn disconnect(&self) -> Option<&ClientDisconnect> {
         match &self.owner {
-            Owner::Engine(disconnect) => Some(disconnect),
+            Owner::Engine(disconnect) => disconnect.as_ref(),
             Owner::Layer { disconnect, .. } => disconnect.as_ref(),
         }
     }
 
-    fn metrics(&self) -> &CallMetrics {
+    fn metrics(&self) -> Option<&CallMetrics> {
         match &self.owner {
-            Owner::Engine(disconnect) => disconnect.metrics(),
-            Owner::Layer { metrics, .. } => metrics,
+            Owner::Engine(disconnect) => disconnect.as_ref().map(ClientDisconnect::metrics),
+            Owner::Layer { metrics, .. } => Some(metrics),
         }
     }
 }
@@ -369,7 +369,11 @@ pin_project! {
             #[pin] fut: F,
             watch: CallWatch,
         },
-        Done,
+        Done {
+            // The engine's signal of the finished call, released by its watch for the
+            // engine's `CallFuture` to take (see [`WatchedCall::take_released`]).
+            released: Option<ClientDisconnect>,
+        },
     }
 }
 
@@ -382,6 +386,31 @@ impl<F> WatchedCall<F> {
         };
         Self { state }
     }
+
+    /// The engine's signal of the call, held by its watch (see [`CallWatch::engine`]): a copy
+    /// while the call runs, `None` if the engine does not watch it.
+    pub(crate) fn engine_disconnect(&self) -> Option<ClientDisconnect> {
+        match &self.state {
+            State::Watching {
+                watch:
+                    CallWatch {
+                        owner: Owner::Engine(Some(disconnect)),
+                        ..
+                    },
+                ..
+            } => Some(disconnect.clone()),
+            _ => None,
+        }
+    }
+
+    /// Once the call is finished, the engine's signal its watch held (`None` if the engine did
+    /// not watch it, or it was taken already): no reference count touched.
+    pub(crate) fn take_released(&mut self) -> Option<ClientDisconnect> {
+        match &mut self.state {
+            State::Done { released } => released.take(),
+            _ => None,
+        }
+    }
 }
 
 impl<F: std::fmt::Debug> std::fmt::Debug for WatchedCall<F> {
@@ -389,7 +418,7 @@ impl<F: std::fmt::Debug> std::fmt::Debug for WatchedCall<F> {
         let state = match &self.state {
             State::Passthrough { .. } => "passthrough",
             State::Watching { .. } => "watching",
-            State::Done => "done",
+            State::Done { .. } => "done",
         };
         f.debug_struct("WatchedCall")
             .field("state", &state)
@@ -409,16 +438,18 @@ where
         let (mut fut, watch) = match state.as_mut().project() {
             StateProj::Passthrough { fut } => return fut.poll(cx),
             StateProj::Watching { fut, watch } => (fut, watch),
-            StateProj::Done => return Poll::Ready(Ok(aborted())),
+            StateProj::Done { .. } => return Poll::Ready(Ok(aborted())),
         };
         if let Poll::Ready(out) = fut.as_mut().poll(cx) {
             if watch.disconnected {
-                watch.metrics().record_finished_without_client();
+                if let Some(metrics) = watch.metrics() {
+                    metrics.record_finished_without_client();
+                }
                 if let Some(log) = &watch.log {
                     log.log("call finished after its client went away; response discarded");
                 }
             }
-            state.project_replace(State::Done);
+            finish(state);
             return Poll::Ready(out);
         }
         if watch.disconnected {
@@ -443,13 +474,28 @@ where
         // cancellation, then drop it (its `Drop` guards run).
         call.cancel();
         let _ = fut.poll(cx);
-        watch.metrics().record_cancelled();
+        if let Some(metrics) = watch.metrics() {
+            metrics.record_cancelled();
+        }
         if let Some(log) = &watch.log {
             log.log("call cancelled: its client went away");
         }
-        state.project_replace(State::Done);
+        finish(state);
         Poll::Ready(Ok(aborted()))
     }
+}
+
+/// Ends a watched call: drops its future and its watch, keeping the engine's signal (which the
+/// watch held in the engine's place) for [`WatchedCall::take_released`].
+fn finish<F>(mut state: Pin<&mut State<F>>) {
+    let released = match state.as_mut().project() {
+        StateProj::Watching { watch, .. } => match &mut watch.owner {
+            Owner::Engine(disconnect) => disconnect.take(),
+            Owner::Layer { .. } => None,
+        },
+        _ => None,
+    };
+    state.project_replace(State::Done { released });
 }
 
 /// The response of a cancelled call: the engine drops the call instead of sending it.
