@@ -446,3 +446,42 @@ async fn re_authorize_on_response_replaces_the_401_default() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(count(&refreshes), 0);
 }
+
+#[tokio::test]
+async fn a_client_without_tokens_refreshes_through_itself_without_deadlock() {
+    let peer = Peer::default();
+    peer.accept("Bearer fresh")
+        .challenge(r#"Bearer realm="test""#);
+    let server = server(&peer).await;
+    // The token endpoint answers anyone; the refresh asks it through the client being
+    // refreshed, unmarked (Ktor's `testRefreshWithSameClient`), while no token is held.
+    let mut tokens = oxtor_runtime::Application::new(());
+    tokens
+        .routing(axum::Router::new().route("/token", axum::routing::get(|| async { "fresh" })))
+        .expect("routes");
+    let tokens = oxtor_runtime::testing::TestApplication::start(tokens)
+        .await
+        .expect("token server starts");
+    let token_url = tokens.url("/token");
+    let client = HttpClient::configure(move |cfg| {
+        let token_url = token_url.clone();
+        cfg.install(Auth, move |auth| {
+            let token_url = token_url.clone();
+            auth.bearer(|b| {
+                b.load_tokens(|| async { None::<BearerTokens> });
+                b.refresh_tokens(move |params| {
+                    let token_url = token_url.clone();
+                    async move {
+                        let token = params.client.get(&token_url).await?.text().await?;
+                        Ok::<_, ClientError>(Some(BearerTokens::access(token)))
+                    }
+                });
+            });
+        });
+    })
+    .expect("client");
+
+    let (status, body) = text(client.get(&server.url("/r"))).await;
+
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok:Bearer fresh"));
+}

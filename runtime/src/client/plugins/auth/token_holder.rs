@@ -6,10 +6,14 @@
 //!   result is not cached, and an error is not sticky: the next call loads again. With caching
 //!   off the loader runs on every call, and a value stored by a refresh is not used by loads.
 //! - [`set_token`](AuthTokenHolder::set_token) (a refresh) runs its block only if nobody stored
-//!   or cleared a token since the call began; otherwise it returns the token a concurrent caller
-//!   stored. Concurrent refreshes therefore run **one** block (single flight).
-//! - [`clear_token`](AuthTokenHolder::clear_token) forgets the token now. A load or refresh in
-//!   flight still returns its value to its own caller but does not store it.
+//!   a token since the call began, or if a load held the holder's lock when it began (the block
+//!   then replaces what that load stores, as in Ktor); otherwise it returns the token a
+//!   concurrent caller stored. Concurrent refreshes therefore run **one** block (single flight).
+//! - A [`load_token`](AuthTokenHolder::load_token) inside the block of a `set_token` of the same
+//!   holder (a refresh that asks the same client for its new tokens) does not wait for the lock
+//!   that block holds: it loads (and stores) at once, as Ktor's `SetTokenContext` lets it.
+//! - [`clear_token`](AuthTokenHolder::clear_token) forgets the token now. A load or refresh that
+//!   began before it still runs and returns its value to its own caller, but does not store it.
 //!
 //! The providers read a cached token without copying it: the holder keeps it in an `Arc`
 //! together with the `Authorization` value it is sent as, built on the first request that
@@ -39,7 +43,10 @@
 use std::{
     fmt,
     future::Future,
-    sync::{Arc, Mutex, OnceLock, PoisonError},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex, OnceLock, PoisonError,
+    },
 };
 
 use futures_util::future::BoxFuture;
@@ -120,9 +127,16 @@ impl<T> Held<T> {
 
 struct Slot<T> {
     value: Option<Arc<Held<T>>>,
-    /// Bumped by every store and every clear, so a caller can tell whether the token changed
-    /// while it waited (Ktor compares the token itself).
-    generation: u64,
+    /// Bumped by every store, so a refresh can tell whether another caller stored a token while
+    /// it waited (Ktor compares the token itself).
+    stores: u64,
+    /// Bumped by every clear: a load or refresh that began before a clear does not store.
+    clears: u64,
+}
+
+tokio::task_local! {
+    /// The holders (by address) whose `set_token` block the current task is running.
+    static SETTING: Vec<usize>;
 }
 
 /// The token cache of a provider; see the [module docs](self).
@@ -132,6 +146,17 @@ pub struct AuthTokenHolder<T> {
     slot: Mutex<Slot<T>>,
     /// Serializes loads and refreshes (single flight).
     flight: tokio::sync::Mutex<()>,
+    /// A load holds `flight` (Ktor's `isLoadRequest`).
+    loading: AtomicBool,
+}
+
+/// Clears [`AuthTokenHolder::loading`] when the load ends, also by an error or a drop.
+struct Loading<'a>(&'a AtomicBool);
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl<T> fmt::Debug for AuthTokenHolder<T> {
@@ -140,7 +165,8 @@ impl<T> fmt::Debug for AuthTokenHolder<T> {
         f.debug_struct("AuthTokenHolder")
             .field("cache_tokens", &self.cache)
             .field("loaded", &slot.value.is_some())
-            .field("generation", &slot.generation)
+            .field("stores", &slot.stores)
+            .field("clears", &slot.clears)
             .finish()
     }
 }
@@ -162,9 +188,32 @@ impl<T: Clone + Send + Sync + 'static> AuthTokenHolder<T> {
             cache: cache_tokens,
             slot: Mutex::new(Slot {
                 value: None,
-                generation: 0,
+                stores: 0,
+                clears: 0,
             }),
             flight: tokio::sync::Mutex::new(()),
+            loading: AtomicBool::new(false),
+        }
+    }
+
+    /// This holder, as [`SETTING`] names it.
+    fn id(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+
+    /// Whether the current task runs the block of a `set_token` of this holder.
+    fn in_set_token(&self) -> bool {
+        SETTING
+            .try_with(|ids| ids.contains(&self.id()))
+            .unwrap_or(false)
+    }
+
+    /// Stores `value` unless the token was cleared since `clears` was read.
+    fn store(&self, value: Option<Arc<Held<T>>>, clears: u64) {
+        let mut slot = self.slot();
+        if slot.clears == clears {
+            slot.value = value;
+            slot.stores += 1;
         }
     }
 
@@ -202,52 +251,63 @@ impl<T: Clone + Send + Sync + 'static> AuthTokenHolder<T> {
         if !self.cache {
             return Ok((self.load)().await?.map(Held::new));
         }
-        if let Some(held) = self.slot().value.clone() {
-            return Ok(Some(held));
-        }
-        let _flight = self.flight.lock().await;
-        let generation = {
+        let clears = {
             let slot = self.slot();
             if let Some(held) = &slot.value {
                 return Ok(Some(held.clone()));
             }
-            slot.generation
+            slot.clears
         };
-        let loaded = (self.load)().await?.map(Held::new);
-        if let Some(held) = &loaded {
-            let mut slot = self.slot();
-            if slot.generation == generation {
-                slot.value = Some(held.clone());
-                slot.generation += 1;
+        if self.in_set_token() {
+            // The lock is this task's own `set_token`'s: load without it.
+            let loaded = (self.load)().await?.map(Held::new);
+            if loaded.is_some() {
+                self.store(loaded.clone(), clears);
             }
+            return Ok(loaded);
+        }
+        let _flight = self.flight.lock().await;
+        if let Some(held) = &self.slot().value {
+            return Ok(Some(held.clone()));
+        }
+        self.loading.store(true, Ordering::Release);
+        let _loading = Loading(&self.loading);
+        let loaded = (self.load)().await?.map(Held::new);
+        if loaded.is_some() {
+            self.store(loaded.clone(), clears);
         }
         Ok(loaded)
     }
 
     /// Replaces the token with what `block` returns (given the current token), unless another
-    /// caller stored or cleared a token since this call began: then that caller's token is
-    /// returned and `block` does not run. A `None` from `block` clears the token.
+    /// caller stored a token since this call began and no load held the lock then: that
+    /// caller's token is returned and `block` does not run. A `None` from `block` clears the
+    /// token. What `block` returns is not stored if the token was cleared since this call
+    /// began. A [`load_token`](Self::load_token) inside `block` does not wait for this call's
+    /// lock (see the [module docs](self)).
     pub async fn set_token<F, Fut>(&self, block: F) -> Result<Option<T>, ClientError>
     where
         F: FnOnce(Option<T>) -> Fut,
         Fut: Future<Output = Result<Option<T>, ClientError>>,
     {
-        let began = self.slot().generation;
+        let (began, clears) = {
+            let slot = self.slot();
+            (slot.stores, slot.clears)
+        };
+        let locked_by_load = self.loading.load(Ordering::Acquire);
         let _flight = self.flight.lock().await;
-        let (generation, current) = {
+        let current = {
             let slot = self.slot();
             let current = slot.value.as_ref().map(|held| held.value.clone());
-            (slot.generation, current)
+            if slot.stores != began && !locked_by_load {
+                return Ok(current);
+            }
+            current
         };
-        if generation != began {
-            return Ok(current);
-        }
-        let new = block(current).await?;
-        let mut slot = self.slot();
-        if slot.generation == generation {
-            slot.value = new.clone().map(Held::new);
-            slot.generation += 1;
-        }
+        let mut setting = SETTING.try_with(Vec::clone).unwrap_or_default();
+        setting.push(self.id());
+        let new = SETTING.scope(setting, block(current)).await?;
+        self.store(new.clone().map(Held::new), clears);
         Ok(new)
     }
 
@@ -255,7 +315,7 @@ impl<T: Clone + Send + Sync + 'static> AuthTokenHolder<T> {
     pub fn clear_token(&self) {
         let mut slot = self.slot();
         slot.value = None;
-        slot.generation += 1;
+        slot.clears += 1;
     }
 
     /// Runs the loader directly, bypassing the cache and the single-flight lock (a refresh uses
@@ -399,5 +459,72 @@ mod tests {
             .set_token(|old| async move { Ok(old.map(|v| v + 1)) })
             .await;
         assert_eq!(ok.ok(), Some(Some(2)));
+    }
+
+    #[tokio::test]
+    async fn a_load_inside_a_refresh_block_loads_without_waiting_for_the_refresh() {
+        let holder = AuthTokenHolder::new(true, || async { Some(1) });
+        let result = tokio::time::timeout(
+            Duration::from_secs(5),
+            holder.set_token(|_| async {
+                let loaded = holder.load_token().await?.unwrap_or(0);
+                Ok(Some(1 + loaded))
+            }),
+        )
+        .await
+        .expect("the load inside the block does not wait for the block's own lock");
+        assert_eq!(result.ok(), Some(Some(2)));
+        assert_eq!(holder.load_token().await.ok(), Some(Some(2)));
+    }
+
+    #[tokio::test]
+    async fn a_load_inside_another_holders_refresh_block_still_waits_for_its_own_lock() {
+        let (other, _) = counting(true, Duration::ZERO);
+        let (holder, calls) = counting(true, Duration::from_millis(20));
+        let (loaded, refreshed) = tokio::join!(holder.load_token(), async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            other
+                .set_token(|_| async { Ok(holder.load_token().await?.map(|v| v + 10)) })
+                .await
+        });
+        assert_eq!(loaded.ok(), Some(Some(1)));
+        assert_eq!(refreshed.ok(), Some(Some(11)));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_refresh_that_waited_for_a_load_still_runs_its_block() {
+        let (holder, _) = counting(true, Duration::from_millis(40));
+        let (loaded, refreshed) = tokio::join!(holder.load_token(), async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            holder.set_token(|_| async { Ok(Some(100)) }).await
+        });
+        assert_eq!(loaded.ok(), Some(Some(1)));
+        assert_eq!(refreshed.ok(), Some(Some(100)));
+        assert_eq!(holder.load_token().await.ok(), Some(Some(100)));
+    }
+
+    #[tokio::test]
+    async fn a_clear_after_a_queued_refresh_leaves_no_token() {
+        let (holder, _) = counting(true, Duration::from_millis(60));
+        let (loaded, refreshed, ()) = tokio::join!(
+            holder.load_token(),
+            async {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                holder
+                    .set_token(|_| async {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok(Some(100))
+                    })
+                    .await
+            },
+            async {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                holder.clear_token();
+            }
+        );
+        assert_eq!(loaded.ok(), Some(Some(1)));
+        assert_eq!(refreshed.ok(), Some(Some(100)));
+        assert_eq!(holder.get(), None);
     }
 }
