@@ -195,10 +195,10 @@ async fn dash_config_file_sets_the_port() {
 }
 
 #[tokio::test]
-async fn dash_p_port_overrides_dash_port() {
+async fn dash_port_overrides_dash_p_port() {
     let port = free_port();
     let dir = Scratch::new("dash-p");
-    let args = [format!("-P:ktor.deployment.port={port}"), "-port=1".into()];
+    let args = ["-P:ktor.deployment.port=1".into(), format!("-port={port}")];
     let _server = start(&dir, &args, &[], port);
     assert_eq!(get_hello(port).await, "Hello, world!");
 }

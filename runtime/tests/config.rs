@@ -103,16 +103,26 @@ fn dash_port_and_host_override_the_file() {
 }
 
 #[test]
-fn dash_p_overrides_dash_port_whatever_the_order() {
+fn dash_port_overrides_dash_p_whatever_the_order() {
     let dir = Scratch::new("dash-p");
     let file = dir.file("a.conf", "ktor.deployment.port = 1");
     let server = load(&[
+        "-port=3".into(),
         "-P:ktor.deployment.port=4".into(),
         config_arg(&file),
-        "-port=3".into(),
     ])
     .server_config()
     .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(server.port, 3);
+}
+
+#[test]
+fn dash_p_overrides_the_config_file() {
+    let dir = Scratch::new("dash-p-file");
+    let file = dir.file("a.conf", "ktor.deployment.port = 1");
+    let server = load(&["-P:ktor.deployment.port=4".into(), config_arg(&file)])
+        .server_config()
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(server.port, 4);
 }
 

@@ -95,7 +95,9 @@ impl EngineMain {
         for file in &files {
             layers = layers.merge(Config::load(file)?);
         }
-        let layers = layers.merge(cli.deployment).merge(cli.properties);
+        // `-port=`, `-host=`, `-sslPort=` and `-sslKeyStore=` win over every config source,
+        // `-P:` included, as in Ktor's `CommandLine.kt` (`argumentsMap["-port"] ?: config`).
+        let layers = layers.merge(cli.properties).merge(cli.deployment);
         layers.server_config()?;
         Ok(Self {
             config: layers.clone(),

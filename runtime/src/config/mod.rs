@@ -13,8 +13,9 @@
 //! 2. the config files: every `-config=FILE` in order, or else the first of `application.conf`,
 //!    `application.toml` found in the working directory (HOCON for `.conf`/`.hocon`/`.json`,
 //!    TOML for `.toml`);
-//! 3. `-host=`, `-port=`, `-sslPort=`, `-sslKeyStore=`;
-//! 4. `-P:some.key=value`.
+//! 3. `-P:some.key=value`;
+//! 4. `-host=`, `-port=`, `-sslPort=`, `-sslKeyStore=` (as in Ktor, where these options win over
+//!    every config source).
 //!
 //! HOCON files get the whole Lightbend spec through `hocon-parser`, including `${?ENV}`
 //! substitution (`port = ${?PORT}` keeps the earlier value when `PORT` is unset). TOML files use
