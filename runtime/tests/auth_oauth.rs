@@ -78,6 +78,73 @@ async fn redirect_keeps_every_extra_parameter() {
 }
 
 #[tokio::test]
+async fn redirect_query_parameters_are_in_ktor_order_with_pkce_before_the_extras() {
+    let server = oauth_server(false, |cfg| {
+        base(cfg, AUTHORIZE, "http://127.0.0.1:1/token");
+        cfg.default_scopes(["s1", "s2"]);
+        cfg.extra_auth_parameters([("b", "b1"), ("a", "a1"), ("b", "b2")]);
+    })
+    .await;
+    let names: Vec<_> = query_pairs(&redirect(&server).await)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "response_type",
+            "code_challenge",
+            "code_challenge_method",
+            "b",
+            "a",
+            "b",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn redirect_keeps_the_authorize_url_query_first() {
+    let server = oauth_server(false, |cfg| {
+        base(
+            cfg,
+            "https://login-server-com/authorize?tenant=t%201&x=1",
+            "http://127.0.0.1:1/token",
+        );
+    })
+    .await;
+    let location = redirect(&server).await;
+    assert!(
+        location.starts_with("https://login-server-com/authorize?tenant=t%201&x=1&client_id="),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn redirect_encodes_values_as_ktor_with_plus_for_a_space() {
+    let server = oauth_server(false, |cfg| {
+        base(cfg, AUTHORIZE, "http://127.0.0.1:1/token");
+        cfg.default_scopes(["http://example.com/scope1", "a~b*c"]);
+        cfg.extra_auth_parameters([("k y", "v&=é")]);
+    })
+    .await;
+    let location = redirect(&server).await;
+    let redirect_uri = format!(
+        "redirect_uri={}&",
+        server.url("/login").replace(':', "%3A").replace('/', "%2F")
+    );
+    assert!(location.contains(&redirect_uri), "{location}");
+    assert!(
+        location.contains("&scope=http%3A%2F%2Fexample.com%2Fscope1+a~b%2Ac&"),
+        "{location}"
+    );
+    assert!(location.ends_with("&k%20y=v%26%3D%C3%A9"), "{location}");
+}
+
+#[tokio::test]
 async fn each_concurrent_call_is_redirected_to_its_looked_up_provider() {
     let server = oauth_server(false, |cfg| {
         cfg.state_key(STATE_KEY);
@@ -149,7 +216,7 @@ async fn json_token_response_becomes_the_principal_without_non_primitive_fields(
     let res = get(&server, &format!("/login?code=code1&state={}", enc(&state))).await;
     assert_eq!(
         res.text().await.unwrap(),
-        "Logged in a1b2c type=bearer expires=Some(3600) refresh=Some(\"r1\") custom=Some(\"c\") complex=None"
+        "Logged in a1b2c type=Bearer expires=Some(3600) refresh=Some(\"r1\") custom=Some(\"c\") complex=None"
     );
 }
 
@@ -168,6 +235,70 @@ async fn form_token_response_becomes_the_principal() {
         res.text().await.unwrap(),
         "Logged in formt type=bearer expires=Some(60) refresh=None custom=Some(\"c\") complex=None"
     );
+}
+
+/// `/login` answering the principal's `token_type` and `extra_parameters["token_type"]`.
+async fn token_type_server(token_url: &str) -> oxtor_runtime::testing::TestApplication {
+    let auth = Authentication::configure(|cfg| {
+        cfg.oauth("login", |cfg| base(cfg, AUTHORIZE, token_url));
+    })
+    .unwrap();
+    let routes = Router::new().route(
+        "/login",
+        routing::get(
+            |Principal(t): Principal<OAuthAccessTokenResponse>| async move {
+                format!(
+                    "token_type={} extra={:?}",
+                    t.token_type,
+                    t.extra_parameters.get("token_type")
+                )
+            },
+        ),
+    );
+    auth_support::serve(auth, "login", false, routes, Router::new()).await
+}
+
+#[tokio::test]
+async fn token_type_of_a_json_answer_is_kept_as_sent() {
+    let token = TokenEndpoint::start(json_token()).await;
+    let server = token_type_server(&token.url).await;
+    let state = state(&server).await;
+    let res = get(&server, &format!("/login?code=code1&state={}", enc(&state))).await;
+    assert_eq!(
+        res.text().await.unwrap(),
+        "token_type=Bearer extra=Some(\"Bearer\")"
+    );
+}
+
+#[tokio::test]
+async fn token_type_of_a_form_answer_is_kept_as_sent() {
+    let token = TokenEndpoint::start(TokenReply::Raw(
+        StatusCode::OK,
+        "application/x-www-form-urlencoded",
+        "access_token=formtoken&token_type=BEARER".into(),
+    ))
+    .await;
+    let server = token_type_server(&token.url).await;
+    let state = state(&server).await;
+    let res = get(&server, &format!("/login?code=code1&state={}", enc(&state))).await;
+    assert_eq!(
+        res.text().await.unwrap(),
+        "token_type=BEARER extra=Some(\"BEARER\")"
+    );
+}
+
+#[tokio::test]
+async fn missing_token_type_is_empty() {
+    let token = TokenEndpoint::start(TokenReply::Raw(
+        StatusCode::OK,
+        "application/json",
+        r#"{"access_token":"a1"}"#.into(),
+    ))
+    .await;
+    let server = token_type_server(&token.url).await;
+    let state = state(&server).await;
+    let res = get(&server, &format!("/login?code=code1&state={}", enc(&state))).await;
+    assert!(res.text().await.unwrap().starts_with("token_type= "),);
 }
 
 #[tokio::test]

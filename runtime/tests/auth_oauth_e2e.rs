@@ -46,7 +46,7 @@ async fn full_flow_with_pkce_against_oauth2_mock_server() {
     // The mock issues a JWT (`eyJ..`) as the access token, with a refresh token.
     assert!(body.starts_with("Logged in eyJ"), "{body}");
     assert!(
-        body.contains("type=bearer expires=Some(3600) refresh=Some("),
+        body.contains("type=Bearer expires=Some(3600) refresh=Some("),
         "{body}"
     );
 }

@@ -13,7 +13,7 @@
 //! - `expires_in` given as a string becomes a number; only primitive values are kept (as Ktor).
 //!
 //! With `request_method = GET` (Ktor's old default) the form is sent as the URL query instead.
-use std::time::Duration;
+use std::{sync::Mutex, time::Duration};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -57,6 +57,9 @@ pub(crate) struct TokenHttp<'a> {
     pub(crate) client: &'a HttpClient,
     pub(crate) method: Method,
     pub(crate) timeout: Duration,
+    /// The parameters of a successful answer as read, before oauth2 parses them (oauth2
+    /// lower-cases `token_type`; Ktor's principal keeps every parameter as sent).
+    pub(crate) answer: Mutex<Option<Map<String, Value>>>,
 }
 
 impl<'c> AsyncHttpClient<'c> for TokenHttp<'_> {
@@ -111,7 +114,16 @@ impl<'c> AsyncHttpClient<'c> for TokenHttp<'_> {
                 }
                 bytes.extend_from_slice(&chunk);
             }
-            normalise(status, content_type.as_deref(), &bytes)
+            let response = normalise(status, content_type.as_deref(), &bytes)?;
+            if response.status().is_success() {
+                if let (Ok(Value::Object(fields)), Ok(mut answer)) = (
+                    serde_json::from_slice::<Value>(response.body()),
+                    self.answer.lock(),
+                ) {
+                    *answer = Some(fields);
+                }
+            }
+            Ok(response)
         })
     }
 }
@@ -162,9 +174,17 @@ pub(crate) fn normalise(
             })?;
             fields.insert("expires_in".into(), Value::from(n));
         }
-        fields
-            .entry("token_type")
-            .or_insert_with(|| Value::String(String::new()));
+        match fields.get("token_type") {
+            // Kept as text, as sent (Ktor reads every primitive as its text).
+            Some(Value::String(_)) => {}
+            Some(Value::Number(n)) => {
+                let text = n.to_string();
+                fields.insert("token_type".into(), Value::String(text));
+            }
+            _ => {
+                fields.insert("token_type".into(), Value::String(String::new()));
+            }
+        }
     }
     let json =
         serde_json::to_vec(&fields).map_err(|e| TokenHttpError::Unparsable(e.to_string()))?;

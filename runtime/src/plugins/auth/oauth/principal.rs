@@ -85,8 +85,9 @@ impl std::fmt::Debug for OAuthServerSettings {
 pub struct OAuthAccessTokenResponse {
     /// `access_token`.
     pub access_token: String,
-    /// `token_type`, lower-cased (token types are case-insensitive, RFC 6749 §7.1); empty
-    /// when the server sent none.
+    /// `token_type` exactly as the server sent it (`Bearer` stays `Bearer`, as in Ktor; token
+    /// types are case-insensitive, RFC 6749 §7.1, so compare with `eq_ignore_ascii_case`);
+    /// empty when the server sent none.
     pub token_type: String,
     /// `expires_in`, if given.
     pub expires_in: Option<Duration>,
@@ -94,7 +95,8 @@ pub struct OAuthAccessTokenResponse {
     pub refresh_token: Option<String>,
     /// The callback's `state` (what `on_state_created` saw), to find data stored for the flow.
     pub state: Option<String>,
-    /// Every primitive parameter of the answer, as text (the ones above included).
+    /// Every primitive parameter of the answer, as text (the ones above included), as the
+    /// server sent it.
     pub extra_parameters: BTreeMap<String, String>,
 }
 

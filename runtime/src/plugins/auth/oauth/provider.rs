@@ -1,5 +1,9 @@
 //! The OAuth 2 flow for one request: read the callback, redirect, or exchange the code.
-use std::{borrow::Cow, sync::Arc, time::Duration};
+use std::{
+    borrow::Cow,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use axum::body::Body;
 use futures_util::future::BoxFuture;
@@ -9,10 +13,9 @@ use oauth2::{
         BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
         BasicTokenIntrospectionResponse, BasicTokenType,
     },
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse,
-    TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
+    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde_json::Value;
 
@@ -121,31 +124,101 @@ fn oauth_client(s: &OAuthServerSettings, redirect: &str) -> Result<Client, OAuth
     Ok(client)
 }
 
-fn principal(token: &Token, state: String) -> OAuthAccessTokenResponse {
-    let mut extra = std::collections::BTreeMap::new();
-    if let Ok(Value::Object(map)) = serde_json::to_value(token) {
-        for (k, v) in map {
-            match v {
-                Value::String(s) => {
-                    extra.insert(k, s);
-                }
-                Value::Number(n) => {
-                    extra.insert(k, n.to_string());
-                }
-                Value::Bool(b) => {
-                    extra.insert(k, b.to_string());
-                }
-                _ => {}
-            }
-        }
-    }
+/// The principal: `answer` is the token endpoint's parameters as read ([`TokenHttp::answer`]);
+/// `token_type` and `extra_parameters` come from it as sent, as in Ktor.
+fn principal(
+    token: &Token,
+    answer: serde_json::Map<String, Value>,
+    state: String,
+) -> OAuthAccessTokenResponse {
+    let extra: std::collections::BTreeMap<String, String> = answer
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(s) => Some((k, s)),
+            Value::Number(n) => Some((k, n.to_string())),
+            Value::Bool(b) => Some((k, b.to_string())),
+            _ => None,
+        })
+        .collect();
     OAuthAccessTokenResponse {
         access_token: token.access_token().secret().clone(),
-        token_type: token.token_type().as_ref().to_owned(),
+        token_type: extra
+            .get("token_type")
+            .cloned()
+            .unwrap_or_else(|| token.token_type().as_ref().to_owned()),
         expires_in: token.expires_in(),
         refresh_token: token.refresh_token().map(|t| t.secret().clone()),
         state: Some(state),
         extra_parameters: extra,
+    }
+}
+
+/// The authorize redirect's `Location`: `authorize_url` (its own query kept first), then, in
+/// Ktor's order, `client_id`, `redirect_uri`, `scope` (the scopes joined by one space; only when
+/// there are some), `state`, `response_type=code`, oxtor's PKCE `code_challenge` and
+/// `code_challenge_method=S256`, then `extra_auth_parameters` in their order, repeats kept.
+/// Names and values are encoded as Ktor's `URLBuilder.parameters` does: only `A-Z a-z 0-9 - . _ ~`
+/// stay as they are, a space in a value is `+` (in a name `%20`), anything else `%XX`.
+fn authorize_location(
+    s: &OAuthServerSettings,
+    redirect: &str,
+    state: &str,
+    challenge: &PkceCodeChallenge,
+) -> Result<String, OAuth2TokenError> {
+    let bad = |what: &str, e: &dyn std::fmt::Display| {
+        OAuth2TokenError::Request(format!("invalid {what}: {e}"))
+    };
+    let mut url = AuthUrl::new(s.authorize_url.clone())
+        .map_err(|e| bad("authorize_url", &e))?
+        .url()
+        .clone();
+    RedirectUrl::new(redirect.to_owned()).map_err(|e| bad("redirect URL", &e))?;
+    let scope = s.default_scopes.join(" ");
+    let mut params: Vec<(&str, &str)> =
+        vec![("client_id", &s.client_id), ("redirect_uri", redirect)];
+    if !s.default_scopes.is_empty() {
+        params.push(("scope", &scope));
+    }
+    params.extend([
+        ("state", state),
+        ("response_type", "code"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", challenge.method().as_str()),
+    ]);
+    params.extend(
+        s.extra_auth_parameters
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    let mut query = url.query().unwrap_or("").to_owned();
+    for (k, v) in params {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        encode_query_component(&mut query, k, false);
+        query.push('=');
+        encode_query_component(&mut query, v, true);
+    }
+    url.set_query(Some(&query));
+    Ok(url.into())
+}
+
+/// Ktor's `encodeURLParameter(spaceToPlus)`: unreserved characters as they are, the rest as
+/// `%XX` per UTF-8 byte.
+fn encode_query_component(out: &mut String, s: &str, space_to_plus: bool) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(b));
+            }
+            b' ' if space_to_plus => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xF)]));
+            }
+        }
     }
 }
 
@@ -185,7 +258,7 @@ impl Inner {
         redirect: &str,
         code: String,
         state: &str,
-    ) -> Result<Token, ExchangeError> {
+    ) -> Result<(Token, serde_json::Map<String, Value>), ExchangeError> {
         let other = |e: OAuth2TokenError| ExchangeError::Other(AuthError::from_error(e));
         self.codec
             .verify(&settings.name, state)
@@ -202,8 +275,9 @@ impl Inner {
             client: &self.client,
             method: settings.request_method.clone(),
             timeout: self.token_timeout,
+            answer: Mutex::default(),
         };
-        request.request_async(&http).await.map_err(|e| match e {
+        let token = request.request_async(&http).await.map_err(|e| match e {
             RequestTokenError::ServerResponse(e) => match e.error() {
                 BasicErrorResponseType::InvalidGrant => {
                     ExchangeError::InvalidGrant(OAuth2InvalidGrantError {
@@ -224,7 +298,9 @@ impl Inner {
             }),
             RequestTokenError::Parse(e, _) => other(OAuth2TokenError::Unparsable(e.to_string())),
             RequestTokenError::Other(m) => other(OAuth2TokenError::Unparsable(m)),
-        })
+        })?;
+        let answer = http.answer.into_inner().ok().flatten().unwrap_or_default();
+        Ok((token, answer))
     }
 
     /// The redirect to the authorization server, for a failure with `cause`.
@@ -238,8 +314,11 @@ impl Inner {
             cause,
             Challenge::new(move |call: AuthCall| async move {
                 let redirect = (inner.url_provider)(&call);
-                let client = match oauth_client(&settings, &redirect) {
-                    Ok(c) => c,
+                let state = inner.codec.issue(&settings.name);
+                let verifier = PkceCodeVerifier::new(inner.codec.pkce_verifier(&state));
+                let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+                let url = match authorize_location(&settings, &redirect, &state, &challenge) {
+                    Ok(url) => url,
                     Err(e) => {
                         tracing::error!(provider = %settings.name, "OAuth settings: {e}");
                         call.respond((
@@ -249,21 +328,10 @@ impl Inner {
                         return;
                     }
                 };
-                let state = inner.codec.issue(&settings.name);
                 if let Some(f) = &inner.on_state_created {
                     f(call.clone(), state.clone()).await;
                 }
-                let verifier = PkceCodeVerifier::new(inner.codec.pkce_verifier(&state));
-                let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
-                let mut request = client
-                    .authorize_url(move || CsrfToken::new(state))
-                    .add_scopes(settings.default_scopes.iter().cloned().map(Scope::new))
-                    .set_pkce_challenge(challenge);
-                for (k, v) in &settings.extra_auth_parameters {
-                    request = request.add_extra_param(k.clone(), v.clone());
-                }
-                let (url, _) = request.url();
-                call.respond_redirect(url.as_str());
+                call.respond_redirect(&url);
             }),
         )
     }
@@ -337,8 +405,8 @@ impl AuthenticationProvider for OAuthProvider {
                 Callback::Code { code, state } => {
                     let redirect = (inner.url_provider)(&call);
                     match inner.exchange(&settings, &redirect, code, &state).await {
-                        Ok(token) => {
-                            cx.set_principal(principal(&token, state));
+                        Ok((token, answer)) => {
+                            cx.set_principal(principal(&token, answer, state));
                             Ok(())
                         }
                         Err(ExchangeError::InvalidGrant(e)) => {
