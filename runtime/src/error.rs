@@ -7,6 +7,8 @@
 //!
 //! let err = Error::from(ConfigError::new("Compression.zstd.level", "40 is not in 1..=22"));
 //! assert_eq!(err.to_string(), "Compression.zstd.level: 40 is not in 1..=22");
+//! // What `fn main() -> oxtor::Result<()>` prints after `Error: ` is the same message.
+//! assert_eq!(format!("{err:?}"), "Compression.zstd.level: 40 is not in 1..=22");
 //! ```
 use std::fmt;
 
@@ -68,7 +70,11 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Anything that stops an application from being built, started or served.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` form is its message, so that `fn main() -> oxtor::Result<()>` ends with
+/// `Error: application.conf:3: ktor.deployment.port: "abc" is not a port number` rather than
+/// the structure behind it; match on the variants for the details.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A plugin or config value was rejected.
@@ -105,6 +111,12 @@ pub enum Error {
     /// Any other error, with a message.
     #[error("{0}")]
     Other(String),
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 impl Error {
