@@ -11,9 +11,17 @@
 //!   `Vary: Accept-Encoding`; the `Compression` plugin leaves such responses alone (they already
 //!   have a `Content-Encoding`). Changing a file rebuilds the crate that embeds it; adding a new
 //!   file needs a rebuild of that crate (`touch` the source that calls `resources!`).
-//! - **Content type** from the extension, Ktor's table ([`content_type`]):
-//!   `text/plain; charset=utf-8`, `application/json` (no charset), `application/octet-stream`
-//!   for unknown extensions.
+//! - **Content type** from the extension, Ktor's table ([`content_type`]): everything after the
+//!   first dot of the file name, then each shorter tail (`tar.gz`, then `gz`), any case;
+//!   Ktor's first choice wins (`xml` → `application/xml`, `js`/`mjs` → `text/javascript`,
+//!   `woff2` → `font/woff2`, …); `text/plain; charset=utf-8`, `application/json` (no charset),
+//!   `application/octet-stream` for unknown extensions. `yml` is `application/yaml` like
+//!   `yaml` (Ktor's table omits it).
+//! - **Paths**, normalised as Ktor's `normalizePathComponents`: `/` and `\` separate segments;
+//!   empty, `.` and `~` segments and Windows device names (`CON`, `NUL`, `COM1`, …, whole
+//!   segment, any case) are dropped; ``\ / : * ? " < > |`` and control characters are removed
+//!   and trailing dots and spaces trimmed from each segment (`~/a.html.` is `a.html`). A `..`
+//!   segment is rejected before that, and trimming never produces one.
 //! - **Requests.** `If-None-Match` / `If-Modified-Since` → `304`; one byte range → `206` (of the
 //!   uncompressed file), several → the whole file; a directory of a static route answers its
 //!   `index.html`.

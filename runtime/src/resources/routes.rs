@@ -14,9 +14,11 @@ use super::{path::normalize, Resources};
 /// Serves the files under `folder` of `resources` at `prefix`: `GET`/`HEAD
 /// {prefix}/{*path}`, plus `{prefix}` and `{prefix}/` for `folder/index.html`.
 ///
-/// A directory answers its `index.html`; a missing file is `404 Not Found`; a `..` segment is
-/// `400 Bad Request` (also percent-encoded, `%2e%2e`, or with backslashes); nothing outside the
-/// embedded set is ever served. Each file is answered by [`Resource::respond_to`]: precompressed
+/// The path is normalised as for [`respond_resource`](super::respond_resource) (`~` segments,
+/// Windows device names, reserved characters and trailing dots and spaces go; see the [module
+/// docs](super)). A directory answers its `index.html`; a missing file is `404 Not Found`; a
+/// `..` segment is `400 Bad Request` (also percent-encoded, `%2e%2e`, or with backslashes);
+/// nothing outside the embedded set is ever served. Each file is answered by [`Resource::respond_to`]: precompressed
 /// variants, `ETag`/`Last-Modified`, `304`, single ranges.
 ///
 /// Merge the result into the application's routes (`app.routing(static_resources(..))`, or
