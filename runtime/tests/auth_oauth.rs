@@ -457,3 +457,18 @@ fn missing_settings_url_provider_or_state_key_are_configuration_errors() {
     })
     .starts_with("Authentication.oauth(\"login\").authorize_url: \"not a url\""));
 }
+
+#[tokio::test]
+async fn a_call_without_settings_is_refused_not_let_through() {
+    let server = oauth_server(false, |cfg| {
+        cfg.state_key(STATE_KEY);
+        cfg.url_provider(|_| "http://localhost/login".to_owned());
+        cfg.provider_lookup(|_| async { None });
+    })
+    .await;
+
+    let res = get(&server, "/login").await;
+
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_ne!(res.text().await.unwrap(), "anonymous");
+}

@@ -20,6 +20,13 @@
 //! causes, then `401` with an empty body. An `authenticate` naming a provider that is not
 //! installed fails at start-up, listing the installed names.
 //!
+//! **Nested blocks each check their own providers**, outer block first:
+//! `authenticate("a") { authenticate("b") { route } }` lets a call reach `route` only with
+//! credentials for `a` and for `b` (the route sees the inner block's principal). This is where
+//! oxtor deliberately differs from Ktor, which pools the providers of nested blocks into one
+//! list where the first success wins; name them in one block for that:
+//! `authenticate("a", "b") { route }`.
+//!
 //! # Example
 //! The seed's API key sample; `routing! { authenticate("my-api-key") { secret } }` expands to
 //! the block below.

@@ -33,6 +33,9 @@
 //!   keeps Ktor's old default. `state` is not sent to the token endpoint.
 //! - **`invalid_grant` reaches the `fallback` first** (Ktor main, KTOR-9523).
 //! - The form callback is recognised by its media type, parameters (`; charset=..`) allowed.
+//! - **No settings for a call is a failure.** When `provider_lookup` answers `None` and no static
+//!   settings are given, the call fails with an `Error` cause (`fallback`, then `401`); Ktor's
+//!   OAuth path does nothing then, so its route runs without a principal, unauthenticated.
 //!
 //! # Example
 //! The seed's sample:
