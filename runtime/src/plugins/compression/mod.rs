@@ -66,7 +66,10 @@
 //! `q=0` means "not acceptable"; request codings are undone last-listed first (RFC 9110); `*`
 //! resolves deterministically; choosing `identity` sends no `Content-Encoding: identity` header
 //! (RFC 9110 reserves `identity` for `Accept-Encoding`); `Vary` is sent on negotiable responses
-//! without `Accept-Encoding` too; all `Accept-Encoding` lines are read; `text/event-stream` can be
+//! without `Accept-Encoding` too; all `Accept-Encoding` lines are read and coding names match
+//! in any case (RFC 9110 §8.4.1); an entry with a `q` that is not a valid qvalue (`q=1.5`) is
+//! ignored, where Ktor reads it as `q=1`; a strong `ETag` becomes weak on a compressed body (it
+//! no longer describes those bytes), where Ktor leaves it as is; `text/event-stream` can be
 //! opted in; `match_content_type` calls accumulate (any range matches).
 //!
 //! # Example
