@@ -1,5 +1,6 @@
 //! Building a rustls `ServerConfig` from [`TlsSettings`]: the key store's chain and key (checked:
-//! key matches, leaf not expired, leaf not a CA), the enabled versions, the client-certificate
+//! key matches, leaf not expired, leaf not a CA, RSA keys of 2048 bits or more; EC keys without
+//! their public key are completed), the enabled versions, the client-certificate
 //! verifier from the trust store, ALPN `h2` + `http/1.1`.
 use std::{path::Path, sync::Arc};
 
@@ -13,6 +14,7 @@ use rustls_pki_types::CertificateDer;
 
 use super::{
     error::{TlsError, TlsErrorKind},
+    key,
     settings::{ClientAuth, TlsProtocol, TlsSettings},
     store,
 };
@@ -26,7 +28,8 @@ pub(crate) fn server_config(settings: &TlsSettings) -> Result<Arc<rustls::Server
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let identity = store::load_identity(settings)?;
     check_leaf(&identity.chain, &settings.key_store)?;
-    let certified = CertifiedKey::from_der(identity.chain, identity.key, &provider)
+    let private_key = key::completed(identity.key, &provider);
+    let certified = CertifiedKey::from_der(identity.chain, private_key, &provider)
         .map_err(|e| key_error(e, &settings.key_store))?;
 
     let protocols = settings
@@ -117,8 +120,9 @@ fn key_error(e: rustls::Error, path: &Path) -> TlsError {
     }
 }
 
-/// The leaf must be a valid X.509 certificate, valid now, and not a CA: rustls clients reject a
-/// CA certificate as a server's.
+/// The leaf must be a valid X.509 certificate, valid now, not a CA (rustls clients reject a CA
+/// certificate as a server's), and not for an RSA key under 2048 bits (ring refuses those keys;
+/// Ktor's `buildKeyStore` and old keytool defaults make 1024-bit ones).
 fn check_leaf(chain: &[CertificateDer<'static>], path: &Path) -> Result<(), TlsError> {
     let invalid =
         |what: String| TlsError::about_file(keys::SSL_KEY_STORE, TlsErrorKind::Invalid, path, what);
@@ -147,6 +151,16 @@ fn check_leaf(chain: &[CertificateDer<'static>], path: &Path) -> Result<(), TlsE
                 validity.not_before
             ),
         ));
+    }
+    if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() {
+        let bits = rsa.key_size();
+        if bits < 2048 {
+            return Err(invalid(format!(
+                "the certificate's key is a {bits}-bit RSA key; RSA keys under 2048 bits are not \
+                 supported by the TLS library (rustls with ring) — make a 2048-bit or larger RSA \
+                 key, or an EC P-256 key"
+            )));
+        }
     }
     if let Ok(Some(bc)) = cert.basic_constraints() {
         if bc.value.ca {

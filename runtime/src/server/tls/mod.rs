@@ -23,6 +23,13 @@
 //!
 //! Ktor serves a trust store's clients with `needClientAuth`; oxtor adds `clientAuth = optional`.
 //!
+//! Stores as Java writes them: an EC (P-256, P-384) key without its optional public key, as
+//! `keytool` writes it, gets the public key derived from the private one (ring needs it); a
+//! PKCS#12 key is decrypted with `privateKeyPassword` (the store's MAC with `keyStorePassword`);
+//! a JKS trust store without `trustStorePassword` is read without its integrity check, as
+//! Java's `KeyStore.load(stream, null)` does. RSA keys under 2048 bits (Ktor's `buildKeyStore`
+//! makes 1024-bit ones) are refused at load: ring does not support them.
+//!
 //! # Example
 //! ```
 //! use oxtor_runtime::server::tls::{Tls, TlsSettings, TlsErrorKind};
@@ -65,6 +72,7 @@ use super::hooks::{
 
 mod build;
 mod error;
+mod key;
 mod peer;
 mod settings;
 mod store;

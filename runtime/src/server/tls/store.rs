@@ -86,12 +86,12 @@ pub(crate) fn load_identity(settings: &TlsSettings) -> Result<Identity, TlsError
                 keys::SSL_KEY_STORE_PASSWORD,
                 "keystore password",
             )?;
-            require(
+            let key_password = require(
                 &settings.private_key_password,
                 keys::SSL_PRIVATE_KEY_PASSWORD,
                 "certificate password",
             )?;
-            pkcs12_identity(&bytes, path, &password, &settings.key_alias)
+            pkcs12_identity(&bytes, path, &password, &key_password, &settings.key_alias)
         }
         Format::Jks => {
             let password = require(
@@ -140,19 +140,47 @@ fn pem_identity(bytes: &[u8], path: &Path) -> Result<Identity, TlsError> {
     Ok(Identity { chain, key })
 }
 
+/// The `alias` entry of a PKCS#12 store. `password` checks the store's integrity (its MAC);
+/// the key is decrypted with `key_password`, as Java's `getKey(alias, privateKeyPassword)` does.
+/// `p12-keystore` decrypts every bag with one password, so when the two differ the store is
+/// opened again without its (already checked) MAC, with `key_password` for the bags.
 fn pkcs12_identity(
     bytes: &[u8],
     path: &Path,
     password: &str,
+    key_password: &str,
     alias: &str,
 ) -> Result<Identity, TlsError> {
-    let store = open_pkcs12(
-        bytes,
-        path,
-        password,
-        keys::SSL_KEY_STORE_PASSWORD,
-        p12_keystore::Pkcs12ImportPolicy::Strict,
-    )?;
+    let strict = p12_keystore::Pkcs12ImportPolicy::Strict;
+    let opened = open_pkcs12(bytes, path, password, keys::SSL_KEY_STORE_PASSWORD, strict);
+    let store = match opened {
+        Ok(store) if key_password == password => store,
+        Err(e) if key_password == password || e.kind() == TlsErrorKind::WrongPassword => {
+            return Err(e)
+        }
+        // The MAC holds (or there is none); decrypt the bags with the key password.
+        opened => {
+            let reopened = without_mac(bytes).and_then(|unsigned| {
+                catch_unwind(|| {
+                    p12_keystore::KeyStore::from_pkcs12(&unsigned, key_password, strict)
+                })
+                .ok()
+                .and_then(Result::ok)
+            });
+            match (reopened, opened) {
+                (Some(store), _) => store,
+                (None, Err(e)) => return Err(e),
+                (None, Ok(_)) => {
+                    return Err(TlsError::about_file(
+                        keys::SSL_PRIVATE_KEY_PASSWORD,
+                        TlsErrorKind::WrongPassword,
+                        path,
+                        format!("cannot decrypt the key {alias}: wrong password"),
+                    ))
+                }
+            }
+        }
+    };
     let entry = store.entry(alias).or_else(|| {
         // Java lower-cases PKCS#12 aliases; accept the alias in any case.
         store
@@ -206,6 +234,46 @@ fn open_pkcs12(
             "not a readable PKCS#12 store",
         )),
     }
+}
+
+/// A PKCS#12 PFX without its optional `macData`: `SEQUENCE { version, authSafe }` re-wrapped.
+/// `None` when `bytes` is not a DER SEQUENCE of at least two elements.
+fn without_mac(bytes: &[u8]) -> Option<Vec<u8>> {
+    let (header, len) = der_header(bytes)?;
+    let content = bytes.get(header..header.checked_add(len)?)?;
+    let mut kept = 0;
+    for _ in 0..2 {
+        let (h, l) = der_header(content.get(kept..)?)?;
+        kept = kept.checked_add(h)?.checked_add(l)?;
+    }
+    let kept = content.get(..kept)?;
+    let mut out = vec![0x30];
+    match kept.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n <= 0xff => out.extend([0x81, n as u8]),
+        n if n <= 0xffff => out.extend([0x82, (n >> 8) as u8, n as u8]),
+        n => out.extend([0x83, (n >> 16) as u8, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(kept);
+    Some(out)
+}
+
+/// The header length and the content length of the DER element at the start of `bytes`
+/// (single-byte tags, definite lengths up to four bytes).
+fn der_header(bytes: &[u8]) -> Option<(usize, usize)> {
+    let first = *bytes.get(1)?;
+    if first < 0x80 {
+        return Some((2, usize::from(first)));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let len = bytes
+        .get(2..2 + n)?
+        .iter()
+        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+    Some((2 + n, len))
 }
 
 fn jks_identity(
@@ -278,6 +346,46 @@ fn open_jks(
     }
 }
 
+/// The trusted certificates of a JKS store read without a password: as Java's
+/// `KeyStore.load(stream, null)`, the entries are read and the integrity digest (keyed by the
+/// password) is not checked.
+fn jks_trusted_unchecked(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let read = catch_unwind(|| {
+        let mut reader = bytes;
+        let mut decoder = jks::decoder::Decoder::new(&mut reader);
+        if decoder.read_u32()? != jks::common::MAGIC {
+            return Err(jks::KeyStoreError::InvalidMagic);
+        }
+        let version = decoder.read_u32()?;
+        let count = decoder.read_u32()?;
+        let mut certs = Vec::new();
+        for _ in 0..count {
+            if let (_, jks::Entry::TrustedCertificate(entry)) = decoder.read_entry(version)? {
+                certs.push(CertificateDer::from(entry.certificate.content));
+            }
+        }
+        Ok(certs)
+    });
+    match read {
+        Ok(Ok(certs)) => Ok(certs),
+        Ok(Err(e)) => Err(TlsError::about_file(
+            keys::SSL_TRUST_STORE,
+            TlsErrorKind::Invalid,
+            path,
+            format!("not a readable JKS store: {e}"),
+        )),
+        Err(_) => Err(TlsError::about_file(
+            keys::SSL_TRUST_STORE,
+            TlsErrorKind::Invalid,
+            path,
+            "not a readable JKS store",
+        )),
+    }
+}
+
 fn alias_not_found(alias: &str, path: &Path) -> TlsError {
     // Ktor's message.
     TlsError::new(
@@ -328,20 +436,18 @@ pub(crate) fn load_trust_store(
                 .map(CertificateDer::from)
                 .collect()
         }
-        Format::Jks => {
-            let store = open_jks(
-                &bytes,
-                path,
-                password.unwrap_or(""),
-                keys::SSL_TRUST_STORE_PASSWORD,
-            )?;
-            store
-                .aliases()
-                .iter()
-                .filter_map(|alias| store.get_trusted_certificate_entry(alias).ok())
-                .map(|entry| CertificateDer::from(entry.certificate.content))
-                .collect()
-        }
+        Format::Jks => match password {
+            Some(password) => {
+                let store = open_jks(&bytes, path, password, keys::SSL_TRUST_STORE_PASSWORD)?;
+                store
+                    .aliases()
+                    .iter()
+                    .filter_map(|alias| store.get_trusted_certificate_entry(alias).ok())
+                    .map(|entry| CertificateDer::from(entry.certificate.content))
+                    .collect()
+            }
+            None => jks_trusted_unchecked(&bytes, path)?,
+        },
     };
     if certs.is_empty() {
         return Err(TlsError::about_file(
@@ -383,6 +489,29 @@ mod tests {
         .err()
         .map(|e| e.key());
         assert!(err.is_some());
+    }
+
+    #[test]
+    fn without_mac_keeps_the_first_two_elements_of_the_pfx() {
+        // SEQUENCE { INTEGER 3, SEQUENCE {}, SEQUENCE { NULL } }
+        let pfx = [
+            0x30, 0x09, 0x02, 0x01, 0x03, 0x30, 0x00, 0x30, 0x02, 0x05, 0x00,
+        ];
+        assert_eq!(
+            without_mac(&pfx),
+            Some(vec![0x30, 0x05, 0x02, 0x01, 0x03, 0x30, 0x00])
+        );
+        assert_eq!(without_mac(&[0x30, 0x03, 0x02, 0x01, 0x03]), None);
+        assert_eq!(without_mac(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), None);
+        assert_eq!(without_mac(&[0x30]), None);
+    }
+
+    #[test]
+    fn garbage_jks_trust_store_without_password_is_an_error_not_a_panic() {
+        let mut bytes = JKS_MAGIC.to_vec();
+        bytes.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0xff]);
+        let err = jks_trusted_unchecked(&bytes, Path::new("x.jks")).err();
+        assert_eq!(err.map(|e| e.key()), Some(keys::SSL_TRUST_STORE));
     }
 
     #[test]
