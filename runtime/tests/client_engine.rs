@@ -211,6 +211,119 @@ async fn socket_timeout_fails_a_silent_body() {
     );
 }
 
+/// `GET /head-after/{ms}` answers after `ms` milliseconds; `POST /upload` answers with the
+/// length of the request body once all of it arrived.
+fn head_delay_router() -> Router {
+    Router::new()
+        .route(
+            "/head-after/{ms}",
+            get(
+                |axum::extract::Path(ms): axum::extract::Path<u64>| async move {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    "late"
+                },
+            ),
+        )
+        .route(
+            "/upload",
+            axum::routing::post(|body: bytes::Bytes| async move { body.len().to_string() }),
+        )
+}
+
+fn socket_timeout_client(timeout: Duration, h2: bool) -> HttpClient {
+    HttpClient::configure(move |cfg| {
+        cfg.engine(move |e| {
+            e.socket_timeout(timeout);
+            if h2 {
+                e.duplex_streaming_enabled(true).http2_prior_knowledge(true);
+            }
+        });
+    })
+    .expect("client")
+}
+
+#[tokio::test]
+async fn socket_timeout_bounds_the_wait_for_the_response_head() {
+    let server = serve("127.0.0.1", head_delay_router(), vec![]).await;
+    let client = socket_timeout_client(Duration::from_millis(300), false);
+    let start = std::time::Instant::now();
+
+    let res = bounded(10, client.get(&server.url("/head-after/3000")).send()).await;
+    let elapsed = start.elapsed();
+
+    assert!(
+        matches!(res, Err(ClientError::Timeout(TimeoutKind::Socket))),
+        "{res:?}"
+    );
+    assert!(
+        elapsed >= Duration::from_millis(300) && elapsed < Duration::from_millis(2000),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_response_head_within_the_socket_timeout_is_ok() {
+    let server = serve("127.0.0.1", head_delay_router(), vec![]).await;
+    let client = socket_timeout_client(Duration::from_secs(1), false);
+
+    let resp = bounded(10, client.get(&server.url("/head-after/100")).send())
+        .await
+        .expect("response");
+
+    assert_eq!(resp.status(), 200);
+    assert_eq!(bounded(10, resp.text()).await.expect("text"), "late");
+}
+
+/// Writes 4 chunks 200 ms apart (800 ms in all) into a channel body.
+fn slow_upload() -> oxtor_runtime::client::RequestBody {
+    let (writer, body) = oxtor_runtime::client::RequestBody::channel(1);
+    tokio::spawn(async move {
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if writer.write(&b"0123456789"[..]).await.is_err() {
+                return;
+            }
+        }
+    });
+    body
+}
+
+#[tokio::test]
+async fn an_upload_longer_than_the_socket_timeout_is_not_silence() {
+    let server = serve("127.0.0.1", head_delay_router(), vec![]).await;
+    let client = socket_timeout_client(Duration::from_millis(300), false);
+
+    let text = bounded(
+        10,
+        client
+            .post(&server.url("/upload"))
+            .body_from(slow_upload())
+            .body::<String>(),
+    )
+    .await
+    .expect("response");
+
+    assert_eq!(text, "40");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplex_writer_still_sending_is_not_socket_silence() {
+    let server = serve("127.0.0.1", head_delay_router(), vec![]).await;
+    let client = socket_timeout_client(Duration::from_millis(300), true);
+
+    let text = bounded(
+        10,
+        client
+            .post(&server.url("/upload"))
+            .body_from(slow_upload())
+            .body::<String>(),
+    )
+    .await
+    .expect("response");
+
+    assert_eq!(text, "40");
+}
+
 fn hello_router() -> Router {
     Router::new().route("/hello", get(|| async { "Hello, world!" }))
 }

@@ -13,7 +13,7 @@ use std::{
 use axum::{body::Body, routing::get, Router};
 use bytes::Bytes;
 use client_support::{bounded, serve, TestServer};
-use oxtor_runtime::client::{ClientError, HttpClient};
+use oxtor_runtime::client::{body::BodyCancelled, ClientError, HttpClient};
 use tokio::{io::AsyncWrite, net::TcpListener};
 
 async fn server() -> TestServer {
@@ -219,8 +219,74 @@ async fn a_failing_sink_is_shut_down_and_the_error_returned() {
         "{res:?}"
     );
     assert!(sink.shut_down);
+    let after = resp.read_to(&mut Vec::new()).await;
+    assert!(is_cancelled(&after), "{after:?}");
+}
+
+fn is_cancelled<T>(res: &Result<T, ClientError>) -> bool {
+    matches!(res, Err(ClientError::Body(e)) if e.is::<BodyCancelled>())
+}
+
+/// Ktor's `testReadToFromCancelled`: a cancelled body is not an end of body.
+#[tokio::test]
+async fn read_to_from_a_cancelled_body_fails_with_body_cancelled() {
+    let server = server().await;
+    let client = HttpClient::new().expect("client");
+    let mut resp = client.get(&server.url("/five")).await.expect("response");
+    let mut sink = Vec::new();
+
+    resp.body_mut().cancel();
+    let res = resp.read_to(&mut sink).await;
+
+    assert!(is_cancelled(&res), "{res:?}");
     assert_eq!(
-        resp.read_to(&mut Vec::new()).await.expect("cancelled body"),
-        0
+        res.expect_err("cancelled").to_string(),
+        "response body error: the response body was cancelled"
     );
+    assert!(sink.is_empty());
+}
+
+#[tokio::test]
+async fn a_chunk_read_from_a_cancelled_body_fails_with_body_cancelled() {
+    let server = server().await;
+    let client = HttpClient::new().expect("client");
+    let mut resp = client.get(&server.url("/chunks")).await.expect("response");
+    let first = resp.body_mut().chunk().await.expect("first chunk");
+
+    resp.body_mut().cancel();
+    let res = resp.body_mut().chunk().await;
+
+    assert_eq!(first.as_deref(), Some(&b"ab"[..]));
+    assert!(is_cancelled(&res), "{res:?}");
+}
+
+#[tokio::test]
+async fn text_of_a_cancelled_body_fails_with_body_cancelled() {
+    let server = server().await;
+    let client = HttpClient::new().expect("client");
+    let mut resp = client.get(&server.url("/ten")).await.expect("response");
+
+    resp.body_mut().cancel();
+    let res = resp.text().await;
+
+    assert!(is_cancelled(&res), "{res:?}");
+}
+
+#[tokio::test]
+async fn async_read_of_a_cancelled_body_is_an_io_error() {
+    use tokio::io::AsyncReadExt;
+    let server = server().await;
+    let client = HttpClient::new().expect("client");
+    let mut body = client
+        .get(&server.url("/ten"))
+        .await
+        .expect("response")
+        .into_body();
+
+    body.cancel();
+    let res = body.read(&mut [0u8; 16]).await;
+
+    let err = res.expect_err("cancelled body read");
+    assert_eq!(err.kind(), io::ErrorKind::Other);
+    assert!(err.to_string().contains("cancelled"), "{err}");
 }

@@ -3,7 +3,8 @@
 //! `ByteReadChannel.readTo`): stream into any `AsyncWrite`, flush after each chunk, return the
 //! byte count, leave the sink open on success, hold at most one chunk. Bytes past the limit stay
 //! readable. A failing sink is shut down and the body cancelled; a failing body leaves the sink
-//! open.
+//! open. Reading a [cancelled](ResponseBody::cancel) body fails with [`BodyCancelled`] (Ktor's
+//! `readTo` on a cancelled channel throws an `IOException`), so it is never taken for its end.
 //!
 //! # Example
 //! ```
@@ -52,6 +53,8 @@ pub struct ResponseBody {
     inner: UnsyncBoxBody<Bytes, BoxError>,
     buf: Bytes,
     done: bool,
+    /// Set by [`cancel`](Self::cancel): later reads fail with [`BodyCancelled`].
+    cancelled: bool,
     duplex: Option<Arc<DuplexShared>>,
     idle: Option<Idle>,
     conn: Option<ConnHandle>,
@@ -72,15 +75,37 @@ impl fmt::Debug for ResponseBody {
         f.debug_struct("ResponseBody")
             .field("buffered", &self.buf.len())
             .field("done", &self.done)
+            .field("cancelled", &self.cancelled)
             .finish()
     }
 }
 
+/// The error reading a [cancelled](ResponseBody::cancel) [`ResponseBody`] fails with, inside
+/// [`ClientError::Body`] (as an `io::Error` through `AsyncRead`: kind `Other`).
+///
+/// # Example
+/// ```
+/// use oxtor_runtime::client::{body::BodyCancelled, ClientError, ResponseBody};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let mut body = ResponseBody::from_bytes("abc");
+/// body.cancel();
+/// let err = body.read_to(&mut Vec::new()).await.unwrap_err();
+/// assert!(matches!(&err, ClientError::Body(e) if e.is::<BodyCancelled>()));
+/// assert_eq!(err.to_string(), "response body error: the response body was cancelled");
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the response body was cancelled")]
+pub struct BodyCancelled;
+
 impl ResponseBody {
+    /// `timer`, when given, is reused for the idle timeout (the one the head was waited with).
     pub(crate) fn new<B>(
         body: B,
         socket_timeout: Option<Duration>,
         duplex: Option<Arc<DuplexShared>>,
+        timer: Option<Pin<Box<Sleep>>>,
     ) -> Self
     where
         B: Body<Data = Bytes> + Send + 'static,
@@ -90,12 +115,24 @@ impl ResponseBody {
             inner: body.map_err(Into::into).boxed_unsync(),
             buf: Bytes::new(),
             done: false,
+            cancelled: false,
             duplex,
-            idle: socket_timeout.map(|timeout| Idle {
+            idle: socket_timeout.map(|timeout| {
                 // `last + timeout` is computed on every poll; it must not overflow.
-                timeout: timeout.min(super::engine::FOREVER),
-                last: Instant::now(),
-                sleep: Box::pin(tokio::time::sleep(timeout)),
+                let timeout = timeout.min(super::engine::FOREVER);
+                let last = Instant::now();
+                let sleep = match timer {
+                    Some(mut sleep) => {
+                        sleep.as_mut().reset(last + timeout);
+                        sleep
+                    }
+                    None => Box::pin(tokio::time::sleep_until(last + timeout)),
+                };
+                Idle {
+                    timeout,
+                    last,
+                    sleep,
+                }
             }),
             conn: None,
             max_size: DEFAULT_MAX_BODY_SIZE,
@@ -141,6 +178,7 @@ impl ResponseBody {
             Full::new(bytes.into()).map_err(|never| -> BoxError { match never {} }),
             None,
             None,
+            None,
         )
     }
 
@@ -151,8 +189,12 @@ impl ResponseBody {
             .map(ClientError::Writer)
     }
 
-    /// Polls for the next chunk: buffered bytes first, then the next data frame.
+    /// Polls for the next chunk: buffered bytes first, then the next data frame. After
+    /// [`cancel`](Self::cancel) it fails with [`BodyCancelled`].
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, ClientError>> {
+        if self.cancelled {
+            return Poll::Ready(Err(ClientError::Body(Box::new(BodyCancelled))));
+        }
         if !self.buf.is_empty() {
             return Poll::Ready(Ok(Some(std::mem::take(&mut self.buf))));
         }
@@ -212,7 +254,7 @@ impl ResponseBody {
         }
     }
 
-    /// The next chunk, or `None` at the end of the body.
+    /// The next chunk, or `None` at the end of the body; see [`poll_chunk`](Self::poll_chunk).
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, ClientError> {
         poll_fn(|cx| self.poll_chunk(cx)).await
     }
@@ -229,7 +271,7 @@ impl ResponseBody {
     /// were written (0 at the end of the body). Bytes past `limit` stay readable. On success the
     /// sink stays open. If writing fails, the sink is shut down, the body cancelled and
     /// [`ClientError::Sink`] returned; if the body fails, its error is returned and the sink is
-    /// left as is.
+    /// left as is. A [cancelled](Self::cancel) body fails with [`BodyCancelled`].
     pub async fn read_to_limit<W: AsyncWrite + Unpin + ?Sized>(
         &mut self,
         sink: &mut W,
@@ -261,10 +303,13 @@ impl ResponseBody {
         Ok(total)
     }
 
-    /// Drops what is left: the connection stops receiving this body.
+    /// Drops what is left: the connection stops receiving this body. Every later read
+    /// ([`chunk`](Self::chunk), [`read_to`](Self::read_to), [`bytes`](Self::bytes), `AsyncRead`,
+    /// ...) fails with [`ClientError::Body`] holding [`BodyCancelled`], not an end of body.
     pub fn cancel(&mut self) {
         self.buf = Bytes::new();
         self.done = true;
+        self.cancelled = true;
         self.inner = Full::new(Bytes::new())
             .map_err(|never| match never {})
             .boxed_unsync();

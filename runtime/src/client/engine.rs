@@ -82,7 +82,12 @@ pub struct EngineConfig {
     pub connect_timeout: Option<Duration>,
     /// Timeout from sending a request to its response head; `body::<T>()` includes the body.
     pub request_timeout: Option<Duration>,
-    /// Longest silence between two chunks of a response body (default 10 s).
+    /// Longest silence while a response is awaited or read (default 10 s): a read-inactivity
+    /// timeout like Apache5's socket timeout. It bounds the wait for the response head, counted
+    /// from the moment the request body is written (a pool wait or connect has its own timeout;
+    /// a long upload or a duplex writer still sending is not silence), and the gap between two
+    /// chunks of the response body. Elapsed, the call or the body read fails with
+    /// [`ClientError::Timeout`]`(`[`TimeoutKind::Socket`](super::TimeoutKind::Socket)`)`.
     pub socket_timeout: Option<Duration>,
     /// Longest wait for a free connection slot when the caps are reached (default 20 s).
     pub connection_request_timeout: Duration,

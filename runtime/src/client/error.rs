@@ -19,7 +19,8 @@ pub enum TimeoutKind {
     Connect,
     /// The request did not get its response within `request_timeout`.
     Request,
-    /// No byte of the response body arrived within `socket_timeout`.
+    /// Nothing arrived within `socket_timeout`: no response head once the request was written,
+    /// or no byte of the response body since the last one.
     Socket,
     /// No connection slot became free within `connection_request_timeout` (the connection caps
     /// were reached).

@@ -70,11 +70,11 @@ use http::{header::HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::client::legacy::{connect::capture_connection, ResponseFuture};
 use smallvec::SmallVec;
-use tokio::sync::oneshot;
+use tokio::{sync::oneshot, time::Instant};
 
 use super::{
     body::{HttpResponse, ResponseBody},
-    engine::{Engine, EngineBody},
+    engine::{Engine, EngineBody, FOREVER},
     error::{ClientError, TimeoutKind},
     plugins::{BoxFuture, Next, Prepared, SendInterceptor},
     pool::idle::ConnHandle,
@@ -96,6 +96,9 @@ struct Dispatched {
     response: ResponseFuture,
     /// Resolves once a streaming (non-duplex) request body is sent.
     sent: Option<oneshot::Receiver<()>>,
+    /// Resolves once hyper is done with the request body (all of it handed to the connection,
+    /// or given up); only when there is a socket timeout, which starts then.
+    written: Option<oneshot::Receiver<()>>,
     duplex: Option<Arc<DuplexShared>>,
     timeout: Option<Duration>,
     url: String,
@@ -274,9 +277,16 @@ impl HttpClient {
 
         let mut duplex = None;
         let mut sent = None;
+        let (written_tx, written) = match config.socket_timeout {
+            Some(_) => {
+                let (tx, rx) = oneshot::channel();
+                (Some(tx), Some(rx))
+            }
+            None => (None, None),
+        };
         let body: EngineBody = match body {
-            RequestBody::Empty => Empty::new().map_err(|never| match never {}).boxed_unsync(),
-            RequestBody::Bytes(b) => Full::new(b).map_err(|never| match never {}).boxed_unsync(),
+            RequestBody::Empty => Written::wrap(Empty::new(), written_tx),
+            RequestBody::Bytes(b) => Written::wrap(Full::new(b), written_tx),
             RequestBody::Channel(parts) => {
                 let parts = parts
                     .0
@@ -295,7 +305,7 @@ impl HttpClient {
                     body.done = Some(tx);
                     sent = Some(rx);
                 }
-                body.boxed_unsync()
+                Written::wrap(body, written_tx)
             }
         };
 
@@ -339,6 +349,7 @@ impl HttpClient {
         Ok(Dispatched {
             response: engine.client.request(req),
             sent,
+            written,
             duplex,
             timeout,
             url,
@@ -347,9 +358,14 @@ impl HttpClient {
     }
 }
 
-/// Waits for the response head of a dispatched request (within its timeout) and wraps it; the
-/// response body keeps `engine`. Not an `async fn`: the block uses the fields it captured in
-/// place instead of keeping a second copy of them.
+/// Waits for the response head of a dispatched request and wraps it; the response body keeps
+/// `engine`. Not an `async fn`: the block uses the fields it captured in place instead of
+/// keeping a second copy of them.
+///
+/// Two timeouts bound the wait: the request timeout from the start, and the socket timeout
+/// (a read-inactivity timeout, as Apache5's) from the moment the request body is written,
+/// so neither a pool wait or connect (bounded by their own timeouts) nor a long upload or a
+/// duplex writer still sending counts as silence.
 fn exchange(
     engine: Arc<Engine>,
     dispatched: Dispatched,
@@ -357,6 +373,7 @@ fn exchange(
     let Dispatched {
         response,
         sent,
+        mut written,
         duplex,
         timeout,
         url,
@@ -371,26 +388,50 @@ fn exchange(
             }
             Ok::<_, ClientError>(resp)
         };
-        let resp = match timeout {
-            // The timer is boxed (only when there is a timeout): in place it would make every
-            // call's future, copied when it is moved or boxed, ~120 bytes larger.
-            Some(t) => {
-                let mut timer = Box::pin(tokio::time::sleep(t));
-                let mut send = std::pin::pin!(send);
-                std::future::poll_fn(|cx| match send.as_mut().poll(cx) {
-                    Poll::Ready(resp) => Poll::Ready(resp),
-                    Poll::Pending => timer
-                        .as_mut()
-                        .poll(cx)
-                        .map(|()| Err(ClientError::Timeout(TimeoutKind::Request))),
-                })
-                .await?
-            }
-            None => send.await?,
+        let socket_timeout = engine.config.socket_timeout;
+        // The timer is boxed, made once it is needed, and handed on to the response body for its
+        // idle timeout: in place it would make every call's future, copied when it is moved or
+        // boxed, ~120 bytes larger.
+        let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
+        let resp = if timeout.is_none() && written.is_none() {
+            send.await?
+        } else {
+            let request_deadline = timeout.map(|t| Instant::now() + t.min(FOREVER));
+            let mut socket_deadline = None;
+            let mut send = std::pin::pin!(send);
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(resp) = send.as_mut().poll(cx) {
+                    return Poll::Ready(resp);
+                }
+                if let (Some(rx), Some(t)) = (written.as_mut(), socket_timeout) {
+                    if Pin::new(rx).poll(cx).is_ready() {
+                        written = None;
+                        socket_deadline = Some(Instant::now() + t.min(FOREVER));
+                    }
+                }
+                let deadline = match (request_deadline, socket_deadline) {
+                    (Some(r), Some(s)) => r.min(s),
+                    (Some(d), None) | (None, Some(d)) => d,
+                    (None, None) => return Poll::Pending,
+                };
+                let sleep =
+                    timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if sleep.deadline() != deadline {
+                    sleep.as_mut().reset(deadline);
+                }
+                std::task::ready!(sleep.as_mut().poll(cx));
+                let kind = if request_deadline == Some(deadline) {
+                    TimeoutKind::Request
+                } else {
+                    TimeoutKind::Socket
+                };
+                Poll::Ready(Err(ClientError::Timeout(kind)))
+            })
+            .await?
         };
         let conn = resp.extensions().get::<ConnHandle>().cloned();
         let (parts, body) = resp.into_parts();
-        let mut body = ResponseBody::new(body, engine.config.socket_timeout, duplex)
+        let mut body = ResponseBody::new(body, socket_timeout, duplex, timer)
             .with_connection(conn)
             .keep_alive(engine);
         body.set_max_body_size(max_body_size);
@@ -556,6 +597,63 @@ fn copy_headers(map: &http::HeaderMap) -> http::HeaderMap {
         }
     }
     copy
+}
+
+pin_project_lite::pin_project! {
+    /// A request body that tells, through `tx`, when hyper is done with it: it ended, failed,
+    /// or was dropped (hyper drops a body once its last frame is handed to the connection, and
+    /// one that is empty from the start without polling it). The socket timeout of the wait
+    /// for the response head starts then.
+    struct Written<B> {
+        #[pin]
+        inner: B,
+        tx: Option<oneshot::Sender<()>>,
+    }
+}
+
+impl<B> Written<B>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<super::error::BoxError>,
+{
+    /// `body` boxed for the engine, wrapped when there is a `tx` to tell.
+    fn wrap(body: B, tx: Option<oneshot::Sender<()>>) -> EngineBody {
+        match tx {
+            Some(tx) => Written {
+                inner: body,
+                tx: Some(tx),
+            }
+            .map_err(Into::into)
+            .boxed_unsync(),
+            None => body.map_err(Into::into).boxed_unsync(),
+        }
+    }
+}
+
+impl<B: http_body::Body> http_body::Body for Written<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        let this = self.project();
+        let frame = std::task::ready!(this.inner.poll_frame(cx));
+        if !matches!(frame, Some(Ok(_))) {
+            // The end, or an error: nothing more is sent.
+            this.tx.take();
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 type Gate = Pin<Box<dyn Future<Output = Result<(), ClientError>> + Send>>;
