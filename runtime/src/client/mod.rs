@@ -49,6 +49,7 @@ pub mod error;
 pub mod plugins;
 pub mod pool;
 pub mod request;
+mod request_body;
 mod send;
 pub mod statement;
 pub mod url;

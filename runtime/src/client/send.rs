@@ -64,7 +64,6 @@ use std::{
     time::Duration,
 };
 
-use bytes::Bytes;
 use futures_util::future::{ready, Either};
 use http::{header::HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Empty, Full};
@@ -79,6 +78,7 @@ use super::{
     plugins::{BoxFuture, Next, Prepared, SendInterceptor},
     pool::idle::ConnHandle,
     request::{ChannelBody, DuplexShared, HttpRequestBuilder, RequestBody},
+    request_body::{GatedBody, Written},
     HttpClient,
 };
 
@@ -597,95 +597,4 @@ fn copy_headers(map: &http::HeaderMap) -> http::HeaderMap {
         }
     }
     copy
-}
-
-pin_project_lite::pin_project! {
-    /// A request body that tells, through `tx`, when hyper is done with it: it ended, failed,
-    /// or was dropped (hyper drops a body once its last frame is handed to the connection, and
-    /// one that is empty from the start without polling it). The socket timeout of the wait
-    /// for the response head starts then.
-    struct Written<B> {
-        #[pin]
-        inner: B,
-        tx: Option<oneshot::Sender<()>>,
-    }
-}
-
-impl<B> Written<B>
-where
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<super::error::BoxError>,
-{
-    /// `body` boxed for the engine, wrapped when there is a `tx` to tell.
-    fn wrap(body: B, tx: Option<oneshot::Sender<()>>) -> EngineBody {
-        match tx {
-            Some(tx) => Written {
-                inner: body,
-                tx: Some(tx),
-            }
-            .map_err(Into::into)
-            .boxed_unsync(),
-            None => body.map_err(Into::into).boxed_unsync(),
-        }
-    }
-}
-
-impl<B: http_body::Body> http_body::Body for Written<B> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
-        let this = self.project();
-        let frame = std::task::ready!(this.inner.poll_frame(cx));
-        if !matches!(frame, Some(Ok(_))) {
-            // The end, or an error: nothing more is sent.
-            this.tx.take();
-        }
-        Poll::Ready(frame)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-type Gate = Pin<Box<dyn Future<Output = Result<(), ClientError>> + Send>>;
-
-/// A body that first waits for `gate` (the ALPN check of a duplex call).
-struct GatedBody {
-    gate: Option<Gate>,
-    inner: EngineBody,
-}
-
-impl http_body::Body for GatedBody {
-    type Data = Bytes;
-    type Error = super::error::BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        if let Some(gate) = self.gate.as_mut() {
-            match gate.as_mut().poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(())) => self.gate = None,
-                Poll::Ready(Err(e)) => {
-                    self.gate = None;
-                    return Poll::Ready(Some(Err(Box::new(e))));
-                }
-            }
-        }
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.gate.is_none() && self.inner.is_end_stream()
-    }
 }
