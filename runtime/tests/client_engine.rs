@@ -288,12 +288,11 @@ fn slow_upload() -> oxtor_runtime::client::RequestBody {
     body
 }
 
-#[tokio::test]
-async fn an_upload_longer_than_the_socket_timeout_is_not_silence() {
+/// The answer to a slow upload (longer than the 300 ms socket timeout), over h2c duplex if `h2`.
+async fn slow_upload_with_socket_timeout(h2: bool) -> String {
     let server = serve("127.0.0.1", head_delay_router(), vec![]).await;
-    let client = socket_timeout_client(Duration::from_millis(300), false);
-
-    let text = bounded(
+    let client = socket_timeout_client(Duration::from_millis(300), h2);
+    bounded(
         10,
         client
             .post(&server.url("/upload"))
@@ -301,27 +300,17 @@ async fn an_upload_longer_than_the_socket_timeout_is_not_silence() {
             .body::<String>(),
     )
     .await
-    .expect("response");
+    .expect("response")
+}
 
-    assert_eq!(text, "40");
+#[tokio::test]
+async fn an_upload_longer_than_the_socket_timeout_is_not_silence() {
+    assert_eq!(slow_upload_with_socket_timeout(false).await, "40");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_duplex_writer_still_sending_is_not_socket_silence() {
-    let server = serve("127.0.0.1", head_delay_router(), vec![]).await;
-    let client = socket_timeout_client(Duration::from_millis(300), true);
-
-    let text = bounded(
-        10,
-        client
-            .post(&server.url("/upload"))
-            .body_from(slow_upload())
-            .body::<String>(),
-    )
-    .await
-    .expect("response");
-
-    assert_eq!(text, "40");
+    assert_eq!(slow_upload_with_socket_timeout(true).await, "40");
 }
 
 fn hello_router() -> Router {

@@ -13,23 +13,15 @@ use oxtor_runtime::server::{
     tls::{ClientAuth, Tls, TlsErrorKind, TlsProtocol, TlsSettings},
     Connector, Server, ServerConfig,
 };
-use rustls_pki_types::{pem::PemObject, CertificateDer, PrivatePkcs8KeyDer};
-use tls_support::{curl, describe, s_client, serve_tls, text, Certs, PASSWORD};
-
-fn p12(certs: &Certs) -> TlsSettings {
-    TlsSettings::new(certs.path("server.p12"))
-        .key_store_password(PASSWORD)
-        .private_key_password(PASSWORD)
-}
-
-fn load(settings: TlsSettings) -> Tls {
-    Tls::load(settings).unwrap_or_else(|e| panic!("{e}"))
-}
+use rustls_pki_types::{pem::PemObject, CertificateDer};
+use tls_support::{
+    curl, describe, jks_store, load, p12_settings, s_client, serve_tls, text, Certs, PASSWORD,
+};
 
 #[tokio::test]
 async fn pkcs12_key_store_serves_https_to_curl() {
     let certs = Certs::new("p12");
-    let server = serve_tls(load(p12(&certs))).await;
+    let server = serve_tls(load(p12_settings(&certs))).await;
     let out = curl(&certs, server.local_addr(), "/hello", &[]).await;
     assert!(out.status.success(), "{}", describe(&out));
     assert_eq!(text(&out), "Hello, world!");
@@ -45,46 +37,15 @@ async fn pem_key_store_with_chain_and_key_serves_https() {
     server.abort();
 }
 
-/// A JKS store as Java's `keytool` writes it (made here with the `jks` crate's encoder).
+/// A JKS store as Java's `keytool` writes it: the server's key and chain, and the dev CA as a
+/// trusted certificate.
 fn write_jks(certs: &Certs) -> std::path::PathBuf {
-    let read_cert = |name: &str| {
-        CertificateDer::from_pem_file(certs.path(name))
-            .unwrap_or_else(|e| panic!("{e}"))
-            .to_vec()
-    };
-    let key = PrivatePkcs8KeyDer::from_pem_file(certs.path("server.key"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let cert = |content| jks::Certificate {
-        cert_type: "X.509".into(),
-        content,
-    };
-    let mut store = jks::KeyStore::new();
-    store
-        .set_private_key_entry(
-            "mykey",
-            jks::PrivateKeyEntry {
-                creation_time: std::time::SystemTime::now(),
-                private_key: key.secret_pkcs8_der().to_vec(),
-                certificate_chain: vec![cert(read_cert("server.crt")), cert(read_cert("ca.pem"))],
-            },
-            PASSWORD.as_bytes(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-    store
-        .set_trusted_certificate_entry(
-            "ca",
-            jks::TrustedCertificateEntry {
-                creation_time: std::time::SystemTime::now(),
-                certificate: cert(read_cert("ca.pem")),
-            },
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-    let path = certs.path("server.jks");
-    let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .store(file, PASSWORD.as_bytes())
-        .unwrap_or_else(|e| panic!("{e}"));
-    path
+    jks_store(
+        certs,
+        Some(("server.key", &["server.crt", "ca.pem"])),
+        &["ca.pem"],
+        "server.jks",
+    )
 }
 
 #[tokio::test]
@@ -112,7 +73,7 @@ async fn jks_key_store_serves_https_and_verifies_clients_with_a_jks_trust_store(
 #[tokio::test]
 async fn tls13_only_refuses_curl_capped_at_tls12() {
     let certs = Certs::new("tls13");
-    let tls = load(p12(&certs).enabled_protocols([TlsProtocol::Tls13]));
+    let tls = load(p12_settings(&certs).enabled_protocols([TlsProtocol::Tls13]));
     let server = serve_tls(tls).await;
     let capped = curl(&certs, server.local_addr(), "/hello", &["--tls-max", "1.2"]).await;
     assert!(!capped.status.success(), "{}", describe(&capped));
@@ -124,7 +85,7 @@ async fn tls13_only_refuses_curl_capped_at_tls12() {
 #[tokio::test]
 async fn tls13_only_refuses_s_client_with_tls12() {
     let certs = Certs::new("s-client");
-    let tls = load(p12(&certs).enabled_protocols([TlsProtocol::Tls13]));
+    let tls = load(p12_settings(&certs).enabled_protocols([TlsProtocol::Tls13]));
     let server = serve_tls(tls).await;
     let tls12 = s_client(&certs, server.local_addr(), &["-tls1_2"]).await;
     assert!(!tls12.status.success(), "{}", describe(&tls12));
@@ -136,7 +97,7 @@ async fn tls13_only_refuses_s_client_with_tls12() {
 #[tokio::test]
 async fn tls12_only_refuses_s_client_with_tls13() {
     let certs = Certs::new("tls12");
-    let tls = load(p12(&certs).enabled_protocols([TlsProtocol::Tls12]));
+    let tls = load(p12_settings(&certs).enabled_protocols([TlsProtocol::Tls12]));
     let server = serve_tls(tls).await;
     let tls13 = s_client(&certs, server.local_addr(), &["-tls1_3"]).await;
     assert!(!tls13.status.success(), "{}", describe(&tls13));
@@ -146,7 +107,7 @@ async fn tls12_only_refuses_s_client_with_tls13() {
 #[tokio::test]
 async fn alpn_gives_h2_to_curl_http2() {
     let certs = Certs::new("alpn");
-    let server = serve_tls(load(p12(&certs))).await;
+    let server = serve_tls(load(p12_settings(&certs))).await;
     let args = ["--http2", "-o", "/dev/null", "-w", "%{http_version}"];
     let out = curl(&certs, server.local_addr(), "/hello", &args).await;
     assert!(out.status.success(), "{}", describe(&out));
@@ -160,7 +121,7 @@ async fn alpn_gives_h2_to_curl_http2() {
 #[tokio::test]
 async fn requests_over_tls_have_the_https_scheme_on_http1_and_h2() {
     let certs = Certs::new("scheme");
-    let server = serve_tls(load(p12(&certs))).await;
+    let server = serve_tls(load(p12_settings(&certs))).await;
     for version in ["--http1.1", "--http2"] {
         let out = curl(&certs, server.local_addr(), "/scheme", &[version]).await;
         assert!(out.status.success(), "{}", describe(&out));
@@ -170,7 +131,7 @@ async fn requests_over_tls_have_the_https_scheme_on_http1_and_h2() {
 }
 
 fn mtls(certs: &Certs) -> TlsSettings {
-    p12(certs).trust_store(certs.path("ca.pem"))
+    p12_settings(certs).trust_store(certs.path("ca.pem"))
 }
 
 #[tokio::test]
@@ -233,7 +194,7 @@ async fn mtls_accepts_a_trusted_client_and_the_handler_sees_its_subject() {
 #[tokio::test]
 async fn mtls_client_certificate_from_pkcs12_trust_store() {
     let certs = Certs::new("mtls-p12-trust");
-    let settings = p12(&certs)
+    let settings = p12_settings(&certs)
         .trust_store(certs.path("ca.p12"))
         .trust_store_password(PASSWORD);
     let server = serve_tls(load(settings)).await;
@@ -295,7 +256,7 @@ async fn optional_client_auth_still_refuses_a_client_of_another_ca() {
 async fn plain_and_tls_connectors_serve_the_same_application() {
     let certs = Certs::new("both");
     let server = Server::new(tls_support::app(), ServerConfig::local(0))
-        .connector(Connector::https("127.0.0.1", 0, load(p12(&certs))))
+        .connector(Connector::https("127.0.0.1", 0, load(p12_settings(&certs))))
         .start()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -330,7 +291,7 @@ fn wrong_password_names_the_key_and_the_file() {
 #[test]
 fn missing_alias_is_ktors_message() {
     let certs = Certs::new("alias");
-    let err = Tls::load(p12(&certs).key_alias("other")).unwrap_err();
+    let err = Tls::load(p12_settings(&certs).key_alias("other")).unwrap_err();
     assert_eq!(err.kind(), TlsErrorKind::AliasNotFound);
     assert_eq!(
         err.to_string(),
@@ -386,7 +347,7 @@ fn unreadable_trust_store_names_the_key_and_the_file() {
     let certs = Certs::new("bad-trust");
     let junk = certs.path("junk.bin");
     std::fs::write(&junk, b"not a store").unwrap_or_default();
-    let err = Tls::load(p12(&certs).trust_store(&junk)).unwrap_err();
+    let err = Tls::load(p12_settings(&certs).trust_store(&junk)).unwrap_err();
     assert_eq!(err.key(), "ktor.security.ssl.trustStore");
     assert!(err.message().contains("junk.bin"), "{err}");
 }

@@ -9,8 +9,9 @@ mod tls_support;
 use std::process::Command;
 
 use oxtor_runtime::server::tls::{Tls, TlsErrorKind, TlsSettings};
-use rustls_pki_types::{pem::PemObject, CertificateDer};
-use tls_support::{curl, describe, run, serve_tls, text, Certs, PASSWORD};
+use tls_support::{
+    curl, describe, jks_store, load, p12_settings, run, serve_tls, text, Certs, PASSWORD,
+};
 
 /// Runs `script` with bash in the certificates' directory; panics with its stderr on failure.
 fn sh(certs: &Certs, script: &str) {
@@ -46,8 +47,9 @@ fn ec_key_without_public_key(certs: &Certs, name: &str, curve: &str) {
     assert!(!text(&parsed).contains("BIT STRING"), "{}", text(&parsed));
 }
 
-/// `NAME.p12`, alias `mykey`, password [`PASSWORD`], from `NAME.key` and `NAME.crt`.
-fn pkcs12(certs: &Certs, name: &str) -> std::path::PathBuf {
+/// Settings for `NAME.p12` (alias `mykey`, password [`PASSWORD`]), made from `NAME.key` and
+/// `NAME.crt`.
+fn pkcs12(certs: &Certs, name: &str) -> TlsSettings {
     sh(
         certs,
         &format!(
@@ -55,11 +57,9 @@ fn pkcs12(certs: &Certs, name: &str) -> std::path::PathBuf {
                -passout pass:{PASSWORD} -out {name}.p12"
         ),
     );
-    certs.path(&format!("{name}.p12"))
-}
-
-fn load(settings: TlsSettings) -> Tls {
-    Tls::load(settings).unwrap_or_else(|e| panic!("{e}"))
+    TlsSettings::new(certs.path(&format!("{name}.p12")))
+        .key_store_password(PASSWORD)
+        .private_key_password(PASSWORD)
 }
 
 async fn assert_serves_hello(certs: &Certs, tls: Tls) {
@@ -74,22 +74,14 @@ async fn assert_serves_hello(certs: &Certs, tls: Tls) {
 async fn pkcs12_p256_key_without_public_key_serves_https_to_curl() {
     let certs = Certs::new("ec-nopub-p12");
     ec_key_without_public_key(&certs, "keytool", "prime256v1");
-    let p12 = pkcs12(&certs, "keytool");
-    let settings = TlsSettings::new(p12)
-        .key_store_password(PASSWORD)
-        .private_key_password(PASSWORD);
-    assert_serves_hello(&certs, load(settings)).await;
+    assert_serves_hello(&certs, load(pkcs12(&certs, "keytool"))).await;
 }
 
 #[tokio::test]
 async fn pkcs12_p384_key_without_public_key_serves_https_to_curl() {
     let certs = Certs::new("ec384-nopub-p12");
     ec_key_without_public_key(&certs, "keytool", "secp384r1");
-    let p12 = pkcs12(&certs, "keytool");
-    let settings = TlsSettings::new(p12)
-        .key_store_password(PASSWORD)
-        .private_key_password(PASSWORD);
-    assert_serves_hello(&certs, load(settings)).await;
+    assert_serves_hello(&certs, load(pkcs12(&certs, "keytool"))).await;
 }
 
 #[tokio::test]
@@ -104,34 +96,12 @@ async fn pem_p256_key_without_public_key_serves_https_to_curl() {
 async fn jks_key_store_with_an_ec_key_without_public_key_serves_https_to_curl() {
     let certs = Certs::new("ec-nopub-jks");
     ec_key_without_public_key(&certs, "keytool", "prime256v1");
-    let read_cert = |name: &str| {
-        CertificateDer::from_pem_file(certs.path(name))
-            .unwrap_or_else(|e| panic!("{e}"))
-            .to_vec()
-    };
-    let key = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_file(certs.path("keytool.key"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let cert = |content| jks::Certificate {
-        cert_type: "X.509".into(),
-        content,
-    };
-    let mut store = jks::KeyStore::new();
-    store
-        .set_private_key_entry(
-            "mykey",
-            jks::PrivateKeyEntry {
-                creation_time: std::time::SystemTime::now(),
-                private_key: key.secret_pkcs8_der().to_vec(),
-                certificate_chain: vec![cert(read_cert("keytool.crt")), cert(read_cert("ca.pem"))],
-            },
-            PASSWORD.as_bytes(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-    let path = certs.path("keytool.jks");
-    let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .store(file, PASSWORD.as_bytes())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let path = jks_store(
+        &certs,
+        Some(("keytool.key", &["keytool.crt", "ca.pem"])),
+        &[],
+        "keytool.jks",
+    );
     let settings = TlsSettings::new(path)
         .key_store_password(PASSWORD)
         .private_key_password(PASSWORD);
@@ -161,32 +131,7 @@ fn rsa_key_under_2048_bits_is_refused_saying_so_with_the_key_and_the_file() {
 
 /// A JKS store holding the dev CA as a trusted certificate, with [`PASSWORD`].
 fn jks_trust_store(certs: &Certs) -> std::path::PathBuf {
-    let ca = CertificateDer::from_pem_file(certs.path("ca.pem")).unwrap_or_else(|e| panic!("{e}"));
-    let mut store = jks::KeyStore::new();
-    store
-        .set_trusted_certificate_entry(
-            "ca",
-            jks::TrustedCertificateEntry {
-                creation_time: std::time::SystemTime::now(),
-                certificate: jks::Certificate {
-                    cert_type: "X.509".into(),
-                    content: ca.to_vec(),
-                },
-            },
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-    let path = certs.path("trust.jks");
-    let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
-    store
-        .store(file, PASSWORD.as_bytes())
-        .unwrap_or_else(|e| panic!("{e}"));
-    path
-}
-
-fn p12_settings(certs: &Certs) -> TlsSettings {
-    TlsSettings::new(certs.path("server.p12"))
-        .key_store_password(PASSWORD)
-        .private_key_password(PASSWORD)
+    jks_store(certs, None, &["ca.pem"], "trust.jks")
 }
 
 #[tokio::test]

@@ -12,7 +12,10 @@ use std::{
 use axum::{routing::get, Router};
 use oxtor_runtime::{
     origin::RequestOrigin,
-    server::{tls::PeerCertificates, tls::Tls, Connector, RunningServer, Server, ServerConfig},
+    server::{
+        tls::{PeerCertificates, Tls, TlsSettings},
+        Connector, RunningServer, Server, ServerConfig,
+    },
     Application,
 };
 
@@ -51,6 +54,71 @@ impl Certs {
     pub fn arg(&self, file: &str) -> String {
         self.path(file).display().to_string()
     }
+}
+
+/// A JKS store in `certs`' directory, written with the `jks` crate's encoder as Java's `keytool`
+/// writes one, password [`PASSWORD`]: with `key` = (key file, chain files), the PKCS#8 key under
+/// alias `mykey` with that chain; and each of `trusted` as a trusted certificate under its file
+/// stem. Files are PEM.
+pub fn jks_store(
+    certs: &Certs,
+    key: Option<(&str, &[&str])>,
+    trusted: &[&str],
+    out: &str,
+) -> PathBuf {
+    use rustls_pki_types::{pem::PemObject, CertificateDer, PrivatePkcs8KeyDer};
+    let cert = |file: &str| jks::Certificate {
+        cert_type: "X.509".into(),
+        content: CertificateDer::from_pem_file(certs.path(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .to_vec(),
+    };
+    let mut store = jks::KeyStore::new();
+    if let Some((key_file, chain)) = key {
+        let key = PrivatePkcs8KeyDer::from_pem_file(certs.path(key_file))
+            .unwrap_or_else(|e| panic!("{key_file}: {e}"));
+        store
+            .set_private_key_entry(
+                "mykey",
+                jks::PrivateKeyEntry {
+                    creation_time: std::time::SystemTime::now(),
+                    private_key: key.secret_pkcs8_der().to_vec(),
+                    certificate_chain: chain.iter().map(|file| cert(file)).collect(),
+                },
+                PASSWORD.as_bytes(),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    for file in trusted {
+        let alias = file.split('.').next().unwrap_or(file);
+        store
+            .set_trusted_certificate_entry(
+                alias,
+                jks::TrustedCertificateEntry {
+                    creation_time: std::time::SystemTime::now(),
+                    certificate: cert(file),
+                },
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let path = certs.path(out);
+    let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
+    store
+        .store(file, PASSWORD.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+/// The dev certificates' PKCS#12 key store (`server.p12`) with [`PASSWORD`] for both passwords.
+pub fn p12_settings(certs: &Certs) -> TlsSettings {
+    TlsSettings::new(certs.path("server.p12"))
+        .key_store_password(PASSWORD)
+        .private_key_password(PASSWORD)
+}
+
+/// [`Tls::load`], panicking with the error's message.
+pub fn load(settings: TlsSettings) -> Tls {
+    Tls::load(settings).unwrap_or_else(|e| panic!("{e}"))
 }
 
 impl Drop for Certs {
