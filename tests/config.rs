@@ -1,6 +1,7 @@
 //! The showcase as a real process: where it listens (embedded defaults, `application.conf` /
-//! `application.toml` in its working directory, `-port=`, `-P:`, `${?PORT}`), and how it refuses
-//! a bad configuration (non-zero exit, file and key on stderr, nothing bound).
+//! `application.toml` in its working directory, `-port=`, `-P:`, `${?PORT}`), under which root
+//! path (`-path=`), and how it refuses a bad configuration (non-zero exit, file and key on
+//! stderr, nothing bound).
 use std::{
     net::{SocketAddr, TcpListener, TcpStream},
     path::{Path, PathBuf},
@@ -140,6 +141,19 @@ fn run_to_exit(dir: &Scratch, args: &[String]) -> Output {
     child.wait_with_output().expect("collect showcase output")
 }
 
+/// Status and body of `GET path` on the showcase at `port` (10 s at most).
+async fn fetch(port: u16, path: &str) -> (u16, String) {
+    let get = async {
+        let res = reqwest::get(format!("http://127.0.0.1:{port}{path}")).await?;
+        let status = res.status().as_u16();
+        Ok::<_, reqwest::Error>((status, res.text().await?))
+    };
+    tokio::time::timeout(Duration::from_secs(10), get)
+        .await
+        .unwrap_or_else(|_| panic!("GET {path} timed out"))
+        .unwrap_or_else(|e| panic!("GET {path} failed: {e}"))
+}
+
 async fn get_hello(port: u16) -> String {
     let fetch = async {
         reqwest::get(format!("http://127.0.0.1:{port}/hello"))
@@ -209,6 +223,58 @@ async fn port_env_var_reaches_the_embedded_defaults_through_optional_substitutio
     let dir = Scratch::new("env");
     let _server = start(&dir, &[], &[("PORT", port.to_string())], port);
     assert_eq!(get_hello(port).await, "Hello, world!");
+}
+
+#[tokio::test]
+async fn dash_path_serves_every_route_under_that_root() {
+    let port = free_port();
+    let dir = Scratch::new("dash-path");
+    let _server = start(
+        &dir,
+        &[format!("-port={port}"), "-path=/app".into()],
+        &[],
+        port,
+    );
+    assert_eq!(
+        fetch(port, "/app/hello").await,
+        (200, "Hello, world!".into())
+    );
+    assert_eq!(fetch(port, "/hello").await.0, 404);
+}
+
+#[tokio::test]
+async fn under_a_root_path_the_page_links_its_assets_under_it() {
+    let port = free_port();
+    let dir = Scratch::new("dash-path-page");
+    let _server = start(
+        &dir,
+        &[format!("-port={port}"), "-path=/app".into()],
+        &[],
+        port,
+    );
+    let (status, page) = fetch(port, "/app").await;
+    assert_eq!(status, 200);
+    for link in [
+        r#"href="/app/static/css/app.css""#,
+        r#"src="/app/static/htmx.min.js""#,
+        r#"hx-post="/app/books""#,
+        r#"hx-get="/app/books/search""#,
+    ] {
+        assert!(page.contains(link), "{link} not in {page}");
+    }
+    assert_eq!(fetch(port, "/app/static/htmx.min.js").await.0, 200);
+}
+
+#[test]
+fn a_root_path_with_a_parameter_exits_non_zero_naming_the_key() {
+    let dir = Scratch::new("bad-path");
+    let out = run_to_exit(&dir, &["-path=/api/{v}".into()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "exited with {}", out.status);
+    assert!(
+        stderr.contains("ktor.deployment.rootPath: `/api/{v}`: rootPath should be constant"),
+        "{stderr}"
+    );
 }
 
 #[test]

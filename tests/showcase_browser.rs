@@ -43,7 +43,7 @@ async fn run() {
     let mut app = Application::new(());
     app.install(install!(Compression { zstd { level = 3 } }))
         .expect("compression");
-    app.routing(html::routes()).expect("html routes");
+    app.routing(html::routes("")).expect("html routes");
     app.routing(resources::routes()).expect("resource routes");
     let server = TestApplication::start(app).await.expect("server starts");
 

@@ -6,7 +6,7 @@
 //! stateKey}` (overridable with `-P:oauth.login.clientId=..`); the defaults point at an
 //! authorization server on 127.0.0.1:8081 (e.g. `npx oauth2-mock-server -p 8081`). Without a
 //! `stateKey` a built-in development key is used, with a warning. The callback is `/login` on
-//! the request's own host and port.
+//! the request's own host and port, under the application's root path (`-path=`) if any.
 use axum::http::StatusCode;
 use oxtor::{config::Config, prelude::*};
 
@@ -34,6 +34,9 @@ pub(crate) fn install(app: &mut Application, config: &Config) -> oxtor::Result<(
             DEV_STATE_KEY.to_owned()
         }
     };
+    // Under a root path (`-path=/app`) the callback and the fallback's redirect are under it too.
+    let root = app.root_path().unwrap_or_default().to_owned();
+    let callback_root = root.clone();
     app.install(install!(Authentication {
         api_key("my-api-key") {
             validate = ApiKeys::constant_time(["secret-key"])
@@ -44,12 +47,17 @@ pub(crate) fn install(app: &mut Application, config: &Config) -> oxtor::Result<(
             client_id = client_id
             client_secret = client_secret
             state_key = state_key
-            url_provider = |call| format!("http://{}/login", call.host().unwrap_or("127.0.0.1:8080"))
-            fallback = |call, cause| async move {
-                if cause.is::<OAuth2RedirectError>() {
-                    call.respond_redirect("/login-after-fallback")
-                } else {
-                    call.respond((StatusCode::FORBIDDEN, cause.message()))
+            url_provider = move |call| {
+                format!("http://{}{callback_root}/login", call.host().unwrap_or("127.0.0.1:8080"))
+            }
+            fallback = move |call, cause| {
+                let after = format!("{root}/login-after-fallback");
+                async move {
+                    if cause.is::<OAuth2RedirectError>() {
+                        call.respond_redirect(&after)
+                    } else {
+                        call.respond((StatusCode::FORBIDDEN, cause.message()))
+                    }
                 }
             }
         }

@@ -19,14 +19,16 @@ pub(crate) struct Book {
     author: String,
 }
 
-/// The application's state: the books, shared by every request.
+/// The application's state: the books, shared by every request, and the root path the
+/// application is served under (`-path=`), which the page's links start with.
 #[derive(Debug, Clone)]
 pub(crate) struct Library {
     books: Arc<RwLock<Vec<Book>>>,
+    root: Arc<str>,
 }
 
 impl Library {
-    fn new() -> Self {
+    fn new(root: &str) -> Self {
         let books = [
             ("Kotlin in Action", "Dmitry Jemerov, Svetlana Isakova"),
             ("Hands-On Concurrency with Rust", "Brian L. Troutwine"),
@@ -38,6 +40,7 @@ impl Library {
         });
         Self {
             books: Arc::new(RwLock::new(books.into())),
+            root: root.into(),
         }
     }
 
@@ -55,15 +58,15 @@ fn book_list(books: &[Book]) -> HtmlFragment {
     html_fragment! { ul.books #books { @for b in books { (book_item(b)) } } }
 }
 
-/// The whole page around `content`.
-fn layout(content: HtmlFragment) -> HtmlPage {
+/// The whole page around `content`, its links under `root`.
+fn layout(root: &str, content: HtmlFragment) -> HtmlPage {
     html_page! {
         html lang="en" {
             head {
                 meta charset="utf-8";
                 title { "oxtor library" }
-                link rel="stylesheet" href="/static/css/app.css";
-                script src="/static/htmx.min.js" defer {}
+                link rel="stylesheet" href={ (root) "/static/css/app.css" };
+                script src={ (root) "/static/htmx.min.js" } defer {}
             }
             body {
                 main {
@@ -80,22 +83,26 @@ fn layout(content: HtmlFragment) -> HtmlPage {
 #[route(GET, "/")]
 async fn index(State(library): State<Library>) -> HtmlPage {
     let books = library.books();
-    layout(html_fragment! {
-        h2 { "Add a book" }
-        form #add hx-post="/books" hx-target="#books" hx-swap="beforeend"
-            hx-on::after-request="if (event.detail.successful) this.reset()" {
-            input type="text" name="title" placeholder="Title" required;
-            input type="text" name="author" placeholder="Author";
-            button type="submit" { "Add" }
-        }
-        h2 { "Search" }
-        form #search {
-            input type="search" name="q" placeholder="Filter by title"
-                hx-get="/books/search" hx-trigger="input changed delay:200ms, search"
-                hx-target="#books" hx-swap="outerHTML";
-        }
-        (book_list(&books))
-    })
+    let root = &*library.root;
+    layout(
+        root,
+        html_fragment! {
+            h2 { "Add a book" }
+            form #add hx-post={ (root) "/books" } hx-target="#books" hx-swap="beforeend"
+                hx-on::after-request="if (event.detail.successful) this.reset()" {
+                input type="text" name="title" placeholder="Title" required;
+                input type="text" name="author" placeholder="Author";
+                button type="submit" { "Add" }
+            }
+            h2 { "Search" }
+            form #search {
+                input type="search" name="q" placeholder="Filter by title"
+                    hx-get={ (root) "/books/search" } hx-trigger="input changed delay:200ms, search"
+                    hx-target="#books" hx-swap="outerHTML";
+            }
+            (book_list(&books))
+        },
+    )
 }
 
 /// The form of `POST /books`.
@@ -162,11 +169,13 @@ async fn search(State(library): State<Library>, Query(search): Query<Search>) ->
 /// The list as a whole page, or only the fragment for htmx (`Vary: HX-Request`).
 #[route(GET, "/books.html")]
 async fn books_html(State(library): State<Library>, hx: HxRequest) -> impl IntoResponse {
-    hx.fragment_or_page(book_list(&library.books()), layout)
+    hx.fragment_or_page(book_list(&library.books()), |list| {
+        layout(&library.root, list)
+    })
 }
 
-/// The HTML routes, with their library.
-pub(crate) fn routes() -> Routes {
+/// The HTML routes, with their library; `root` is the application's root path (`""` for none).
+pub(crate) fn routes(root: &str) -> Routes {
     let routes: Routes<Library> = routing! { index, add, search, books_html };
-    routes.into_router().with_state(Library::new()).into()
+    routes.into_router().with_state(Library::new(root)).into()
 }

@@ -42,7 +42,8 @@ fn module(app: &mut Application, config: &Config) -> oxtor::Result<()> {
     app.routing(plugins::routes())?;
     #[cfg(feature = "tls")]
     app.routing(tls::routes())?;
-    app.routing(html::routes())?;
+    let root = app.root_path().unwrap_or_default().to_owned();
+    app.routing(html::routes(&root))?;
     app.routing(resources::routes())?;
     Ok(())
 }

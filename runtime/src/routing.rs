@@ -87,6 +87,7 @@ use axum::routing::MethodRouter;
 mod block;
 pub mod direct;
 pub mod guard;
+pub(crate) mod root_path;
 mod routes;
 mod table;
 

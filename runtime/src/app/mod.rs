@@ -100,6 +100,8 @@ pub struct Application<S = ()> {
     routes: RouteTable,
     /// The routes called without axum's routing (see [`crate::routing::direct`]).
     direct: Vec<DirectRoute<S>>,
+    /// Ktor's `rootPath`, normalised (`/api`), if any.
+    root_path: Option<String>,
     layers: Vec<AppLayer>,
     installed: Vec<&'static str>,
     hooks: EngineHooks,
@@ -110,6 +112,7 @@ impl<S> fmt::Debug for Application<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Application")
             .field("installed", &self.installed)
+            .field("root_path", &self.root_path)
             .field("layers", &self.layers.len())
             .finish_non_exhaustive()
     }
@@ -123,6 +126,7 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
             router: Router::new(),
             routes: RouteTable::default(),
             direct: Vec::new(),
+            root_path: None,
             layers: Vec::new(),
             installed: Vec::new(),
             hooks: EngineHooks::default(),
@@ -166,6 +170,38 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
         self.layers
             .push(Box::new(move |service: AppService| service.layer(layer)));
         self
+    }
+
+    /// Serves every route under `path`, Ktor's `rootPath` (what `EngineMain` sets from
+    /// `ktor.deployment.rootPath` or `-path=`): with `/api`, the route `/hello` answers
+    /// `/api/hello` and `/hello` is 404. `""` and `/` mean no root; a root with a parameter or a
+    /// wildcard is refused, as in Ktor. Routes are nested as `axum::Router::nest` nests them
+    /// (a handler's `Uri` is without the root, `OriginalUri` with it); app-wide layers see every
+    /// request. Can be called before or after [`routing`](Self::routing); the last call wins.
+    /// Under a root, every route goes through axum's routing (no
+    /// [direct dispatch](crate::routing::direct)).
+    ///
+    /// # Example
+    /// ```
+    /// use oxtor_runtime::Application;
+    ///
+    /// let mut app = Application::new(());
+    /// app.set_root_path("api/")?;
+    /// assert_eq!(app.root_path(), Some("/api"));
+    /// app.set_root_path("/")?;
+    /// assert_eq!(app.root_path(), None);
+    /// # Ok::<(), oxtor_runtime::Error>(())
+    /// ```
+    pub fn set_root_path(&mut self, path: &str) -> Result<()> {
+        self.root_path = crate::routing::root_path::normalise(path)
+            .map_err(|message| crate::ConfigError::new(crate::config::keys::ROOT_PATH, message))?;
+        Ok(())
+    }
+
+    /// The root path every route is served under ([`set_root_path`](Self::set_root_path)),
+    /// normalised (`/api`), or `None`.
+    pub fn root_path(&self) -> Option<&str> {
+        self.root_path.as_deref()
     }
 
     /// The engine hooks plugins register (per-connection and per-request callbacks).
@@ -233,8 +269,15 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
     /// The service (as [`into_service`](Self::into_service)) and the engine hooks, for an
     /// engine.
     pub fn into_parts(self) -> (AppService, EngineHooks) {
-        let direct = DirectRoutes::build(self.direct, &self.state);
-        let mut service = AppService::routed(self.router.with_state(self.state), direct);
+        let mut service = match self.root_path {
+            Some(root) => {
+                AppService::new(Router::new().nest(&root, self.router.with_state(self.state)))
+            }
+            None => {
+                let direct = DirectRoutes::build(self.direct, &self.state);
+                AppService::routed(self.router.with_state(self.state), direct)
+            }
+        };
         for layer in self.layers.into_iter().rev() {
             service = layer(service);
         }

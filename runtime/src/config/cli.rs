@@ -1,5 +1,5 @@
 //! Ktor's `EngineMain` command line: `-config=FILE` (repeatable), `-host=`, `-port=`,
-//! `-sslPort=`, `-sslKeyStore=` and `-P:some.key=value`.
+//! `-sslPort=`, `-sslKeyStore=`, `-path=` and `-P:some.key=value`.
 use std::path::PathBuf;
 
 use super::{keys, Config, Origin, Value};
@@ -7,14 +7,14 @@ use crate::error::ConfigError;
 
 /// The options, one per line, for the error on an unknown one.
 pub(crate) const KNOWN_OPTIONS: &str = "-config=FILE, -host=HOST, -port=N, -sslPort=N, \
-                                        -sslKeyStore=FILE, -P:some.key=value";
+                                        -sslKeyStore=FILE, -path=ROOT, -P:some.key=value";
 
 /// A parsed command line.
 #[derive(Debug, Default)]
 pub(crate) struct CommandLine {
     /// `-config=` files, in order (later ones override earlier ones).
     pub(crate) config_files: Vec<PathBuf>,
-    /// `-host=`, `-port=`, `-sslPort=`, `-sslKeyStore=`: above the files.
+    /// `-host=`, `-port=`, `-sslPort=`, `-sslKeyStore=`, `-path=`: above the files.
     pub(crate) deployment: Config,
     /// `-P:key=value`: above everything.
     pub(crate) properties: Config,
@@ -70,6 +70,7 @@ where
             "port" => keys::PORT,
             "sslPort" => keys::SSL_PORT,
             "sslKeyStore" => keys::SSL_KEY_STORE,
+            "path" => keys::ROOT_PATH,
             _ => {
                 return Err(ConfigError::new(
                     "",
@@ -104,8 +105,14 @@ mod tests {
 
     #[test]
     fn deployment_options_set_ktor_keys() {
-        let cli =
-            parse(["-host=::1", "-port=1", "-sslPort=2", "-sslKeyStore=k.p12"]).unwrap_or_default();
+        let cli = parse([
+            "-host=::1",
+            "-port=1",
+            "-sslPort=2",
+            "-sslKeyStore=k.p12",
+            "-path=/api",
+        ])
+        .unwrap_or_default();
         let d = &cli.deployment;
         assert_eq!(d.string(keys::HOST).ok().flatten().as_deref(), Some("::1"));
         assert_eq!(d.port(keys::PORT).ok(), Some(Some(1)));
@@ -113,6 +120,10 @@ mod tests {
         assert_eq!(
             d.string(keys::SSL_KEY_STORE).ok().flatten().as_deref(),
             Some("k.p12")
+        );
+        assert_eq!(
+            d.string(keys::ROOT_PATH).ok().flatten().as_deref(),
+            Some("/api")
         );
     }
 

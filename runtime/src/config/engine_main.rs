@@ -95,10 +95,11 @@ impl EngineMain {
         for file in &files {
             layers = layers.merge(Config::load(file)?);
         }
-        // `-port=`, `-host=`, `-sslPort=` and `-sslKeyStore=` win over every config source,
-        // `-P:` included, as in Ktor's `CommandLine.kt` (`argumentsMap["-port"] ?: config`).
+        // `-port=`, `-host=`, `-sslPort=`, `-sslKeyStore=` and `-path=` win over every config
+        // source, `-P:` included, as in Ktor's `CommandLine.kt` (`argumentsMap["-port"] ?: config`).
         let layers = layers.merge(cli.properties).merge(cli.deployment);
         layers.server_config()?;
+        layers.root_path()?;
         Ok(Self {
             config: layers.clone(),
             layers,
@@ -129,8 +130,9 @@ impl EngineMain {
         Ok(self.config.server_config()?)
     }
 
-    /// Checks the configuration, builds `Application::new(())` with `module`, binds and starts
-    /// serving in the background.
+    /// Checks the configuration, builds `Application::new(())` with `module` (its
+    /// [root path](Application::set_root_path) set from `ktor.deployment.rootPath` or `-path=`
+    /// first), binds and starts serving in the background.
     pub async fn start<F>(self, module: F) -> Result<RunningServer>
     where
         F: FnOnce(&mut Application<()>, &Config) -> Result<()>,
@@ -217,8 +219,9 @@ impl EngineMain {
         F: FnOnce(&mut Application<S>, &Config) -> Result<()>,
     {
         let server_config = self.server_config()?;
+        let root_path = self.config.root_path()?;
         let connectors = self.connectors()?;
-        tracing::info!(files = ?self.files, host = %server_config.host, connectors = ?connectors.iter().map(|c| (c.port(), c.is_secure())).collect::<Vec<_>>(), "configuration loaded");
+        tracing::info!(files = ?self.files, host = %server_config.host, root_path = ?root_path, connectors = ?connectors.iter().map(|c| (c.port(), c.is_secure())).collect::<Vec<_>>(), "configuration loaded");
         #[cfg(feature = "tls")]
         for connector in &connectors {
             if let Some(tls) = &connector.tls {
@@ -226,6 +229,9 @@ impl EngineMain {
             }
         }
         let mut app = Application::new(state);
+        if let Some(root) = root_path {
+            app.set_root_path(&root)?;
+        }
         module(&mut app, &self.config)?;
         Ok(Server::new(app, server_config).connectors(connectors))
     }

@@ -1,6 +1,6 @@
 //! Configuration: `application.conf` (HOCON) or `application.toml` with Ktor's keys, the command
-//! line (`-config=`, `-port=`, `-host=`, `-P:key=value`), and [`EngineMain`], which loads them all
-//! and runs an application module.
+//! line (`-config=`, `-port=`, `-host=`, `-path=`, `-P:key=value`), and [`EngineMain`], which
+//! loads them all and runs an application module.
 //!
 //! A [`Config`] is a tree of keys read with dotted paths. Ktor's keys ([`keys`]) configure the
 //! engine; an application reads its own keys the same way (`config.string("app.greeting")`).
@@ -14,8 +14,12 @@
 //!    `application.toml` found in the working directory (HOCON for `.conf`/`.hocon`/`.json`,
 //!    TOML for `.toml`);
 //! 3. `-P:some.key=value`;
-//! 4. `-host=`, `-port=`, `-sslPort=`, `-sslKeyStore=` (as in Ktor, where these options win over
-//!    every config source).
+//! 4. `-host=`, `-port=`, `-sslPort=`, `-sslKeyStore=`, `-path=` (as in Ktor, where these options
+//!    win over every config source).
+//!
+//! `ktor.deployment.rootPath` (`-path=/api`) serves every route under that prefix, as Ktor's
+//! `rootPath` does: [`EngineMain`] sets it on the application before the module runs
+//! ([`Application::set_root_path`](crate::Application::set_root_path)).
 //!
 //! HOCON files get the whole Lightbend spec through `hocon-parser`, including `${?ENV}`
 //! substitution (`port = ${?PORT}` keeps the earlier value when `PORT` is unset). TOML files use
@@ -79,6 +83,9 @@ pub mod keys {
     pub const PORT: &str = "ktor.deployment.port";
     /// Port of the HTTPS connector. Command line `-sslPort=`.
     pub const SSL_PORT: &str = "ktor.deployment.sslPort";
+    /// Path every route is served under (Ktor's `rootPath`; default none). Command line
+    /// `-path=`. See [`Application::set_root_path`](crate::Application::set_root_path).
+    pub const ROOT_PATH: &str = "ktor.deployment.rootPath";
     /// How long in-flight calls may run after shutdown starts: milliseconds, or a HOCON
     /// duration such as `10s`; default 10 s.
     pub const SHUTDOWN_GRACE_PERIOD: &str = "ktor.deployment.shutdownGracePeriod";
@@ -347,6 +354,18 @@ impl Config {
         T::deserialize(de::ValueDeserializer::new(value, key))
             .map(Some)
             .map_err(|e| self.error(e.path.as_deref().unwrap_or(key), e.message))
+    }
+
+    /// The application's root path from [`keys::ROOT_PATH`] (`-path=`), normalised as
+    /// [`Application::set_root_path`](crate::Application::set_root_path) normalises it (`/api`),
+    /// `None` when unset, empty or `/`; a root with a parameter or a wildcard is an error
+    /// naming the key and the file.
+    pub fn root_path(&self) -> Result<Option<String>, ConfigError> {
+        match self.string(keys::ROOT_PATH)? {
+            Some(path) => crate::routing::root_path::normalise(&path)
+                .map_err(|message| self.error(keys::ROOT_PATH, message)),
+            None => Ok(None),
+        }
     }
 
     /// The engine's settings from Ktor's keys: host (default `0.0.0.0`), port (default 8080),
