@@ -288,7 +288,7 @@ async fn token_type_of_a_form_answer_is_kept_as_sent() {
 }
 
 #[tokio::test]
-async fn missing_token_type_is_empty() {
+async fn a_missing_token_type_is_empty_and_not_an_extra_parameter() {
     let token = TokenEndpoint::start(TokenReply::Raw(
         StatusCode::OK,
         "application/json",
@@ -298,7 +298,7 @@ async fn missing_token_type_is_empty() {
     let server = token_type_server(&token.url).await;
     let state = state(&server).await;
     let res = get(&server, &format!("/login?code=code1&state={}", enc(&state))).await;
-    assert!(res.text().await.unwrap().starts_with("token_type= "),);
+    assert_eq!(res.text().await.unwrap(), "token_type= extra=None");
 }
 
 #[tokio::test]

@@ -114,14 +114,9 @@ impl<'c> AsyncHttpClient<'c> for TokenHttp<'_> {
                 }
                 bytes.extend_from_slice(&chunk);
             }
-            let response = normalise(status, content_type.as_deref(), &bytes)?;
-            if response.status().is_success() {
-                if let (Ok(Value::Object(fields)), Ok(mut answer)) = (
-                    serde_json::from_slice::<Value>(response.body()),
-                    self.answer.lock(),
-                ) {
-                    *answer = Some(fields);
-                }
+            let (response, read) = read_answer(status, content_type.as_deref(), &bytes)?;
+            if let (Some(fields), Ok(mut answer)) = (read, self.answer.lock()) {
+                *answer = Some(fields);
             }
             Ok(response)
         })
@@ -129,11 +124,22 @@ impl<'c> AsyncHttpClient<'c> for TokenHttp<'_> {
 }
 
 /// Reads the answer as Ktor does and rewrites it as the RFC 6749 JSON oauth2 parses.
+#[cfg(test)]
 pub(crate) fn normalise(
     status: StatusCode,
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<HttpResponse, TokenHttpError> {
+    read_answer(status, content_type, body).map(|(response, _)| response)
+}
+
+/// As `normalise`, with the parameters of a token answer as the server sent them (before the
+/// `token_type` oauth2 requires is filled in when absent), for the principal.
+fn read_answer(
+    status: StatusCode,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(HttpResponse, Option<Map<String, Value>>), TokenHttpError> {
     let essence = content_type.map(|ct| ct.split(';').next().unwrap_or("").trim().to_owned());
     let text = std::str::from_utf8(body).map_err(|_| {
         if status.is_success() {
@@ -161,6 +167,7 @@ pub(crate) fn normalise(
         Err(e) => return Err(e),
     };
     let error = fields.contains_key("error");
+    let answer = (!error).then(|| fields.clone());
     if !error {
         if !status.is_success() {
             return Err(TokenHttpError::Status(status.as_u16()));
@@ -198,7 +205,7 @@ pub(crate) fn normalise(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    Ok(response)
+    Ok((response, answer))
 }
 
 fn parse_json(text: &str) -> Result<Map<String, Value>, TokenHttpError> {
