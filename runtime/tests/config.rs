@@ -339,3 +339,49 @@ fn ssl_keys_are_kept_for_the_tls_connector() {
         Some(vec!["TLSv1.3".to_owned()])
     );
 }
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut bytes) = self.0.lock() {
+            bytes.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_misspelt_ktor_key_is_a_start_up_warning_naming_file_line_and_nearest_key() {
+    let dir = Scratch::new("unread");
+    let file = dir.file(
+        "a.conf",
+        "ktor.deployment {\n  host = 127.0.0.1\n  port = 0\n  shutdownGracePeriod = 100\n  prot = 8080\n}\n",
+    );
+    let buffer = LogBuffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // The test runs on a current-thread runtime: the start-up logs on this thread.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = load(&[config_arg(&file)])
+        .start(|app, _| app.routing(Router::new()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    server.shutdown().await.unwrap_or_else(|e| panic!("{e}"));
+    let logs = String::from_utf8_lossy(&buffer.0.lock().expect("log buffer")).into_owned();
+    let warning = format!(
+        "WARN {}:5: ktor.deployment.prot: oxtor does not read this key; did you mean `port`?",
+        file.display()
+    );
+    assert!(logs.contains(&warning), "{warning}\nnot in\n{logs}");
+}

@@ -21,7 +21,9 @@ pub const DEFAULT_CONFIG_FILES: [&str; 2] = ["application.conf", "application.to
 ///
 /// Every configuration error — a file that does not parse, a bad value, an unknown option — is
 /// reported by [`from_args`](Self::from_args)/[`from_iter`](Self::from_iter) or, at the latest,
-/// by [`run`](Self::run) before the module is built and before anything binds.
+/// by [`run`](Self::run) before the module is built and before anything binds. A Ktor key
+/// oxtor does not read (misspelt, or a JVM engine setting) is logged as a warning when the
+/// server starts ([`Config::unread_ktor_keys`]).
 ///
 /// See the [module docs](crate::config).
 ///
@@ -222,6 +224,9 @@ impl EngineMain {
         let root_path = self.config.root_path()?;
         let connectors = self.connectors()?;
         tracing::info!(files = ?self.files, host = %server_config.host, root_path = ?root_path, connectors = ?connectors.iter().map(|c| (c.port(), c.is_secure())).collect::<Vec<_>>(), "configuration loaded");
+        for unread in self.config.unread_ktor_keys() {
+            tracing::warn!("{unread}");
+        }
         #[cfg(feature = "tls")]
         for connector in &connectors {
             if let Some(tls) = &connector.tls {

@@ -68,6 +68,7 @@ mod hocon;
 #[cfg(feature = "tls")]
 mod ssl;
 mod toml;
+pub mod unread;
 mod value;
 
 #[doc(inline)]
