@@ -213,3 +213,34 @@ async fn app_wide_layers_also_see_requests_outside_the_root() {
     assert_eq!(outside.status(), StatusCode::NOT_FOUND);
     assert_eq!(outside.header("x-plugin"), Some("ran"));
 }
+
+#[tokio::test]
+async fn an_application_without_routes_under_a_root_starts_and_answers_404() {
+    let mut app = Application::new(());
+    app.set_root_path("/api").unwrap_or_else(|e| panic!("{e}"));
+    let test = TestApplication::start(app)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for path in ["/api", "/api/x", "/x"] {
+        let res = test.get(path).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_router_fallback_answers_for_paths_under_the_root_only() {
+    let mut app = Application::new(());
+    app.set_root_path("/api").unwrap_or_else(|e| panic!("{e}"));
+    app.routing(hello_routes().fallback(|| async { (StatusCode::IM_A_TEAPOT, "fallback") }))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let test = TestApplication::start(app)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let under = test
+        .get("/api/missing")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(under.status(), StatusCode::IM_A_TEAPOT);
+    let outside = test.get("/missing").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outside.status(), StatusCode::NOT_FOUND);
+}
