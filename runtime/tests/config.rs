@@ -1,42 +1,15 @@
 //! Configuration sources and their priority, loaded from real files, and `EngineMain` serving
 //! over a real socket with what they say.
 use std::{
-    path::{Path, PathBuf},
     sync::atomic::{AtomicBool, Ordering},
     time::Duration,
 };
 
+mod config_support;
+
 use axum::{routing::get, Router};
+use config_support::{config_arg, Scratch};
 use oxtor_runtime::config::{keys, Config, EngineMain};
-
-/// A scratch directory removed at drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("oxtor-config-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create scratch dir");
-        Self(dir)
-    }
-
-    /// Writes `name` and returns its path as a `-config=` argument would name it.
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).expect("write config file");
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn config_arg(path: &Path) -> String {
-    format!("-config={}", path.display())
-}
 
 fn load(args: &[String]) -> EngineMain {
     EngineMain::from_iter(args.iter().cloned()).unwrap_or_else(|e| panic!("{e}"))

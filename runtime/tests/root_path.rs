@@ -1,44 +1,21 @@
 //! Ktor's `rootPath` over a real socket: `ktor.deployment.rootPath` or `-path=` puts every route
 //! under a prefix, as `Application::set_root_path` does by hand; a bad root stops the start-up
 //! naming the key and the file.
-use std::{path::PathBuf, time::Duration};
+mod config_support;
+
+use std::time::Duration;
 
 use axum::{
     extract::OriginalUri, http::Uri, middleware::map_response, response::Response, routing::get,
     Router,
 };
+use config_support::{config_arg, Scratch};
 use http::{HeaderValue, StatusCode};
 use oxtor_runtime::{
     config::{keys, EngineMain},
     testing::TestApplication,
     Application,
 };
-
-/// A scratch directory removed at drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("oxtor-root-path-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create scratch dir");
-        Self(dir)
-    }
-
-    /// Writes `name` and returns the `-config=` argument naming it.
-    fn config(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).expect("write config file");
-        format!("-config={}", path.display())
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn hello_routes() -> Router {
     Router::new()
@@ -72,7 +49,7 @@ async fn serve_with(args: Vec<String>) -> oxtor_runtime::server::RunningServer {
 #[tokio::test]
 async fn the_config_root_path_puts_every_route_under_it() {
     let dir = Scratch::new("config");
-    let conf = dir.config("a.conf", "ktor.deployment.rootPath = /api\n");
+    let conf = config_arg(&dir.file("a.conf", "ktor.deployment.rootPath = /api\n"));
     let server = serve_with(vec![conf]).await;
     let addr = server.local_addr();
     assert_eq!(
@@ -103,7 +80,7 @@ async fn a_path_that_only_starts_like_the_root_is_not_under_it() {
 #[tokio::test]
 async fn dash_path_wins_over_the_config_file_and_dash_p() {
     let dir = Scratch::new("dash-path");
-    let conf = dir.config("a.conf", "ktor.deployment.rootPath = /from-file\n");
+    let conf = config_arg(&dir.file("a.conf", "ktor.deployment.rootPath = /from-file\n"));
     let args = vec![
         conf,
         "-P:ktor.deployment.rootPath=/from-p".into(),
@@ -129,17 +106,17 @@ async fn an_empty_or_slash_root_path_changes_nothing() {
 #[test]
 fn a_root_path_with_a_parameter_names_the_file_line_and_key() {
     let dir = Scratch::new("bad");
-    let conf = dir.config(
+    let file = dir.file(
         "bad.conf",
         "ktor.deployment {\n  rootPath = \"/api/{version}\"\n}\n",
     );
-    let file = conf.trim_start_matches("-config=").to_owned();
-    let err = EngineMain::from_iter([conf]).unwrap_err();
+    let err = EngineMain::from_iter([config_arg(&file)]).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
-            "{file}:2: ktor.deployment.rootPath: `/api/{{version}}`: rootPath should be constant, \
-             no wildcards supported"
+            "{}:2: ktor.deployment.rootPath: `/api/{{version}}`: rootPath should be constant, \
+             no wildcards supported",
+            file.display()
         )
     );
 }
