@@ -219,9 +219,10 @@ impl TimeoutException {
     }
 }
 
-/// A handler panicked. With `StatusPages` installed the panic answers 500 with an empty body
-/// (the panic message is logged, never sent: it is a bug report, not a message for a client)
-/// and only that call fails; exception handlers can map it by this type.
+/// A handler panicked. The call answers 500 with an empty body (the panic message is logged,
+/// never sent: it is a bug report, not a message for a client) and only that call fails, with
+/// or without `StatusPages`; with it installed, exception handlers can map the panic by this
+/// type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandlerPanicked {
     /// The panic message, when the payload was a string.
@@ -236,6 +237,14 @@ impl fmt::Display for HandlerPanicked {
 }
 
 impl StdError for HandlerPanicked {}
+
+/// The text of a panic, when its payload is a string (as `panic!` makes it).
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,8 @@
 //! HTTP/2 streams on the engine's executor, over real h2c connections: on a runtime with one
 //! worker a stream answered at once runs on its connection's task (no task of its own), one that
-//! waits continues on a task of its own and is woken as usual, and one that panics is reset
-//! while its connection serves on; with several workers every stream has a task of its own.
+//! waits continues on a task of its own and is woken as usual, and one whose body panics at its
+//! first poll is reset while its connection serves on; with several workers every stream has a
+//! task of its own.
 mod lifecycle_support;
 
 use std::time::Duration;
@@ -20,9 +21,13 @@ fn task_id() -> String {
     format!("{:?}", tokio::task::try_id())
 }
 
-/// A handler that panics at its first poll.
-async fn panics() -> &'static str {
-    panic!("a handler that panics (expected in this test)")
+/// A response whose body panics at its first poll (on the connection's task).
+async fn panics() -> Body {
+    Body::from_stream(futures_util::stream::poll_fn(
+        |_| -> std::task::Poll<Option<Result<Bytes, std::io::Error>>> {
+            panic!("a body that panics (expected in this test)")
+        },
+    ))
 }
 
 async fn server() -> TestApplication {
@@ -165,7 +170,7 @@ async fn a_stream_whose_body_arrives_later_is_woken_by_it() {
 }
 
 #[tokio::test]
-async fn a_panicking_stream_is_reset_and_its_connection_serves_on() {
+async fn a_stream_whose_body_panics_is_reset_and_its_connection_serves_on() {
     let server = server().await;
     let mut sender = connect(&server).await;
     assert!(

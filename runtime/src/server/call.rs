@@ -8,10 +8,18 @@
 //! future onto its own task, where it runs to completion (or is cancelled by choice, by the
 //! [call watch](super::call_watch) when its policy says so). Only a hard stop (the grace period is
 //! over, or [`RunningServer::abort`](super::RunningServer::abort)) really drops calls.
+//!
+//! A call whose handler (or a layer of the application's) panics answers `500 Internal Server
+//! Error` with no body, as Ktor answers an uncaught exception, and its connection serves on;
+//! the panic's message is logged at `error`, never sent. (With the `StatusPages` plugin the
+//! panic reaches its exception handlers first, as [`HandlerPanicked`](crate::exception::HandlerPanicked).)
+//! A response body that panics once its head is sent cuts that response off, as any body error
+//! does: the HTTP/1.1 connection closes, the HTTP/2 stream is reset.
 use std::{
     cell::Cell,
     fmt,
     future::Future,
+    panic::{catch_unwind, AssertUnwindSafe},
     pin::Pin,
     sync::{
         atomic::{fence, AtomicBool, AtomicU32, Ordering},
@@ -28,7 +36,7 @@ use hyper::body::Incoming;
 use pin_project_lite::pin_project;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-use crate::app::AppFuture;
+use crate::{app::AppFuture, exception::panic_message};
 
 use super::{
     call_watch::{CallMetrics, CallState, CallWatch, WatchedCall},
@@ -354,6 +362,31 @@ fn request_body(body: Incoming) -> Body {
     }
 }
 
+/// The answer to a call whose handler (or a layer of the application's) panicked: `500
+/// Internal Server Error` with no body, as Ktor answers an uncaught exception (the panic
+/// message is logged, never sent). The connection serves on.
+fn panic_response(payload: &(dyn std::any::Any + Send)) -> Response<Body> {
+    tracing::error!(
+        panic = panic_message(payload).unwrap_or_default(),
+        "a handler panicked; the call answers 500"
+    );
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    res
+}
+
+/// The error a response body that panicked ends with.
+#[derive(Debug)]
+struct BodyPanicked;
+
+impl fmt::Display for BodyPanicked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the response body panicked")
+    }
+}
+
+impl std::error::Error for BodyPanicked {}
+
 /// The future of one call. See the [module docs](self).
 pub(crate) struct CallFuture {
     /// Unpin (axum boxes the handler's future), so an unfinished call can move to its own task.
@@ -403,7 +436,17 @@ impl http_body::Body for CallBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        self.project().inner.poll_frame(cx)
+        let inner = self.project().inner;
+        match catch_unwind(AssertUnwindSafe(|| inner.poll_frame(cx))) {
+            Ok(frame) => frame,
+            Err(payload) => {
+                tracing::error!(
+                    panic = panic_message(&*payload).unwrap_or_default(),
+                    "a response body panicked; the response is cut off"
+                );
+                Poll::Ready(Some(Err(axum::Error::new(BodyPanicked))))
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {
@@ -422,12 +465,19 @@ impl Future for CallFuture {
         let Some(inner) = self.inner.as_mut() else {
             return Poll::Ready(Err(CallAborted));
         };
-        let res = match Pin::new(&mut *inner).poll(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(Ok(res)) => res,
-            Poll::Ready(Err(never)) => match never {},
-        };
-        let released = inner.take_released();
+        let (res, released) =
+            match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(Ok(res))) => (res, inner.take_released()),
+                Ok(Poll::Ready(Err(never))) => match never {},
+                Err(payload) => {
+                    let released = inner.engine_disconnect();
+                    let dead = self.inner.take();
+                    // What a panic leaves behind is dropped; a panic while dropping it too.
+                    let _ = catch_unwind(AssertUnwindSafe(move || drop(dead)));
+                    (panic_response(&*payload), released)
+                }
+            };
         self.inner = None;
         let busy = match self.disconnect.take().or(released) {
             Some(disconnect) if std::mem::take(&mut self.busy) => Some(Busy(disconnect.conn)),

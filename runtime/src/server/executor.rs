@@ -16,8 +16,9 @@
 //! - The first poll uses a no-op waker; the task's first poll, which tokio runs right away,
 //!   registers the real one (a future registers its waker again at every poll, as the `Future`
 //!   contract asks, so a wake-up in between is not lost: the task's poll sees the event itself).
-//! - A handler that panics in its first poll resets its stream and leaves the connection and
-//!   its other streams alone (the panic is caught as tokio catches a task's).
+//! - A stream that panics in its first poll (a handler's panic answers 500 before it gets
+//!   here, see [`call`](super::call); this is for anything else) is reset, and the connection
+//!   and its other streams are left alone (the panic is caught as tokio catches a task's).
 //! - On a runtime with several workers every stream is spawned at once, as with tokio's
 //!   executor, so that the streams of one connection (a proxy's, say) spread over the workers.
 //!

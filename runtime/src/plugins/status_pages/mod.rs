@@ -71,7 +71,7 @@ use http::{Extensions, HeaderMap, Method, StatusCode, Uri, Version};
 
 use crate::{
     app::Application,
-    exception::{CallError, HandlerPanicked},
+    exception::{panic_message, CallError, HandlerPanicked},
     ConfigError, Plugin,
 };
 
@@ -317,15 +317,8 @@ pub(crate) fn plain_500() -> Response {
     res
 }
 
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-}
-
 pub(crate) fn panicked(payload: &(dyn std::any::Any + Send)) -> CallError {
-    let message = panic_message(payload);
+    let message = panic_message(payload).map(str::to_owned);
     tracing::error!(
         panic = message.as_deref().unwrap_or_default(),
         "handler panicked"
