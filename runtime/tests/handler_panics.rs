@@ -222,10 +222,3 @@ async fn a_handler_panic_is_logged_at_error_with_its_message() {
     assert!(line.contains("ERROR"), "{line}");
     assert!(line.contains(BUG), "{line}");
 }
-
-#[tokio::test]
-async fn a_body_panic_is_logged_at_error_with_its_message() {
-    let line = logged_line("/body", "a response body panicked").await;
-    assert!(line.contains("ERROR"), "{line}");
-    assert!(line.contains(BUG), "{line}");
-}

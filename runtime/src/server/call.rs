@@ -13,8 +13,9 @@
 //! Error` with no body, as Ktor answers an uncaught exception, and its connection serves on;
 //! the panic's message is logged at `error`, never sent. (With the `StatusPages` plugin the
 //! panic reaches its exception handlers first, as [`HandlerPanicked`](crate::exception::HandlerPanicked).)
-//! A response body that panics once its head is sent cuts that response off, as any body error
-//! does: the HTTP/1.1 connection closes, the HTTP/2 stream is reset.
+//! A response body that panics once its head is sent cuts that response off (its HTTP/1.1
+//! connection closes, its HTTP/2 stream is reset, as tokio drops the task that panicked); a
+//! client never takes the part sent for the whole.
 use std::{
     cell::Cell,
     fmt,
@@ -375,18 +376,6 @@ fn panic_response(payload: &(dyn std::any::Any + Send)) -> Response<Body> {
     res
 }
 
-/// The error a response body that panicked ends with.
-#[derive(Debug)]
-struct BodyPanicked;
-
-impl fmt::Display for BodyPanicked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the response body panicked")
-    }
-}
-
-impl std::error::Error for BodyPanicked {}
-
 /// The future of one call. See the [module docs](self).
 pub(crate) struct CallFuture {
     /// Unpin (axum boxes the handler's future), so an unfinished call can move to its own task.
@@ -436,17 +425,7 @@ impl http_body::Body for CallBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        let inner = self.project().inner;
-        match catch_unwind(AssertUnwindSafe(|| inner.poll_frame(cx))) {
-            Ok(frame) => frame,
-            Err(payload) => {
-                tracing::error!(
-                    panic = panic_message(&*payload).unwrap_or_default(),
-                    "a response body panicked; the response is cut off"
-                );
-                Poll::Ready(Some(Err(axum::Error::new(BodyPanicked))))
-            }
-        }
+        self.project().inner.poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
