@@ -255,7 +255,10 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
     /// layer around it (see [`AppService::into_router`]); `axum::serve` can serve it. Without
     /// app-wide layers it is the application's router itself; with some, the router's fallback
     /// is the [`AppService`] (to serve the application with `axum::serve`,
-    /// [`into_service`](Self::into_service) saves that level).
+    /// [`into_service`](Self::into_service) saves that level). What oxtor's engine adds around
+    /// it is not in it: under `axum::serve`, a handler that panics closes its connection
+    /// (axum's behaviour) where the engine answers 500; install `StatusPages` (or tower-http's
+    /// `CatchPanicLayer`) for a 500 there too.
     pub fn into_router(self) -> Router {
         self.into_service().into_router()
     }
