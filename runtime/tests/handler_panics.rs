@@ -22,7 +22,9 @@ use axum::{
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use http_body_util::BodyExt;
-use oxtor_runtime::{testing::TestApplication, Application};
+use oxtor_runtime::{
+    plugins::lifecycle::HttpRequestLifecycle, testing::TestApplication, Application,
+};
 use tokio::time::timeout;
 use tracing::subscriber::DefaultGuard;
 
@@ -63,6 +65,12 @@ async fn panicking_layer(req: Request, next: Next) -> Response {
 /// runtime has one thread, so the server logs there too). Every test does, so that no thread
 /// without a subscriber makes `tracing` cache the engine's log lines as unwanted.
 async fn server() -> (TestApplication, Log, DefaultGuard) {
+    served(false).await
+}
+
+/// [`server`], with `HttpRequestLifecycle { cancel_call_on_close = true }` installed if
+/// `watched` (the engine then watches every call).
+async fn served(watched: bool) -> (TestApplication, Log, DefaultGuard) {
     let log = Log::default();
     let writer = log.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -79,6 +87,12 @@ async fn server() -> (TestApplication, Log, DefaultGuard) {
         .route("/body", get(body_panics))
         .layer(middleware::from_fn(panicking_layer));
     let mut app = Application::new(());
+    if watched {
+        app.install(HttpRequestLifecycle::configure(|cfg| {
+            cfg.cancel_call_on_close(true);
+        }))
+        .expect("plugin");
+    }
     app.routing(router).expect("routes");
     let server = TestApplication::start(app).await.expect("server");
     (server, log, guard)
@@ -106,22 +120,42 @@ async fn a_layer_that_panics_answers_500() {
     assert_eq!(res.status(), 500);
 }
 
-/// curl sends both requests over one connection: the second needs no new connect.
-#[tokio::test]
-async fn an_http1_connection_serves_on_after_a_handler_panics() {
-    let (server, _log, _guard) = server().await;
+/// curl's `GET first`, then `GET /ok`, over one connection if it stays open: for each, the
+/// status and the number of connections curl opened for it.
+async fn twice_over_one_connection(server: &TestApplication, first: &str) -> String {
     let out = curl_support::curl(&[
         "-o",
         "/dev/null",
         "-w",
         "%{http_code} %{num_connects}\n",
-        &server.url("/panic"),
+        &server.url(first),
         "-o",
         "/dev/null",
         &server.url("/ok"),
     ])
     .await;
-    assert_eq!(String::from_utf8_lossy(&out), "500 1\n200 0\n");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// curl sends both requests over one connection: the second needs no new connect.
+#[tokio::test]
+async fn an_http1_connection_serves_on_after_a_handler_panics() {
+    let (server, _log, _guard) = server().await;
+    assert_eq!(
+        twice_over_one_connection(&server, "/panic").await,
+        "500 1\n200 0\n"
+    );
+}
+
+/// The engine watches every call (HttpRequestLifecycle): the call's state is given back after
+/// the panic, and the next call on the connection reuses it.
+#[tokio::test]
+async fn a_watched_call_that_panics_answers_500_and_its_connection_serves_on() {
+    let (server, _log, _guard) = served(true).await;
+    assert_eq!(
+        twice_over_one_connection(&server, "/later").await,
+        "500 1\n200 0\n"
+    );
 }
 
 #[tokio::test]
