@@ -249,3 +249,20 @@ async fn a_response_of_known_size_gets_its_content_length_in_process() {
     let res = app.into_service().oneshot(req).await.unwrap();
     assert_eq!(res.headers()[header::CONTENT_LENGTH], "13");
 }
+
+#[route(GET, "/bug")]
+async fn bug() -> &'static str {
+    panic!("a bug in a directly dispatched route (this panic is expected by the test)")
+}
+
+/// The engine's answer to a panic holds for a route called without axum's routing too.
+#[tokio::test]
+async fn a_static_route_that_panics_answers_500_and_its_server_serves_on() {
+    let server = serve(routing! { bug, hello }).await;
+    let res = server.get("/bug").await.unwrap();
+    assert_eq!(
+        (res.status(), res.body().len()),
+        (StatusCode::INTERNAL_SERVER_ERROR, 0)
+    );
+    assert_eq!(server.get_text("/hello").await.unwrap(), "Hello, world!");
+}
