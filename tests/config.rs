@@ -151,7 +151,8 @@ async fn fetch(port: u16, path: &str) -> (u16, String) {
     tokio::time::timeout(Duration::from_secs(10), get)
         .await
         .unwrap_or_else(|_| panic!("GET {path} timed out"))
-        .unwrap_or_else(|e| panic!("GET {path} failed: {e}"))
+        // The whole chain (`{e:?}`): "error sending request" alone says nothing of the cause.
+        .unwrap_or_else(|e| panic!("GET {path} failed: {e:?}"))
 }
 
 async fn get_hello(port: u16) -> String {
