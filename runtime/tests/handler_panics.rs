@@ -163,19 +163,12 @@ async fn an_h2c_stream_whose_handler_panics_answers_500_and_its_connection_serve
     let (server, _log, _guard) = server().await;
     let tcp = server.connect().await.expect("connect");
     let (mut sender, _conn) = lifecycle_support::h2_handshake(tcp).await;
-    let get = |path: &str| {
-        http::Request::get(server.url(path))
-            .body(Body::empty())
-            .expect("request")
-    };
-    let res = timeout(LIMIT, sender.send_request(get("/panic")))
+    let res = h2_get(&mut sender, &server, "/panic")
         .await
-        .expect("in time")
         .expect("an answer, not a reset");
     assert_eq!(res.status(), 500);
-    let res = timeout(LIMIT, sender.send_request(get("/ok")))
+    let res = h2_get(&mut sender, &server, "/ok")
         .await
-        .expect("in time")
         .expect("the connection serves on");
     assert_eq!(res.status(), 200);
 }
@@ -205,25 +198,33 @@ async fn a_body_that_panics_resets_its_h2c_stream_only() {
     let (server, _log, _guard) = server().await;
     let tcp = server.connect().await.expect("connect");
     let (mut sender, conn) = lifecycle_support::h2_handshake(tcp).await;
-    let get = |path: &str| {
-        http::Request::get(server.url(path))
-            .body(Body::empty())
-            .expect("request")
-    };
-    let res = timeout(LIMIT, sender.send_request(get("/body")))
+    let res = h2_get(&mut sender, &server, "/body")
         .await
-        .expect("in time")
         .expect("the head was sent");
     let body = timeout(LIMIT, res.into_body().collect())
         .await
         .expect("in time");
     assert!(body.is_err(), "a cut-off body reads as whole");
-    let res = timeout(LIMIT, sender.send_request(get("/ok")))
+    let res = h2_get(&mut sender, &server, "/ok")
         .await
-        .expect("in time")
         .expect("the connection serves on");
     assert_eq!(res.status(), 200);
     assert!(!conn.is_finished(), "the connection was closed");
+}
+
+/// `GET path` as one more stream of an h2c connection (`LIMIT` at most): its head, or the
+/// stream's error.
+async fn h2_get(
+    sender: &mut hyper::client::conn::http2::SendRequest<Body>,
+    server: &TestApplication,
+    path: &str,
+) -> hyper::Result<Response<hyper::body::Incoming>> {
+    let req = http::Request::get(server.url(path))
+        .body(Body::empty())
+        .expect("request");
+    timeout(LIMIT, sender.send_request(req))
+        .await
+        .expect("in time")
 }
 
 #[derive(Clone, Default)]

@@ -371,9 +371,7 @@ fn panic_response(payload: &(dyn std::any::Any + Send)) -> Response<Body> {
         panic = panic_message(payload).unwrap_or_default(),
         "a handler panicked; the call answers 500"
     );
-    let mut res = Response::new(Body::empty());
-    *res.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-    res
+    axum::response::IntoResponse::into_response(http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// The future of one call. See the [module docs](self).
