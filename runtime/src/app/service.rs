@@ -245,11 +245,25 @@ where
                 Box::into_pin(call)
             }
             // (An error, which cannot happen, would be `Oneshot`'s output.)
-            Poll::Ready(Err(_)) | Poll::Pending => Box::pin(LayerCall {
-                future: service.oneshot(req),
-            }),
+            Poll::Ready(Err(_)) | Poll::Pending => not_ready(service, req),
         }
     }
+}
+
+/// The call of a layer's service that was not ready: boxed with its request, to be called once
+/// it is. Out of line (nearly every layer is always ready), so that the usual call's code stays
+/// compact.
+#[inline(never)]
+fn not_ready<T>(service: T, req: Request) -> BoxedCall
+where
+    T: Service<Request> + Send + 'static,
+    T::Response: IntoResponse + 'static,
+    T::Error: Into<Infallible> + 'static,
+    T::Future: Send + 'static,
+{
+    Box::pin(LayerCall {
+        future: service.oneshot(req),
+    })
 }
 
 pin_project! {
@@ -303,7 +317,10 @@ impl fmt::Debug for AppFuture {
 impl Future for AppFuture {
     type Output = Result<Response, Infallible>;
 
-    #[inline]
+    /// Not inlined: with app-wide layers, two futures on the call's way poll an `AppFuture`
+    /// (the engine's, around the outermost layer, and the innermost layer's, around the
+    /// routes), and one copy of this code is half the instruction cache of two.
+    #[inline(never)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.kind {
             Kind::Router(fut) => Pin::new(fut).poll(cx),

@@ -101,13 +101,7 @@ impl Plan {
             settings: settings.clone(),
             accept,
             is_head: req.method() == Method::HEAD,
-            request: settings.needs_request.then(|| {
-                Box::new((
-                    req.method().clone(),
-                    req.uri().clone(),
-                    req.headers().clone(),
-                ))
-            }),
+            request: settings.needs_request.then(|| keep_request(req)),
         }
     }
 
@@ -116,7 +110,7 @@ impl Plan {
     /// The cheap gates come first, so that a response no coding could take (a 13-byte body
     /// under every `minimum_size`, say) is passed on after a few header look-ups, without
     /// parsing its `Content-Type` or the request's `Accept-Encoding`.
-    fn apply<B>(self, mut res: Response<B>) -> Response<Body>
+    fn apply<B>(self, res: Response<B>) -> Response<Body>
     where
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
@@ -142,6 +136,20 @@ impl Plan {
         if exact.is_some_and(|len| len < settings.min_length) {
             return res.map(Body::new);
         }
+        self.decide(res, exact)
+    }
+
+    /// The rest of [`apply`](Self::apply), for a response some coding may take. Out of line:
+    /// the gates every small response stops at stay a few cache lines of code on the call's
+    /// way, not the whole negotiation.
+    #[inline(never)]
+    fn decide<B>(self, mut res: Response<B>, exact: Option<u64>) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let settings = &*self.settings;
+        let status = res.status();
         let headers = res.headers();
         let Some(found) = ResponseHeaders::find(headers) else {
             return res.map(Body::new);
@@ -227,6 +235,17 @@ impl Plan {
             .encoder_for_length(encoder.level, content_length);
         res.map(|b| Body::new(CompressionBody::new(b, stream)))
     }
+}
+
+/// What a user condition may read of the request: its method, URI and headers, copied. Out of
+/// line: without such conditions, the call's way holds none of this code.
+#[inline(never)]
+fn keep_request(req: &Request<Body>) -> Box<(Method, Uri, HeaderMap)> {
+    Box::new((
+        req.method().clone(),
+        req.uri().clone(),
+        req.headers().clone(),
+    ))
 }
 
 /// The request's `Accept-Encoding` lines, in order (found with its `Content-Encoding` in one

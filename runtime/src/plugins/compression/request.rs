@@ -40,6 +40,7 @@ pub(crate) const MAX_REQUEST_CODINGS: usize = 4;
 /// codings left. The decoded body is capped at `max_decoded_size`. More than
 /// [`MAX_REQUEST_CODINGS`] layers to undo make the body an error the handler's extractor answers
 /// with 400, and nothing is decoded.
+#[inline(never)]
 pub(crate) fn decode<B>(req: Request<B>, settings: &Settings) -> Request<Body>
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
