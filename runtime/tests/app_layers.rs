@@ -349,3 +349,59 @@ async fn a_layer_installed_after_compression_sees_the_response_before_it_is_comp
         (Some("gzip".to_owned()), Some("none".to_owned()))
     );
 }
+
+/// A layer's service that counts how often it is cloned (in `clones`, shared by every clone).
+struct CountClones<S> {
+    inner: S,
+    clones: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<S: Clone> Clone for CountClones<S> {
+    fn clone(&self) -> Self {
+        self.clones
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self {
+            inner: self.inner.clone(),
+            clones: self.clones.clone(),
+        }
+    }
+}
+
+impl<S: tower::Service<Request>> tower::Service<Request> for CountClones<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> S::Future {
+        self.inner.call(req)
+    }
+}
+
+#[tokio::test]
+async fn the_engine_clones_the_outermost_app_layer_once_per_connection_not_per_call() {
+    let clones = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = clones.clone();
+    let mut app = Application::new(());
+    app.layer(tower::layer::layer_fn(move |inner| CountClones {
+        inner,
+        clones: counter.clone(),
+    }));
+    app.routing(routes()).expect("routes");
+    let server = TestApplication::start(app).await.expect("start");
+    let before = clones.load(std::sync::atomic::Ordering::SeqCst);
+    // Three calls on one kept-alive connection.
+    let client = server.client();
+    for _ in 0..3 {
+        let uri = server.url("/hello").parse().expect("a URI");
+        let res = client.get(uri).await.expect("response");
+        assert_eq!(res.status(), 200);
+    }
+    assert_eq!(clones.load(std::sync::atomic::Ordering::SeqCst) - before, 1);
+}

@@ -9,6 +9,9 @@
 //! is erased behind an `Arc`, so cloning the stack for a call copies no layer and allocates
 //! nothing; a call costs one boxed future per layer, and nothing extra without layers (then the
 //! service is the router itself, with the application's directly dispatched routes beside it).
+//! oxtor's engine gives each connection a clone of the outermost layer's service of its own,
+//! which the connection's calls use in turn (tower's `poll_ready`, then `call`, on one
+//! instance), so that a call clones nothing there; under `axum::serve`, each call clones it.
 //!
 //! Since the layers run before routing, a layer that rewrites the request's method or URI
 //! changes the route it reaches (Ktor's plugins can do the same), and a layer does not see what
@@ -213,12 +216,18 @@ impl<L: Listener> Service<IncomingStream<'_, L>> for AppService {
 type BoxedCall = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
 /// One layer's service behind an `Arc`: a call clones the service onto the stack (its inner
-/// [`AppService`] is a reference count), asks it once whether it is ready and, as nearly every
-/// layer is, calls it at once: the box holds the service's own future and nothing else. A
-/// service that is not ready yet goes into the box with its request (`tower::util::Oneshot`),
-/// which awaits its readiness with the task's waker before calling it.
+/// [`AppService`] is a reference count) and [calls it](call_layer); a connection of oxtor's
+/// engine calls a clone of its own instead ([`ConnectionService`]).
 trait Erased: Send + Sync {
     fn call_erased(&self, req: Request) -> BoxedCall;
+
+    /// A clone of the service that one connection owns and calls.
+    fn fork(&self) -> Box<dyn OwnedLayer>;
+}
+
+/// A clone of a layer's service owned by one connection (see [`ConnectionService`]).
+trait OwnedLayer: Send {
+    fn call_owned(&mut self, req: Request) -> BoxedCall;
 }
 
 impl<T> Erased for T
@@ -229,23 +238,92 @@ where
     T::Future: Send + 'static,
 {
     fn call_erased(&self, req: Request) -> BoxedCall {
-        let mut service = self.clone();
-        // The first readiness check needs no waker: a service that is not ready is asked again
-        // by `Oneshot`, with the task's waker, which it then registers.
-        match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(Ok(())) => {
-                // Allocated before the call: one move of the (large) future fewer.
-                let call = Box::<LayerCall<T::Future>>::new_uninit();
-                let call: Box<LayerCall<T::Future>> = Box::write(
-                    call,
-                    LayerCall {
-                        future: service.call(req),
-                    },
-                );
-                Box::into_pin(call)
-            }
-            // (An error, which cannot happen, would be `Oneshot`'s output.)
-            Poll::Ready(Err(_)) | Poll::Pending => not_ready(service, req),
+        call_layer(&mut self.clone(), req)
+    }
+
+    fn fork(&self) -> Box<dyn OwnedLayer> {
+        Box::new(Owned(self.clone()))
+    }
+}
+
+/// A layer's service owned by one connection.
+struct Owned<T>(T);
+
+impl<T> OwnedLayer for Owned<T>
+where
+    T: Service<Request> + Clone + Send + Sync + 'static,
+    T::Response: IntoResponse + 'static,
+    T::Error: Into<Infallible> + 'static,
+    T::Future: Send + 'static,
+{
+    fn call_owned(&mut self, req: Request) -> BoxedCall {
+        call_layer(&mut self.0, req)
+    }
+}
+
+/// Calls a layer's service: asks it once whether it is ready and, as nearly every layer is,
+/// calls it at once: the box holds the service's own future and nothing else. A service that is
+/// not ready yet is cloned into the box with the request (`tower::util::Oneshot`), which awaits
+/// its readiness with the task's waker before calling it.
+fn call_layer<T>(service: &mut T, req: Request) -> BoxedCall
+where
+    T: Service<Request> + Clone + Send + Sync + 'static,
+    T::Response: IntoResponse + 'static,
+    T::Error: Into<Infallible> + 'static,
+    T::Future: Send + 'static,
+{
+    // The first readiness check needs no waker: a service that is not ready is asked again by
+    // `Oneshot`, with the task's waker, which it then registers.
+    match service.poll_ready(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(())) => {
+            // Allocated before the call: one move of the (large) future fewer.
+            let call = Box::<LayerCall<T::Future>>::new_uninit();
+            let call: Box<LayerCall<T::Future>> = Box::write(
+                call,
+                LayerCall {
+                    future: service.call(req),
+                },
+            );
+            Box::into_pin(call)
+        }
+        // (An error, which cannot happen, would be `Oneshot`'s output.)
+        Poll::Ready(Err(_)) | Poll::Pending => not_ready(service.clone(), req),
+    }
+}
+
+/// The application's service as one connection of oxtor's engine calls it: with app-wide
+/// layers, a clone of the outermost layer's service that the connection owns, so that a call
+/// neither clones nor drops it (a reference count up and down for each `Arc` it holds: the
+/// layer's settings, the layers within) and a service that keeps state between `poll_ready`
+/// and `call` keeps it per connection. Its calls come one at a time, from the connection's
+/// task (HTTP/2 streams are called in turn too), as tower's `&mut self` asks.
+pub(crate) struct ConnectionService(ConnectionInner);
+
+enum ConnectionInner {
+    /// No app-wide layer: the application's service, called through a shared reference.
+    Shared(AppService),
+    /// The outermost layer's service, this connection's clone.
+    Owned(Box<dyn OwnedLayer>),
+}
+
+impl ConnectionService {
+    /// The service one connection calls: `app` itself, or its own clone of `app`'s outermost
+    /// layer.
+    pub(crate) fn new(app: &AppService) -> Self {
+        Self(match &app.inner {
+            Inner::Layered(service) => ConnectionInner::Owned(service.fork()),
+            _ => ConnectionInner::Shared(app.clone()),
+        })
+    }
+
+    /// Runs one call.
+    #[inline]
+    pub(crate) fn call(&mut self, req: Request) -> AppFuture {
+        match &mut self.0 {
+            ConnectionInner::Shared(app) => app.call_ref(req),
+            ConnectionInner::Owned(service) => AppFuture {
+                kind: Kind::Layered(service.call_owned(req)),
+            },
         }
     }
 }

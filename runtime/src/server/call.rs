@@ -17,7 +17,7 @@
 //! connection closes, its HTTP/2 stream is reset, as tokio drops the task that panicked); a
 //! client never takes the part sent for the whole.
 use std::{
-    cell::Cell,
+    cell::{Cell, RefCell},
     fmt,
     future::Future,
     panic::{catch_unwind, AssertUnwindSafe},
@@ -37,7 +37,10 @@ use hyper::body::Incoming;
 use pin_project_lite::pin_project;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-use crate::{app::AppFuture, exception::panic_message};
+use crate::{
+    app::{service::ConnectionService, AppFuture},
+    exception::panic_message,
+};
 
 use super::{
     call_watch::{CallMetrics, CallState, CallWatch, WatchedCall},
@@ -254,6 +257,10 @@ pub(crate) fn connection_extensions(
 /// The hyper service of one connection: runs the router for each request.
 pub(crate) struct CallService {
     shared: Arc<EngineShared>,
+    /// The application as this connection calls it (its own clone of the outermost app-wide
+    /// layer's service); hyper calls the service from the connection's task, one call at a
+    /// time.
+    app: RefCell<ConnectionService>,
     conn: Arc<ConnState>,
     /// The extensions every request of the connection starts with (see
     /// [`connection_extensions`]).
@@ -280,6 +287,7 @@ impl CallService {
             http1
         });
         Self {
+            app: RefCell::new(ConnectionService::new(&shared.router)),
             shared,
             conn,
             extensions,
@@ -345,7 +353,7 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
             self.conn.control.call_started();
         }
         CallFuture {
-            inner: Some(WatchedCall::new(self.shared.router.call_ref(req), watch)),
+            inner: Some(WatchedCall::new(self.app.borrow_mut().call(req), watch)),
             disconnect,
             busy,
         }
