@@ -405,3 +405,43 @@ async fn the_engine_clones_the_outermost_app_layer_once_per_connection_not_per_c
     }
     assert_eq!(clones.load(std::sync::atomic::Ordering::SeqCst) - before, 1);
 }
+
+#[tokio::test]
+async fn a_call_waiting_for_an_app_layer_concurrency_limit_is_answered_once_the_slot_frees() {
+    let mut app = Application::new(());
+    app.layer(tower::limit::ConcurrencyLimitLayer::new(1));
+    app.routing(
+        Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                    "slow"
+                }),
+            )
+            .route("/hello", get(|| async { "hi" })),
+    )
+    .expect("routes");
+    let server = std::sync::Arc::new(TestApplication::start(app).await.expect("start"));
+    // One connection takes the only slot for 300 ms...
+    let first = server.clone();
+    let slow = tokio::spawn(async move { first.get_text("/slow").await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // ...and a call on another connection waits for it, then is answered.
+    let res = tokio::time::timeout(std::time::Duration::from_secs(5), server.get("/hello"))
+        .await
+        .expect("answered once the slot frees")
+        .expect("response");
+    assert_eq!(
+        (
+            res.status().as_u16(),
+            res.text().expect("UTF-8 body").as_str()
+        ),
+        (200, "hi")
+    );
+    let slow = slow
+        .await
+        .expect("the slow call's task")
+        .expect("the slow call");
+    assert_eq!(slow, "slow");
+}

@@ -263,8 +263,10 @@ where
 
 /// Calls a layer's service: asks it once whether it is ready and, as nearly every layer is,
 /// calls it at once: the box holds the service's own future and nothing else. A service that is
-/// not ready yet is cloned into the box with the request (`tower::util::Oneshot`), which awaits
-/// its readiness with the task's waker before calling it.
+/// not ready yet goes into the box with the request (`tower::util::Oneshot`), which awaits its
+/// readiness with the task's waker before calling it, and a fresh clone takes its place: what
+/// its readiness check reserved or queued for (a concurrency limit's place in line, say) stays
+/// with the call that waits for it, not with a service nobody polls.
 fn call_layer<T>(service: &mut T, req: Request) -> BoxedCall
 where
     T: Service<Request> + Clone + Send + Sync + 'static,
@@ -287,7 +289,10 @@ where
             Box::into_pin(call)
         }
         // (An error, which cannot happen, would be `Oneshot`'s output.)
-        Poll::Ready(Err(_)) | Poll::Pending => not_ready(service.clone(), req),
+        Poll::Ready(Err(_)) | Poll::Pending => {
+            let fresh = service.clone();
+            not_ready(std::mem::replace(service, fresh), req)
+        }
     }
 }
 
