@@ -238,6 +238,17 @@ impl fmt::Display for HandlerPanicked {
 
 impl StdError for HandlerPanicked {}
 
+/// The engine's answer to a call whose handler (or a layer of the application's) panicked:
+/// `500 Internal Server Error` with no body, as Ktor answers an uncaught exception (the panic
+/// message is logged, never sent). The connection serves on.
+pub(crate) fn panic_response(payload: &(dyn Any + Send)) -> Response {
+    tracing::error!(
+        panic = panic_message(payload).unwrap_or_default(),
+        "a handler panicked; the call answers 500"
+    );
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
 /// The text of a panic, when its payload is a string (as `panic!` makes it).
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
     payload

@@ -61,6 +61,31 @@ async fn panicking_layer(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// An app-wide layer whose service panics in `call` itself (before there is a future) for
+/// `GET /call`.
+#[derive(Clone)]
+struct PanicsInCall<S>(S);
+
+impl<S: tower::Service<Request>> tower::Service<Request> for PanicsInCall<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> S::Future {
+        if req.uri().path() == "/call" {
+            panic!("{BUG}");
+        }
+        self.0.call(req)
+    }
+}
+
 /// The server, and what it logs: every test of this file captures the log on its thread (its
 /// runtime has one thread, so the server logs there too). Every test does, so that no thread
 /// without a subscriber makes `tracing` cache the engine's log lines as unwanted.
@@ -87,6 +112,7 @@ async fn served(watched: bool) -> (TestApplication, Log, DefaultGuard) {
         .route("/body", get(body_panics))
         .layer(middleware::from_fn(panicking_layer));
     let mut app = Application::new(());
+    app.layer(tower::layer::layer_fn(PanicsInCall));
     if watched {
         app.install(HttpRequestLifecycle::configure(|cfg| {
             cfg.cancel_call_on_close(true);
@@ -143,6 +169,16 @@ async fn an_http1_connection_serves_on_after_a_handler_panics() {
     let (server, _log, _guard) = server().await;
     assert_eq!(
         twice_over_one_connection(&server, "/panic").await,
+        "500 1\n200 0\n"
+    );
+}
+
+/// The panic comes from an app-wide layer's `call`, before there is a future to poll.
+#[tokio::test]
+async fn an_app_layer_whose_call_panics_answers_500_and_its_connection_serves_on() {
+    let (server, _log, _guard) = server().await;
+    assert_eq!(
+        twice_over_one_connection(&server, "/call").await,
         "500 1\n200 0\n"
     );
 }

@@ -47,6 +47,7 @@ use std::{
     convert::Infallible,
     fmt,
     future::Future,
+    panic::{catch_unwind, AssertUnwindSafe},
     pin::Pin,
     sync::Arc,
     task::{Context, Poll, Waker},
@@ -242,12 +243,19 @@ where
     }
 
     fn fork(&self) -> Box<dyn OwnedLayer> {
-        Box::new(Owned(self.clone()))
+        Box::new(Owned {
+            service: self.clone(),
+            pristine: self.clone(),
+        })
     }
 }
 
-/// A layer's service owned by one connection.
-struct Owned<T>(T);
+/// A layer's service owned by one connection, and a clone that was never called, to take its
+/// place if a call panics half-way through.
+struct Owned<T> {
+    service: T,
+    pristine: T,
+}
 
 impl<T> OwnedLayer for Owned<T>
 where
@@ -256,8 +264,26 @@ where
     T::Error: Into<Infallible> + 'static,
     T::Future: Send + 'static,
 {
+    /// A service whose `call` panics (before there is a future to poll) answers 500 as one
+    /// whose future panics does (see [`server::call`](crate::server)), and a fresh clone takes
+    /// the place of the one the panic left half-way through a call.
     fn call_owned(&mut self, req: Request) -> BoxedCall {
-        call_layer(&mut self.0, req)
+        match catch_unwind(AssertUnwindSafe(|| call_layer(&mut self.service, req))) {
+            Ok(call) => call,
+            Err(payload) => self.panicked(payload),
+        }
+    }
+}
+
+impl<T: Clone> Owned<T> {
+    #[cold]
+    #[inline(never)]
+    fn panicked(&mut self, payload: Box<dyn std::any::Any + Send>) -> BoxedCall {
+        let broken = std::mem::replace(&mut self.service, self.pristine.clone());
+        // What a panic leaves behind is dropped; a panic while dropping it too.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(broken)));
+        let res = crate::exception::panic_response(&*payload);
+        Box::pin(std::future::ready(Ok(res)))
     }
 }
 

@@ -9,8 +9,9 @@
 //! [call watch](super::call_watch) when its policy says so). Only a hard stop (the grace period is
 //! over, or [`RunningServer::abort`](super::RunningServer::abort)) really drops calls.
 //!
-//! A call whose handler (or a layer of the application's) panics answers `500 Internal Server
-//! Error` with no body, as Ktor answers an uncaught exception, and its connection serves on;
+//! A call whose handler (or a layer of the application's, in its future or in its `call`) panics
+//! answers `500 Internal Server Error` with no body, as Ktor answers an uncaught exception, and
+//! its connection serves on;
 //! the panic's message is logged at `error`, never sent. (With the `StatusPages` plugin the
 //! panic reaches its exception handlers first, as [`HandlerPanicked`](crate::exception::HandlerPanicked).)
 //! A response body that panics once its head is sent cuts that response off (its HTTP/1.1
@@ -39,7 +40,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::{
     app::{service::ConnectionService, AppFuture},
-    exception::panic_message,
+    exception::panic_response,
 };
 
 use super::{
@@ -369,17 +370,6 @@ fn request_body(body: Incoming) -> Body {
     } else {
         Body::new(body)
     }
-}
-
-/// The answer to a call whose handler (or a layer of the application's) panicked: `500
-/// Internal Server Error` with no body, as Ktor answers an uncaught exception (the panic
-/// message is logged, never sent). The connection serves on.
-fn panic_response(payload: &(dyn std::any::Any + Send)) -> Response<Body> {
-    tracing::error!(
-        panic = panic_message(payload).unwrap_or_default(),
-        "a handler panicked; the call answers 500"
-    );
-    axum::response::IntoResponse::into_response(http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// The future of one call. See the [module docs](self).
