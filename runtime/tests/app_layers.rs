@@ -272,6 +272,16 @@ impl<S: tower::Service<Request>> tower::Service<Request> for LateReady<S> {
     }
 }
 
+/// Status and body of `GET /hello` over a fresh connection, which must be answered within
+/// `secs` seconds.
+async fn hello_within(server: &TestApplication, secs: u64) -> (u16, String) {
+    let res = tokio::time::timeout(std::time::Duration::from_secs(secs), server.get("/hello"))
+        .await
+        .unwrap_or_else(|_| panic!("GET /hello not answered within {secs} s"))
+        .expect("response");
+    (res.status().as_u16(), res.text().expect("UTF-8 body"))
+}
+
 #[tokio::test]
 async fn an_app_layer_not_ready_at_first_answers_once_ready() {
     let mut app = Application::new(());
@@ -281,17 +291,7 @@ async fn an_app_layer_not_ready_at_first_answers_once_ready() {
     }));
     app.routing(routes()).expect("routes");
     let server = TestApplication::start(app).await.expect("start");
-    let res = tokio::time::timeout(std::time::Duration::from_secs(10), server.get("/hello"))
-        .await
-        .expect("answered within 10 s")
-        .expect("response");
-    assert_eq!(
-        (
-            res.status().as_u16(),
-            res.text().expect("UTF-8 body").as_str()
-        ),
-        (200, "hi")
-    );
+    assert_eq!(hello_within(&server, 10).await, (200, "hi".to_owned()));
 }
 
 /// `GET /big`: 4 KiB of text, which Compression encodes for a client that accepts gzip.
@@ -350,37 +350,14 @@ async fn a_layer_installed_after_compression_sees_the_response_before_it_is_comp
     );
 }
 
-/// A layer's service that counts how often it is cloned (in `clones`, shared by every clone).
-struct CountClones<S> {
-    inner: S,
-    clones: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
+/// Counts its clones (in the counter every clone shares); captured by a layer's closure, it
+/// counts the clones of the layer's service.
+struct CountClones(std::sync::Arc<std::sync::atomic::AtomicUsize>);
 
-impl<S: Clone> Clone for CountClones<S> {
+impl Clone for CountClones {
     fn clone(&self) -> Self {
-        self.clones
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Self {
-            inner: self.inner.clone(),
-            clones: self.clones.clone(),
-        }
-    }
-}
-
-impl<S: tower::Service<Request>> tower::Service<Request> for CountClones<S> {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> S::Future {
-        self.inner.call(req)
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self(self.0.clone())
     }
 }
 
@@ -389,11 +366,11 @@ impl<S: tower::Service<Request>> tower::Service<Request> for CountClones<S> {
 #[tokio::test]
 async fn calls_on_one_connection_do_not_clone_the_outermost_app_layer() {
     let clones = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = clones.clone();
+    let counted = CountClones(clones.clone());
     let mut app = Application::new(());
-    app.layer(tower::layer::layer_fn(move |inner| CountClones {
-        inner,
-        clones: counter.clone(),
+    app.layer(tower::util::MapRequestLayer::new(move |req: Request| {
+        let _ = &counted;
+        req
     }));
     app.routing(routes()).expect("routes");
     let server = TestApplication::start(app).await.expect("start");
@@ -434,17 +411,7 @@ async fn a_call_waiting_for_an_app_layer_concurrency_limit_is_answered_once_the_
     let slow = tokio::spawn(async move { first.get_text("/slow").await });
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     // ...and a call on another connection waits for it, then is answered.
-    let res = tokio::time::timeout(std::time::Duration::from_secs(5), server.get("/hello"))
-        .await
-        .expect("answered once the slot frees")
-        .expect("response");
-    assert_eq!(
-        (
-            res.status().as_u16(),
-            res.text().expect("UTF-8 body").as_str()
-        ),
-        (200, "hi")
-    );
+    assert_eq!(hello_within(&server, 5).await, (200, "hi".to_owned()));
     let slow = slow
         .await
         .expect("the slow call's task")

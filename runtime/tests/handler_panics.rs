@@ -61,29 +61,13 @@ async fn panicking_layer(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// An app-wide layer whose service panics in `call` itself (before there is a future) for
-/// `GET /call`.
-#[derive(Clone)]
-struct PanicsInCall<S>(S);
-
-impl<S: tower::Service<Request>> tower::Service<Request> for PanicsInCall<S> {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), S::Error>> {
-        self.0.poll_ready(cx)
+/// Panics for `GET /call`; as an app-wide `MapRequestLayer`, in its service's `call` itself
+/// (before there is a future).
+fn panics_in_call(req: Request) -> Request {
+    if req.uri().path() == "/call" {
+        panic!("{BUG}");
     }
-
-    fn call(&mut self, req: Request) -> S::Future {
-        if req.uri().path() == "/call" {
-            panic!("{BUG}");
-        }
-        self.0.call(req)
-    }
+    req
 }
 
 /// The server, and what it logs: every test of this file captures the log on its thread (its
@@ -112,7 +96,7 @@ async fn served(watched: bool) -> (TestApplication, Log, DefaultGuard) {
         .route("/body", get(body_panics))
         .layer(middleware::from_fn(panicking_layer));
     let mut app = Application::new(());
-    app.layer(tower::layer::layer_fn(PanicsInCall));
+    app.layer(tower::util::MapRequestLayer::new(panics_in_call));
     if watched {
         app.install(HttpRequestLifecycle::configure(|cfg| {
             cfg.cancel_call_on_close(true);
