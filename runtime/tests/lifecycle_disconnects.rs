@@ -4,10 +4,14 @@
 mod lifecycle_support;
 
 use lifecycle_support::*;
-use std::time::{Duration, Instant};
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
-use axum::body::Body;
-use oxtor_runtime::testing::TestApplication;
+use axum::{body::Body, extract::State};
+use http_body_util::BodyExt;
+use oxtor_runtime::{server::ClientDisconnect, testing::TestApplication};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -318,4 +322,85 @@ async fn curl_h2c_call_completes_with_plugin_on() {
     let url = server.url("/work?ms=100");
     let out = run_peer("curl", &["-s", "--http2-prior-knowledge", &url], b"").await;
     assert_eq!(out, "done");
+}
+
+/// The engine's calls on one HTTP/1.1 connection under the plugin's watch: what each call
+/// reads of its own state (its address, and whether it is cancelled), or, on `/hold`, also
+/// keeps the call's signal after the call is done (as a task spawned in its scope would).
+fn call_state_app() -> oxtor_runtime::Application<Held> {
+    use axum::{extract::Request, routing::get, Router};
+    use oxtor_runtime::{plugins::lifecycle::HttpRequestLifecycle, server::CallState};
+
+    fn describe(req: &Request) -> String {
+        match CallState::of(req.extensions()) {
+            Some(call) => format!("{:p} {}", Arc::as_ptr(call), call.is_cancelled()),
+            None => "no state".to_owned(),
+        }
+    }
+    let hold = |State(held): State<Held>, req: Request| async move {
+        let signal = req.extensions().get::<ClientDisconnect>().cloned();
+        held.0.lock().unwrap().extend(signal);
+        describe(&req)
+    };
+    let mut app = oxtor_runtime::Application::new(Held::default());
+    app.install(HttpRequestLifecycle::configure(|cfg| {
+        cfg.cancel_call_on_close(true);
+    }))
+    .unwrap();
+    let routes = Router::new()
+        .route("/state", get(|req: Request| async move { describe(&req) }))
+        .route("/hold", get(hold));
+    app.routing(routes).unwrap();
+    app
+}
+
+/// Signals that outlive their call (see [`call_state_app`]).
+#[derive(Clone, Default)]
+struct Held(Arc<Mutex<Vec<ClientDisconnect>>>);
+
+/// The bodies of GET `paths`, sent one after the other on one keep-alive HTTP/1.1 connection.
+async fn bodies_on_one_connection(server: &TestApplication, paths: &[&str]) -> Vec<String> {
+    let io = hyper_util::rt::TokioIo::new(server.connect().await.unwrap());
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Body>(io)
+        .await
+        .unwrap();
+    let conn = tokio::spawn(conn);
+    let mut bodies = Vec::new();
+    for path in paths {
+        let req = http::Request::get(*path)
+            .header("host", "x")
+            .body(Body::empty())
+            .unwrap();
+        let res = timeout(LIMIT, sender.send_request(req))
+            .await
+            .unwrap()
+            .unwrap();
+        let body = timeout(LIMIT, res.into_body().collect())
+            .await
+            .unwrap()
+            .unwrap();
+        bodies.push(String::from_utf8_lossy(&body.to_bytes()).into_owned());
+    }
+    conn.abort();
+    bodies
+}
+
+#[tokio::test]
+async fn http1_calls_on_one_connection_reuse_one_fresh_call_state() {
+    let server = TestApplication::start(call_state_app()).await.unwrap();
+    let bodies = bodies_on_one_connection(&server, &["/state", "/state", "/state"]).await;
+    assert!(bodies[0].ends_with(" false"), "{bodies:?}");
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "{bodies:?}");
+}
+
+#[tokio::test]
+async fn a_call_state_still_held_after_its_call_is_not_reused() {
+    let server = TestApplication::start(call_state_app()).await.unwrap();
+    let bodies = bodies_on_one_connection(&server, &["/hold", "/state", "/state"]).await;
+    assert!(bodies.iter().all(|b| b.ends_with(" false")), "{bodies:?}");
+    assert_ne!(
+        bodies[0], bodies[1],
+        "the held state was reset for the next call"
+    );
+    assert_eq!(bodies[1], bodies[2]);
 }

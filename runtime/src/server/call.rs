@@ -61,12 +61,16 @@ use super::{
 /// the HTTP/2 stream was reset. It never fires for another call's client. The engine's
 /// [call watch](super::call_watch) cancels the call on it if its policy says so.
 #[derive(Clone)]
-pub struct ClientDisconnect {
-    /// The connection: its token is the call's signal for HTTP/1 (one call at a time).
-    conn: Arc<ConnState>,
-    /// The call's state: an HTTP/2 stream's own signal, and the call watch's state when the
-    /// engine watches calls. `None` for an unwatched HTTP/1 call.
-    call: Option<Arc<CallState>>,
+pub struct ClientDisconnect(Signal);
+
+/// Where a call's signal is: one reference count either way.
+#[derive(Clone)]
+enum Signal {
+    /// An unwatched HTTP/1.1 call: the connection's token (one call at a time).
+    Conn(Arc<ConnState>),
+    /// A call with an engine's [`CallState`] (watched, or an HTTP/2 stream), which holds its
+    /// connection.
+    Call(Arc<CallState>),
 }
 
 /// An HTTP/2 stream's own signal: a child of the connection's token, made on first use (most
@@ -107,20 +111,32 @@ impl fmt::Debug for ClientDisconnect {
 }
 
 impl ClientDisconnect {
-    /// The signal of a call on `conn` whose state is `call`: the connection's own, or the
-    /// stream's own for HTTP/2 (see [`CallState::stream`]).
-    pub(crate) fn new(conn: Arc<ConnState>, call: Option<Arc<CallState>>) -> Self {
-        Self { conn, call }
+    /// The signal of an unwatched HTTP/1.1 call on `conn`: the connection's own.
+    pub(crate) fn conn(conn: Arc<ConnState>) -> Self {
+        Self(Signal::Conn(conn))
+    }
+
+    /// The call's connection.
+    fn state(&self) -> &ConnState {
+        match &self.0 {
+            Signal::Conn(conn) => conn,
+            // (`CallService::call_signal` makes this variant, of a state with a connection.)
+            Signal::Call(call) => match call.conn() {
+                Some(conn) => conn,
+                None => unreachable!("an engine's call state holds its connection"),
+            },
+        }
     }
 
     fn stream(&self) -> Option<&StreamSignal> {
-        self.call.as_deref().and_then(CallState::stream)
+        self.call().and_then(|call| call.stream())
     }
 
     fn signal(&self) -> &CancellationToken {
+        let conn = self.state();
         match self.stream() {
-            Some(stream) => stream.token(&self.conn.disconnect),
-            None => &self.conn.disconnect,
+            Some(stream) => stream.token(&conn.disconnect),
+            None => &conn.disconnect,
         }
     }
 
@@ -128,54 +144,57 @@ impl ClientDisconnect {
     fn fire(&self) {
         match self.stream() {
             Some(stream) => stream.reset(),
-            None => self.conn.disconnect.cancel(),
+            None => self.state().disconnect.cancel(),
         }
     }
 
     /// The engine's state of the call, if it has one (watched, or an HTTP/2 stream).
     pub(crate) fn call(&self) -> Option<&Arc<CallState>> {
-        self.call.as_ref()
+        match &self.0 {
+            Signal::Conn(_) => None,
+            Signal::Call(call) => Some(call),
+        }
     }
 
     /// Whether the client is known to be gone. (The first use of a `ClientDisconnect` starts
     /// the connection's watch for the client's close; until then only what hyper noticed
     /// counts.)
     pub fn is_disconnected(&self) -> bool {
-        self.conn.control.watch();
+        self.state().control.watch();
         self.signal().is_cancelled()
     }
 
     /// Resolves once the client is gone.
     pub fn disconnected(&self) -> WaitForCancellationFuture<'_> {
-        self.conn.control.watch();
+        self.state().control.watch();
         self.signal().cancelled()
     }
 
     /// Resolves once the client is gone, owning its signal.
     pub(crate) fn wait_owned(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
-        self.conn.control.watch();
+        self.state().control.watch();
         self.signal().clone().cancelled_owned()
     }
 
     /// A token cancelled once the client is gone (cancelling it yourself affects nobody else).
     pub fn token(&self) -> CancellationToken {
-        self.conn.control.watch();
+        self.state().control.watch();
         self.signal().child_token()
     }
 
     /// The connection of the call (see [`ConnectionInfo::of`]).
     pub(crate) fn connection(&self) -> &ConnectionInfo {
-        &self.conn.info
+        &self.state().info
     }
 
     /// The counters of the engine's call watch.
     pub(crate) fn metrics(&self) -> &CallMetrics {
-        &self.conn.metrics
+        &self.state().metrics
     }
 
     /// The engine's tasks (see [`EngineTasks::of`]).
     pub(crate) fn engine_tasks(&self) -> &EngineTasks {
-        &self.conn.tasks
+        &self.state().tasks
     }
 }
 
@@ -284,7 +303,7 @@ impl CallService {
         // (Held here, not in `ConnState`: the signal holds the connection's state.)
         let http1_extensions = shared.hooks.call_watch.cancel_on_close.is_none().then(|| {
             let mut http1 = extensions.clone();
-            http1.insert(ClientDisconnect::new(conn.clone(), None));
+            http1.insert(ClientDisconnect::conn(conn.clone()));
             http1
         });
         Self {
@@ -300,19 +319,29 @@ impl CallService {
     /// The state of a new HTTP/1.1 call under the engine's watch with policy `cancel`: the
     /// connection's, reset, if the last call let go of it (no allocation), else a new one.
     fn http1_call(&self, cancel: bool) -> Arc<CallState> {
-        let fresh = CallState::engine(Some(cancel), false);
         let call = match self.http1_call.take() {
             Some(mut call) => match Arc::get_mut(&mut call) {
                 Some(state) => {
-                    *state = fresh;
+                    state.reset(Some(cancel));
                     call
                 }
-                None => Arc::new(fresh),
+                None => self.new_call(Some(cancel), false),
             },
-            None => Arc::new(fresh),
+            None => self.new_call(Some(cancel), false),
         };
         self.http1_call.set(Some(call.clone()));
         call
+    }
+
+    /// A new engine's state of a call on this connection.
+    fn new_call(&self, policy: Option<bool>, http2: bool) -> Arc<CallState> {
+        Arc::new(CallState::engine(self.conn.clone(), policy, http2))
+    }
+
+    /// The signal of an engine's call on this connection (a state [`new_call`](Self::new_call)
+    /// made: it holds the connection).
+    fn call_signal(call: Arc<CallState>) -> ClientDisconnect {
+        ClientDisconnect(Signal::Call(call))
     }
 }
 
@@ -328,15 +357,17 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
         let disconnect = match &self.http1_extensions {
             Some(http1) if !http2 => {
                 req.extensions_mut().extend(http1.clone());
-                ClientDisconnect::new(self.conn.clone(), None)
+                ClientDisconnect::conn(self.conn.clone())
             }
             _ => {
-                let call = if http2 {
-                    Some(Arc::new(CallState::engine(policy.cancel_on_close, true)))
+                let disconnect = if http2 {
+                    Self::call_signal(self.new_call(policy.cancel_on_close, true))
                 } else {
-                    policy.cancel_on_close.map(|cancel| self.http1_call(cancel))
+                    match policy.cancel_on_close {
+                        Some(cancel) => Self::call_signal(self.http1_call(cancel)),
+                        None => ClientDisconnect::conn(self.conn.clone()),
+                    }
                 };
-                let disconnect = ClientDisconnect::new(self.conn.clone(), call);
                 let ext = req.extensions_mut();
                 ext.extend(self.extensions.clone());
                 ext.insert(disconnect.clone());
@@ -386,7 +417,7 @@ pub(crate) struct CallFuture {
 
 /// A call in flight on a connection whose timeouts are on; dropped when its response is sent
 /// (or dropped), which starts the connection's idle timeout if it was the last.
-pub(crate) struct Busy(Arc<ConnState>);
+pub(crate) struct Busy(ClientDisconnect);
 
 impl Busy {
     /// The end of a call that held `conn` busy.
@@ -399,7 +430,7 @@ impl Busy {
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        Busy::end(&self.0);
+        Busy::end(self.0.state());
     }
 }
 
@@ -455,7 +486,7 @@ impl Future for CallFuture {
             };
         self.inner = None;
         let busy = match self.disconnect.take().or(released) {
-            Some(disconnect) if std::mem::take(&mut self.busy) => Some(Busy(disconnect.conn)),
+            Some(disconnect) if std::mem::take(&mut self.busy) => Some(Busy(disconnect)),
             _ => None,
         };
         if res.extensions().get::<AbortCall>().is_some() {
@@ -477,14 +508,14 @@ impl Drop for CallFuture {
             },
         };
         if self.busy {
-            Busy::end(&disconnect.conn);
+            Busy::end(disconnect.state());
         }
         let Some(inner) = self.inner.take() else {
             return;
         };
         // hyper let go of an unfinished call: its client is gone.
         disconnect.fire();
-        let conn = disconnect.conn;
+        let conn = disconnect.state();
         if conn.tasks.hard_stop().is_cancelled() {
             return;
         }
@@ -508,7 +539,7 @@ impl Drop for CallFuture {
         let tracked = conn.tasks.track(inner);
         handle.spawn(async move {
             tracked.await;
-            conn.detached.fetch_sub(1, Ordering::AcqRel);
+            disconnect.state().detached.fetch_sub(1, Ordering::AcqRel);
         });
     }
 }

@@ -67,13 +67,12 @@ use http::{Extensions, Method, Request, Response, Uri};
 use pin_project_lite::pin_project;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use super::call::{AbortCall, ClientDisconnect, StreamSignal};
+use super::call::{AbortCall, ClientDisconnect, ConnState, StreamSignal};
 
 /// The state of one watched call: its policy and its cancellation. Reached from the request
-/// with [`CallState::of`]. The engine keeps it with the call's [`ClientDisconnect`] (an HTTP/1.1
+/// with [`CallState::of`]. The engine's is the call's [`ClientDisconnect`] (an HTTP/1.1
 /// connection reuses one for its calls, an HTTP/2 stream has its own); a watch outside the
 /// engine puts it in the request's extensions (`Extension<Arc<CallState>>`).
-#[derive(Debug)]
 pub struct CallState {
     /// Cancelled when the call is; made on first use (most calls never ask).
     token: OnceLock<CancellationToken>,
@@ -83,24 +82,63 @@ pub struct CallState {
     watched: AtomicBool,
     /// An HTTP/2 stream's own disconnect signal; `None` for HTTP/1.1 (the connection's).
     stream: Option<StreamSignal>,
+    /// The connection of an engine's call: its [`ClientDisconnect`] is this state alone (one
+    /// reference count per copy, not two). `None` for a state a watch outside the engine made.
+    conn: Option<Arc<ConnState>>,
+}
+
+impl std::fmt::Debug for CallState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallState")
+            .field("cancelled", &self.is_cancelled())
+            .field("cancel_on_close", &self.cancel_on_close())
+            .field("watched", &self.watched.load(Ordering::Relaxed))
+            .field("stream", &self.stream)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CallState {
     /// The state a watch outside the engine makes (and tests).
     pub(crate) fn new(cancel_on_close: bool) -> Self {
-        Self::engine(Some(cancel_on_close), false)
+        Self {
+            token: OnceLock::new(),
+            cancelled: AtomicBool::new(false),
+            cancel_on_close: AtomicBool::new(cancel_on_close),
+            watched: AtomicBool::new(true),
+            stream: None,
+            conn: None,
+        }
     }
 
-    /// The engine's state of a call: watched with `policy` if the engine watches calls, with
-    /// a stream signal of its own for HTTP/2.
-    pub(crate) fn engine(policy: Option<bool>, http2: bool) -> Self {
+    /// The engine's state of a call on `conn`: watched with `policy` if the engine watches
+    /// calls, with a stream signal of its own for HTTP/2.
+    pub(crate) fn engine(conn: Arc<ConnState>, policy: Option<bool>, http2: bool) -> Self {
         Self {
             token: OnceLock::new(),
             cancelled: AtomicBool::new(false),
             cancel_on_close: AtomicBool::new(policy.unwrap_or(false)),
             watched: AtomicBool::new(policy.is_some()),
             stream: http2.then(StreamSignal::default),
+            conn: Some(conn),
         }
+    }
+
+    /// This state made new again for the next HTTP/1.1 call on its connection, watched with
+    /// `policy` (what [`engine`](Self::engine) makes, without touching the connection's
+    /// reference count).
+    #[inline]
+    pub(crate) fn reset(&mut self, policy: Option<bool>) {
+        self.token = OnceLock::new();
+        *self.cancelled.get_mut() = false;
+        *self.cancel_on_close.get_mut() = policy.unwrap_or(false);
+        *self.watched.get_mut() = policy.is_some();
+        self.stream = None;
+    }
+
+    /// The connection of an engine's call.
+    pub(crate) fn conn(&self) -> Option<&Arc<ConnState>> {
+        self.conn.as_ref()
     }
 
     /// The state of the watched call `extensions` belong to: the engine's, or the one a watch
