@@ -124,16 +124,18 @@ impl CallState {
         }
     }
 
-    /// This state made new again for the next HTTP/1.1 call on its connection, watched with
-    /// `policy` (what [`engine`](Self::engine) makes, without touching the connection's
-    /// reference count).
+    /// This HTTP/1.1 call's state (no stream signal) made new again for the next call on its
+    /// connection, watched with `policy`: what [`engine`](Self::engine) makes, without
+    /// touching the connection's reference count.
     #[inline]
     pub(crate) fn reset(&mut self, policy: Option<bool>) {
-        self.token = OnceLock::new();
+        // (Most calls make no token: nothing to drop then.)
+        if self.token.get().is_some() {
+            self.token = OnceLock::new();
+        }
         *self.cancelled.get_mut() = false;
         *self.cancel_on_close.get_mut() = policy.unwrap_or(false);
         *self.watched.get_mut() = policy.is_some();
-        self.stream = None;
     }
 
     /// The connection of an engine's call.
@@ -400,7 +402,6 @@ pin_project! {
 
 pin_project! {
     #[project = StateProj]
-    #[project_replace = StateReplace]
     enum State<F> {
         Passthrough { #[pin] fut: F },
         Watching {
@@ -533,7 +534,8 @@ fn finish<F>(mut state: Pin<&mut State<F>>) {
         },
         _ => None,
     };
-    state.project_replace(State::Done { released });
+    // (Dropped in place: the future is pinned.)
+    state.set(State::Done { released });
 }
 
 /// The response of a cancelled call: the engine drops the call instead of sending it.
