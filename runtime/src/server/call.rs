@@ -116,11 +116,17 @@ impl ClientDisconnect {
         Self(Signal::Conn(conn))
     }
 
+    /// The signal of the engine's call `call`, a state [`CallState::engine`] made (it holds the
+    /// connection): the stream's own for HTTP/2, else the connection's.
+    fn engine_call(call: Arc<CallState>) -> Self {
+        Self(Signal::Call(call))
+    }
+
     /// The call's connection.
     fn state(&self) -> &ConnState {
         match &self.0 {
             Signal::Conn(conn) => conn,
-            // (`CallService::call_signal` makes this variant, of a state with a connection.)
+            // (Only `engine_call` makes this variant, of a state with a connection.)
             Signal::Call(call) => match call.conn() {
                 Some(conn) => conn,
                 None => unreachable!("an engine's call state holds its connection"),
@@ -319,16 +325,11 @@ impl CallService {
     /// The state of a new HTTP/1.1 call under the engine's watch with policy `cancel`: the
     /// connection's, reset, if the last call let go of it (no allocation), else a new one.
     fn http1_call(&self, cancel: bool) -> Arc<CallState> {
-        let call = match self.http1_call.take() {
-            Some(mut call) => match Arc::get_mut(&mut call) {
-                Some(state) => {
-                    state.reset(Some(cancel));
-                    call
-                }
-                None => self.new_call(Some(cancel), false),
-            },
-            None => self.new_call(Some(cancel), false),
-        };
+        let reused = self.http1_call.take().and_then(|mut call| {
+            Arc::get_mut(&mut call)?.reset(Some(cancel));
+            Some(call)
+        });
+        let call = reused.unwrap_or_else(|| self.new_call(Some(cancel), false));
         self.http1_call.set(Some(call.clone()));
         call
     }
@@ -336,12 +337,6 @@ impl CallService {
     /// A new engine's state of a call on this connection.
     fn new_call(&self, policy: Option<bool>, http2: bool) -> Arc<CallState> {
         Arc::new(CallState::engine(self.conn.clone(), policy, http2))
-    }
-
-    /// The signal of an engine's call on this connection (a state [`new_call`](Self::new_call)
-    /// made: it holds the connection).
-    fn call_signal(call: Arc<CallState>) -> ClientDisconnect {
-        ClientDisconnect(Signal::Call(call))
     }
 }
 
@@ -361,10 +356,10 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
             }
             _ => {
                 let disconnect = if http2 {
-                    Self::call_signal(self.new_call(policy.cancel_on_close, true))
+                    ClientDisconnect::engine_call(self.new_call(policy.cancel_on_close, true))
                 } else {
                     match policy.cancel_on_close {
-                        Some(cancel) => Self::call_signal(self.http1_call(cancel)),
+                        Some(cancel) => ClientDisconnect::engine_call(self.http1_call(cancel)),
                         None => ClientDisconnect::conn(self.conn.clone()),
                     }
                 };

@@ -101,26 +101,24 @@ impl std::fmt::Debug for CallState {
 impl CallState {
     /// The state a watch outside the engine makes (and tests).
     pub(crate) fn new(cancel_on_close: bool) -> Self {
-        Self {
-            token: OnceLock::new(),
-            cancelled: AtomicBool::new(false),
-            cancel_on_close: AtomicBool::new(cancel_on_close),
-            watched: AtomicBool::new(true),
-            stream: None,
-            conn: None,
-        }
+        Self::with(None, Some(cancel_on_close), false)
     }
 
     /// The engine's state of a call on `conn`: watched with `policy` if the engine watches
     /// calls, with a stream signal of its own for HTTP/2.
     pub(crate) fn engine(conn: Arc<ConnState>, policy: Option<bool>, http2: bool) -> Self {
+        Self::with(Some(conn), policy, http2)
+    }
+
+    /// A fresh state: `conn` for the engine's calls, watched with `policy` if any.
+    fn with(conn: Option<Arc<ConnState>>, policy: Option<bool>, http2: bool) -> Self {
         Self {
             token: OnceLock::new(),
             cancelled: AtomicBool::new(false),
             cancel_on_close: AtomicBool::new(policy.unwrap_or(false)),
             watched: AtomicBool::new(policy.is_some()),
             stream: http2.then(StreamSignal::default),
-            conn: Some(conn),
+            conn,
         }
     }
 
