@@ -9,6 +9,9 @@
 //! is erased behind an `Arc`, so cloning the stack for a call copies no layer and allocates
 //! nothing; a call costs one boxed future per layer, and nothing extra without layers (then the
 //! service is the router itself, with the application's directly dispatched routes beside it).
+//! A call that goes through axum's routing boxes the router's future (320 bytes, most of it the
+//! request axum holds until its route is ready), so that an [`AppFuture`] is a few words: the
+//! engine and hyper move it, and a layer's box holds it, on every call's way.
 //! oxtor's engine gives each connection a clone of the outermost layer's service of its own,
 //! which the connection's calls use in turn (tower's `poll_ready`, then `call`, on one
 //! instance), so that a call clones nothing there; under `axum::serve`, each call clones it.
@@ -145,7 +148,7 @@ impl AppService {
     #[inline]
     pub(crate) fn call_ref(&self, req: Request) -> AppFuture {
         let kind = match &self.inner {
-            Inner::Router(router) => Kind::Router(router.clone().call(req)),
+            Inner::Router(router) => Kind::routed(&mut router.clone(), req),
             Inner::Direct(direct) => direct.call(req),
             Inner::Layered(service) => Kind::Layered(service.call_erased(req)),
         };
@@ -172,7 +175,7 @@ impl Service<Request> for AppService {
     #[inline]
     fn call(&mut self, req: Request) -> AppFuture {
         let kind = match &mut self.inner {
-            Inner::Router(router) => Kind::Router(router.call(req)),
+            Inner::Router(router) => Kind::routed(router, req),
             Inner::Direct(direct) => direct.call(req),
             Inner::Layered(service) => Kind::Layered(service.call_erased(req)),
         };
@@ -193,7 +196,7 @@ impl Direct {
     fn call(&self, req: Request) -> Kind {
         match self.direct.find(&req) {
             Some(found) => Kind::Direct(found.call(req)),
-            None => Kind::Router(self.router.clone().call(req)),
+            None => Kind::routed(&mut self.router.clone(), req),
         }
     }
 }
@@ -401,20 +404,32 @@ where
     }
 }
 
-/// The future of one call of an [`AppService`]: the router's own future without layers, the
-/// outermost layer's boxed future with. `Unpin`, so a caller can move an unfinished call.
+/// The future of one call of an [`AppService`]: the router's future (boxed) or a directly
+/// dispatched handler's without layers, the outermost layer's boxed future with. A few words,
+/// whatever the call; `Unpin`, so a caller can move an unfinished call.
 pub struct AppFuture {
     kind: Kind,
 }
 
-#[expect(
-    clippy::large_enum_variant,
-    reason = "boxing the router's future is the per-call allocation this type avoids"
-)]
 enum Kind {
-    Router(RouteFuture<Infallible>),
+    Router(Box<RouteFuture<Infallible>>),
     Direct(DirectFuture),
     Layered(BoxedCall),
+}
+
+impl Kind {
+    /// The router's call of `req`, boxed: axum's future holds the request until its route is
+    /// ready, six times the size of the other kinds. Boxed, it is written once; inline, every
+    /// move of the call (into a layer's box, into hyper's slot for it) would copy it, a dozen
+    /// cache lines a call for the directly dispatched routes as well (callgrind, showcase
+    /// `/hello`: −312 instructions and −19 first-level data-cache misses a call; `/user/42`,
+    /// one allocation more: −135 instructions).
+    #[inline]
+    fn routed(router: &mut Router, req: Request) -> Self {
+        // Allocated before the call: one move of the future fewer.
+        let call = Box::<RouteFuture<Infallible>>::new_uninit();
+        Self::Router(Box::write(call, router.call(req)))
+    }
 }
 
 impl fmt::Debug for AppFuture {
@@ -432,7 +447,7 @@ impl Future for AppFuture {
     #[inline(never)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.kind {
-            Kind::Router(fut) => Pin::new(fut).poll(cx),
+            Kind::Router(fut) => Pin::new(&mut **fut).poll(cx),
             Kind::Direct(fut) => Pin::new(fut).poll(cx).map(Ok),
             Kind::Layered(fut) => fut.as_mut().poll(cx),
         }
