@@ -66,6 +66,7 @@
 use std::{
     any::Any,
     cell::RefCell,
+    collections::HashMap,
     convert::Infallible,
     fmt,
     future::Future,
@@ -229,7 +230,11 @@ struct Direct {
 /// The application's directly dispatched routes, with its state. Built once, shared by every
 /// clone of the [`AppService`](crate::app::AppService).
 pub(crate) struct DirectRoutes {
-    paths: matchit::Router<usize>,
+    /// Each path's entry. Static paths only, so a path is found as axum's matcher finds a
+    /// static route, by its exact bytes: one hash and one comparison (matchit's walk of its
+    /// tree wrote its parameter slots on every call). The keys are the application's own; a
+    /// request's path only looks one up.
+    paths: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
     entries: Vec<Entry>,
 }
 
@@ -248,7 +253,7 @@ impl DirectRoutes {
         state: &S,
     ) -> Option<Self> {
         let mut table = Self {
-            paths: matchit::Router::new(),
+            paths: HashMap::default(),
             entries: Vec::new(),
         };
         for DirectRoute {
@@ -260,16 +265,14 @@ impl DirectRoutes {
             if !DirectRoute::<S>::is_static(&path) {
                 continue;
             }
-            let index = match table.paths.at(&path) {
-                Ok(found) => *found.value,
-                Err(_) => {
+            let index = match table.paths.get(path.as_str()) {
+                Some(&index) => index,
+                None => {
                     let Some((matched, rest)) = routed_by_axum(&path) else {
                         continue;
                     };
                     let index = table.entries.len();
-                    if table.paths.insert(path.as_str(), index).is_err() {
-                        continue;
-                    }
+                    table.paths.insert(path.into_boxed_str(), index);
                     table.entries.push(Entry {
                         matched,
                         rest,
@@ -295,9 +298,7 @@ impl DirectRoutes {
     /// routes `req`). Looks at the request without taking it.
     #[inline]
     pub(crate) fn find(&self, req: &Request) -> Option<Found<'_>> {
-        let entry = self
-            .entries
-            .get(*self.paths.at(req.uri().path()).ok()?.value)?;
+        let entry = self.entries.get(*self.paths.get(req.uri().path())?)?;
         let direct = entry
             .handlers
             .iter()

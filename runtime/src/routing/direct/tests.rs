@@ -51,6 +51,41 @@ fn paths_with_parameters_are_left_to_the_router() {
     assert!(table.find(&request(Method::GET, "/books")).is_some());
 }
 
+/// As axum's matcher finds a static route: by the path's exact bytes. Anything else (a trailing
+/// slash, another case, a percent-encoded letter, a query) is for the router to answer.
+#[test]
+fn a_path_is_found_only_by_its_exact_bytes() {
+    let table = DirectRoutes::build(routes(&["/hello", "/user/me"]), &()).expect("a table");
+    for other in [
+        "/hello/", "/Hello", "/hell%6F", "/hello/x", "/hell", "/", "/user/42",
+    ] {
+        assert!(
+            table.find(&request(Method::GET, other)).is_none(),
+            "{other} was found"
+        );
+    }
+    for path in ["/hello", "/hello?x=1", "/user/me"] {
+        assert!(
+            table.find(&request(Method::GET, path)).is_some(),
+            "{path} was not found"
+        );
+    }
+}
+
+/// Two routes on one path share its entry: each finds its own methods.
+#[test]
+fn a_path_given_twice_is_one_entry() {
+    let mut both = routes(&["/hello"]);
+    both.push(DirectRoute::new(
+        "/hello",
+        DirectHandler::new(&[Method::POST], hello),
+    ));
+    let table = DirectRoutes::build(both, &()).expect("a table");
+    assert_eq!(table.entries.len(), 1);
+    assert!(table.find(&request(Method::POST, "/hello")).is_some());
+    assert!(table.find(&request(Method::GET, "/hello")).is_some());
+}
+
 #[test]
 fn head_and_unserved_methods_are_left_to_the_router() {
     let table = DirectRoutes::build(routes(&["/hello"]), &()).expect("a table");
