@@ -8,6 +8,7 @@
 #                                              # function aligned to 64 bytes; sets $bin
 #   s0=$(host_steal); ...; steal_percent "$s0" "$(host_steal)"   # share of CPU time the host
 #                                              # (hypervisor) took from this VM meanwhile, in %
+#   wait_port 18400                            # waits up to 60 s for a listener on 127.0.0.1
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -45,6 +46,15 @@ steal_percent() {
     awk -v a="$1" -v b="$2" 'BEGIN {
         split(a, x, " "); split(b, y, " "); t = y[2] - x[2]
         printf "%.1f", (t > 0 ? (y[1] - x[1]) * 100 / t : 0) }'
+}
+
+wait_port() {
+    for _ in $(seq 600); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "server on port $1 did not start" >&2
+    return 1
 }
 
 bench_workdir() {

@@ -41,15 +41,6 @@ for other in $OTHERS; do cargo build --release --quiet -p oxtor-bench --bin "$ot
 bin=$(pwd)/target/release/bench_oxtor
 bench_workdir
 
-wait_port() {
-    for _ in $(seq 600); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "server on port $1 did not start" >&2
-    return 1
-}
-
 # shellcheck disable=SC2086 # H2LOAD_ARGS is a list of arguments
 load() { h2load $H2LOAD_ARGS -n "$2" -c 4 "http://127.0.0.1:$1$3" >/dev/null; }
 

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Where a request's time goes (issue 15), in figures the host's load does not move: for the
+# contestants of bench/engine.sh, per request, the instructions, instruction-cache misses (I1),
+# first-level data-cache misses (D1, reads and writes) and mispredicted branches (conditional and
+# indirect) from valgrind's callgrind with its cache and branch simulation, then each figure as a
+# ratio to actix-web's. A load test on a busy or shared host moves by more than the gaps between
+# these servers; these counts move by about 1 % or less between runs (instructions) or by up to a
+# quarter (the D1 misses, which depend on where the heap and the stack land), and show what the
+# instruction count alone does not: actix-web runs more instructions than oxtor and misses the
+# instruction cache less.
+#
+#   bench/engine_counts.sh                       # builds what it needs (aligned, as engine.sh)
+#   ROUTES=/hello CONTESTANTS="showcase actix" bench/engine_counts.sh
+#
+# Contestants (as bench/engine.sh, release builds with 64-byte function alignment):
+#   showcase  `bench_oxtor PORT showcase` (Compression + HttpRequestLifecycle)
+#   oxtor     `bench_oxtor PORT` (no plugins)
+#   axum      `bench_axum PORT` (axum::serve)
+#   actix     `bench_actix PORT` (one worker)
+#   hyper     `bench_hyper PORT` (a hand-written service_fn on hyper alone)
+# Load: `h2load --h1`, CONNECTIONS keep-alive connections, N requests after 500 of warm-up; the
+# counters are zeroed after the warm-up and dumped after the N requests (`callgrind_control`).
+# The simulated caches are valgrind's defaults for this CPU (L1 32 KiB, 8-way, 64-byte lines on
+# the machines this ran on): a model, not this CPU's counters, which this VM does not expose.
+#
+# Environment: N (2000), CONNECTIONS (8), ROUTES ("/hello /books.json /user/42"), CONTESTANTS
+#              ("showcase oxtor axum actix hyper"), BASE_PORT (18700), ALIGN (1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+need_tools valgrind:valgrind h2load:nghttp2-client python3:python3
+
+N=${N:-2000}
+CONNECTIONS=${CONNECTIONS:-8}
+ROUTES=${ROUTES:-/hello /books.json /user/42}
+CONTESTANTS=${CONTESTANTS:-showcase oxtor axum actix hyper}
+port=${BASE_PORT:-18700}
+
+echo "== building the contestants"
+build_aligned --bin bench_oxtor --bin bench_axum --bin bench_actix --bin bench_hyper
+bench_workdir
+
+# command NAME PORT: the server command line of contestant NAME.
+command_of() {
+    case "$1" in
+        showcase) echo "$bin/bench_oxtor $2 showcase" ;;
+        oxtor) echo "$bin/bench_oxtor $2" ;;
+        axum | actix | hyper) echo "$bin/bench_$1 $2" ;;
+        *)
+            echo "unknown contestant $1" >&2
+            return 1
+            ;;
+    esac
+}
+
+# counts NAME ROUTE -> "Ir I1mr D1mr D1mw Bcm Bim" per request
+counts() {
+    local cmd vp out
+    port=$((port + 1))
+    cmd=$(command_of "$1" "$port")
+    out="$work/cg.$1.${port}"
+    # shellcheck disable=SC2086 # cmd is a command line
+    valgrind --tool=callgrind -q --cache-sim=yes --branch-sim=yes \
+        "--callgrind-out-file=$out" $cmd >/dev/null 2>&1 &
+    vp=$!
+    pids+=("$vp")
+    wait_port "$port"
+    h2load --h1 -n 500 -c "$CONNECTIONS" "http://127.0.0.1:$port$2" >/dev/null
+    callgrind_control -z "$vp" >/dev/null 2>&1
+    h2load --h1 -n "$N" -c "$CONNECTIONS" "http://127.0.0.1:$port$2" >/dev/null
+    callgrind_control -d "$vp" >/dev/null 2>&1
+    kill -KILL "$vp" 2>/dev/null || true
+    wait "$vp" 2>/dev/null || true
+    python3 - "$out.1" "$N" <<'EOF'
+import sys
+events, found = None, {}
+for line in open(sys.argv[1]):
+    if line.startswith("events:"):
+        events = line.split()[1:]
+    elif line.startswith(("summary:", "totals:")):
+        key, _, values = line.partition(":")
+        found[key] = [int(v) for v in values.split()]
+totals = found.get("totals") or found.get("summary")
+if not events or not totals:
+    sys.exit(f"no totals in {sys.argv[1]}")
+got = dict(zip(events, totals))
+n = float(sys.argv[2])
+print(" ".join(f"{got.get(e, 0) / n:.1f}" for e in ("Ir", "I1mr", "D1mr", "D1mw", "Bcm", "Bim")))
+EOF
+}
+
+echo "== per request: callgrind, $N requests over $CONNECTIONS connections after 500"
+printf '%-12s %-9s %9s %8s %8s %8s | %9s %9s %9s\n' route server instr I1-miss D1-miss br-miss \
+    'instr/ax' 'I1/ax' 'D1/ax'
+declare -A row
+for route in $ROUTES; do
+    row=()
+    for name in $CONTESTANTS; do
+        row[$name]=$(counts "$name" "$route")
+    done
+    for name in $CONTESTANTS; do
+        # Columns: the counts, then the ratios to actix-web's (when it ran).
+        awk -v route="$route" -v name="$name" -v mine="${row[$name]}" -v ax="${row[actix]:-}" 'BEGIN {
+            split(mine, m, " ")
+            printf "%-12s %-9s %9.0f %8.0f %8.0f %8.0f |", route, name, m[1], m[2], m[3] + m[4], m[5] + m[6]
+            if (split(ax, a, " ") == 6) {
+                printf " %9.3f %9.3f %9.3f\n", m[1] / a[1], m[2] / a[2], (m[3] + m[4]) / (a[3] + a[4])
+            } else {
+                printf " %9s %9s %9s\n", "-", "-", "-"
+            }
+        }'
+    done
+done
