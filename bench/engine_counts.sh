@@ -18,13 +18,16 @@
 #   axum      `bench_axum PORT` (axum::serve)
 #   actix     `bench_actix PORT` (one worker)
 #   hyper     `bench_hyper PORT` (a hand-written service_fn on hyper alone)
+# Each server is pinned to CPU SERVER_CPU, so that it runs one worker as in bench/engine.sh
+# (valgrind runs a program's threads one at a time through one simulated cache: a second worker
+# would evict the first one's lines, which separate cores would not).
 # Load: `h2load --h1`, CONNECTIONS keep-alive connections, N requests after 500 of warm-up; the
 # counters are zeroed after the warm-up and dumped after the N requests (`callgrind_control`).
 # The simulated caches are valgrind's defaults for this CPU (L1 32 KiB, 8-way, 64-byte lines on
 # the machines this ran on): a model, not this CPU's counters, which this VM does not expose.
 #
 # Environment: N (2000), CONNECTIONS (8), ROUTES ("/hello /books.json /user/42"), CONTESTANTS
-#              ("showcase oxtor axum actix hyper"), BASE_PORT (18700), ALIGN (1).
+#              ("showcase oxtor axum actix hyper"), SERVER_CPU (1), BASE_PORT (18700), ALIGN (1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -35,6 +38,7 @@ CONNECTIONS=${CONNECTIONS:-8}
 ROUTES=${ROUTES:-/hello /books.json /user/42}
 CONTESTANTS=${CONTESTANTS:-showcase oxtor axum actix hyper}
 port=${BASE_PORT:-18700}
+SERVER_CPU=${SERVER_CPU:-1}
 
 echo "== building the contestants"
 build_aligned --bin bench_oxtor --bin bench_axum --bin bench_actix --bin bench_hyper
@@ -60,7 +64,7 @@ counts() {
     cmd=$(command_of "$1" "$port")
     out="$work/cg.$1.${port}"
     # shellcheck disable=SC2086 # cmd is a command line
-    valgrind --tool=callgrind -q --cache-sim=yes --branch-sim=yes \
+    taskset -c "$SERVER_CPU" valgrind --tool=callgrind -q --cache-sim=yes --branch-sim=yes \
         "--callgrind-out-file=$out" $cmd >/dev/null 2>&1 &
     vp=$!
     pids+=("$vp")
