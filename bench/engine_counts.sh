@@ -57,7 +57,8 @@ command_of() {
     esac
 }
 
-# counts NAME ROUTE -> "Ir I1mr D1mr D1mw Bcm Bim" per request
+# counts NAME ROUTE: sets $counted to "Ir I1mr D1mr D1mw Bcm Bim" per request. (Not run in a
+# command substitution: the next port and the server's pid must reach this shell.)
 counts() {
     local cmd vp out
     port=$((port + 1))
@@ -75,7 +76,7 @@ counts() {
     callgrind_control -d "$vp" >/dev/null 2>&1
     kill -KILL "$vp" 2>/dev/null || true
     wait "$vp" 2>/dev/null || true
-    python3 - "$out.1" "$N" <<'EOF'
+    counted=$(python3 - "$out.1" "$N" <<'EOF'
 import sys
 events, found = None, {}
 for line in open(sys.argv[1]):
@@ -91,6 +92,7 @@ got = dict(zip(events, totals))
 n = float(sys.argv[2])
 print(" ".join(f"{got.get(e, 0) / n:.1f}" for e in ("Ir", "I1mr", "D1mr", "D1mw", "Bcm", "Bim")))
 EOF
+    )
 }
 
 echo "== per request: callgrind, $N requests over $CONNECTIONS connections after 500"
@@ -100,7 +102,8 @@ declare -A row
 for route in $ROUTES; do
     row=()
     for name in $CONTESTANTS; do
-        row[$name]=$(counts "$name" "$route")
+        counts "$name" "$route"
+        row[$name]=$counted
     done
     for name in $CONTESTANTS; do
         # Columns: the counts, then the ratios to actix-web's (when it ran).
