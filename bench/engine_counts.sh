@@ -11,6 +11,7 @@
 #
 #   bench/engine_counts.sh                       # builds what it needs (aligned, as engine.sh)
 #   ROUTES=/hello CONTESTANTS="showcase actix" bench/engine_counts.sh
+#   BASELINE_BIN=/tmp/old/bench_oxtor bench/engine_counts.sh   # before/after, side by side
 #
 # Contestants (as bench/engine.sh, release builds with 64-byte function alignment):
 #   showcase  `bench_oxtor PORT showcase` (Compression + HttpRequestLifecycle)
@@ -18,6 +19,10 @@
 #   axum      `bench_axum PORT` (axum::serve)
 #   actix     `bench_actix PORT` (one worker)
 #   hyper     `bench_hyper PORT` (a hand-written service_fn on hyper alone)
+#   showcase@base, oxtor@base  the same two from BASELINE_BIN, a bench_oxtor built from another
+#             commit (build it with `build_aligned` of bench/lib.sh there, so that both align
+#             their functions alike); with BASELINE_BIN set, the default contestants include them
+#             and the table ends with each figure of showcase and oxtor divided by its baseline's
 # Each server is pinned to CPU SERVER_CPU, so that it runs one worker as in bench/engine.sh
 # (valgrind runs a program's threads one at a time through one simulated cache: a second worker
 # would evict the first one's lines, which separate cores would not).
@@ -27,7 +32,8 @@
 # the machines this ran on): a model, not this CPU's counters, which this VM does not expose.
 #
 # Environment: N (2000), CONNECTIONS (8), ROUTES ("/hello /books.json /user/42"), CONTESTANTS
-#              ("showcase oxtor axum actix hyper"), SERVER_CPU (1), BASE_PORT (18700), ALIGN (1).
+#              ("showcase oxtor axum actix hyper", plus the two baselines), SERVER_CPU (1),
+#              BASE_PORT (18700), ALIGN (1), BASELINE_BIN (none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -36,7 +42,12 @@ need_tools valgrind:valgrind h2load:nghttp2-client python3:python3
 N=${N:-2000}
 CONNECTIONS=${CONNECTIONS:-8}
 ROUTES=${ROUTES:-/hello /books.json /user/42}
-CONTESTANTS=${CONTESTANTS:-showcase oxtor axum actix hyper}
+BASELINE_BIN=${BASELINE_BIN:-}
+if [ -n "$BASELINE_BIN" ] && [ ! -x "$BASELINE_BIN" ]; then
+    echo "BASELINE_BIN=$BASELINE_BIN is not an executable file" >&2
+    exit 1
+fi
+CONTESTANTS=${CONTESTANTS:-showcase oxtor axum actix hyper${BASELINE_BIN:+ showcase@base oxtor@base}}
 port=${BASE_PORT:-18700}
 SERVER_CPU=${SERVER_CPU:-1}
 
@@ -50,6 +61,13 @@ command_of() {
         showcase) echo "$bin/bench_oxtor $2 showcase" ;;
         oxtor) echo "$bin/bench_oxtor $2" ;;
         axum | actix | hyper) echo "$bin/bench_$1 $2" ;;
+        showcase@base | oxtor@base)
+            if [ -z "$BASELINE_BIN" ]; then
+                echo "contestant $1 needs BASELINE_BIN" >&2
+                return 1
+            fi
+            if [ "$1" = showcase@base ]; then echo "$BASELINE_BIN $2 showcase"; else echo "$BASELINE_BIN $2"; fi
+            ;;
         *)
             echo "unknown contestant $1" >&2
             return 1
@@ -96,7 +114,7 @@ EOF
 }
 
 echo "== per request: callgrind, $N requests over $CONNECTIONS connections after 500"
-printf '%-12s %-9s %9s %8s %8s %8s | %9s %9s %9s\n' route server instr I1-miss D1-miss br-miss \
+printf '%-12s %-13s %9s %8s %8s %8s | %9s %9s %9s\n' route server instr I1-miss D1-miss br-miss \
     'instr/ax' 'I1/ax' 'D1/ax'
 declare -A row
 for route in $ROUTES; do
@@ -109,12 +127,22 @@ for route in $ROUTES; do
         # Columns: the counts, then the ratios to actix-web's (when it ran).
         awk -v route="$route" -v name="$name" -v mine="${row[$name]}" -v ax="${row[actix]:-}" 'BEGIN {
             split(mine, m, " ")
-            printf "%-12s %-9s %9.0f %8.0f %8.0f %8.0f |", route, name, m[1], m[2], m[3] + m[4], m[5] + m[6]
+            printf "%-12s %-13s %9.0f %8.0f %8.0f %8.0f |", route, name, m[1], m[2], m[3] + m[4], m[5] + m[6]
             if (split(ax, a, " ") == 6) {
                 printf " %9.3f %9.3f %9.3f\n", m[1] / a[1], m[2] / a[2], (m[3] + m[4]) / (a[3] + a[4])
             } else {
                 printf " %9s %9s %9s\n", "-", "-", "-"
             }
+        }'
+    done
+    # Before/after: showcase and oxtor divided by their baselines, every figure.
+    for name in showcase oxtor; do
+        [ -n "${row[$name]:-}" ] && [ -n "${row[$name@base]:-}" ] || continue
+        awk -v route="$route" -v name="$name" -v mine="${row[$name]}" -v base="${row[$name@base]}" 'BEGIN {
+            split(mine, m, " "); split(base, b, " ")
+            printf "%-12s %-13s instr %.3f, I1 misses %.3f, D1 misses %.3f, branch misses %.3f\n", \
+                route, name " / base", m[1] / b[1], m[2] / b[2], (m[3] + m[4]) / (b[3] + b[4]), \
+                (m[5] + m[6]) / (b[5] + b[6])
         }'
     done
 done

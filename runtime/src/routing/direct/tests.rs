@@ -82,8 +82,29 @@ fn a_path_given_twice_is_one_entry() {
     ));
     let table = DirectRoutes::build(both, &()).expect("a table");
     assert_eq!(table.entries.len(), 1);
-    assert!(table.find(&request(Method::POST, "/hello")).is_some());
-    assert!(table.find(&request(Method::GET, "/hello")).is_some());
+    let methods = |method| {
+        table
+            .find(&request(method, "/hello"))
+            .map(|f| f.direct.methods)
+    };
+    assert_eq!(methods(Method::POST), Some(&[Method::POST][..]));
+    assert_eq!(methods(Method::GET), Some(&[Method::GET, Method::HEAD][..]));
+}
+
+/// Of two routes serving one method on a path, the first one given answers: the table is
+/// deterministic even for a pair axum's router would refuse when it is built.
+#[test]
+fn the_first_route_for_a_method_is_the_one_called() {
+    let mut both = routes(&["/hello"]);
+    both.push(DirectRoute::new(
+        "/hello",
+        DirectHandler::new(&[Method::POST, Method::GET], hello),
+    ));
+    let table = DirectRoutes::build(both, &()).expect("a table");
+    let found = table.find(&request(Method::GET, "/hello")).expect("found");
+    assert_eq!(found.direct.methods, &[Method::GET, Method::HEAD]);
+    let found = table.find(&request(Method::POST, "/hello")).expect("found");
+    assert_eq!(found.direct.methods, &[Method::POST, Method::GET]);
 }
 
 #[test]
