@@ -298,6 +298,8 @@ pub(crate) struct CallService {
     /// The [`CallState`] the connection's HTTP/1.1 calls reuse (one at a time) when the engine
     /// watches calls: reset for each call unless something still holds it.
     http1_call: Cell<Option<Arc<CallState>>>,
+    /// The connection's task was told it serves HTTP/1.1 ([`ConnControl::serves_http1`]).
+    http1_noted: Cell<bool>,
 }
 
 impl CallService {
@@ -319,6 +321,7 @@ impl CallService {
             extensions,
             http1_extensions,
             http1_call: Cell::new(None),
+            http1_noted: Cell::new(false),
         }
     }
 
@@ -348,6 +351,9 @@ impl hyper::service::Service<Request<Incoming>> for CallService {
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let policy = &self.shared.hooks.call_watch;
         let http2 = req.version() == http::Version::HTTP_2;
+        if !http2 && !self.http1_noted.replace(true) {
+            self.conn.control.serves_http1();
+        }
         let mut req = req.map(request_body);
         let disconnect = match &self.http1_extensions {
             Some(http1) if !http2 => {

@@ -104,6 +104,9 @@ async fn drive<I: ConnectionIo>(
     // listens; one load), then hyper's connection; nothing else runs on a request's hot path.
     std::future::poll_fn(|cx| {
         let flags = control.poll_flags(&mut registration, cx);
+        if flags.http1() {
+            deferred.http1();
+        }
         if flags.hard_stop() {
             tracing::debug!("closing the connection: the server stops or it timed out");
             return Poll::Ready(());

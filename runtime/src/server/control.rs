@@ -14,6 +14,9 @@ const GRACEFUL: u8 = 1;
 const HARD_STOP: u8 = 2;
 const WATCH: u8 = 4;
 const TIMED_OUT: u8 = 8;
+/// Not a request to the task: the connection served an HTTP/1.1 call (so it has no HTTP/2
+/// streams to collect, see `executor`).
+const HTTP1: u8 = 16;
 
 /// Flags a connection's task reads each time it is polled, and its deadline.
 #[derive(Debug, Default)]
@@ -45,6 +48,10 @@ impl Flags {
     /// The connection outlived its deadline with no call in flight.
     pub(crate) fn timed_out(self) -> bool {
         self.0 & TIMED_OUT != 0
+    }
+    /// The connection speaks HTTP/1.1 (see [`ConnControl::serves_http1`]).
+    pub(crate) fn http1(self) -> bool {
+        self.0 & HTTP1 != 0
     }
 }
 
@@ -88,6 +95,12 @@ impl ConnControl {
         if self.flags.load(Ordering::Relaxed) & WATCH == 0 {
             self.raise(WATCH);
         }
+    }
+
+    /// Notes that the connection served an HTTP/1.1 call, read by its task at its next poll.
+    /// Nothing to wake the task for: it is running (the call is being made from its poll).
+    pub(crate) fn serves_http1(&self) {
+        self.flags.fetch_or(HTTP1, Ordering::Relaxed);
     }
 
     /// Asks this connection alone to close gracefully (an HTTP/2 client gets a GOAWAY).
@@ -238,6 +251,21 @@ mod tests {
             2,
             "a flag already up wakes nobody"
         );
+    }
+
+    #[test]
+    fn serving_http1_is_noted_for_the_next_poll_without_a_wake_up() {
+        let c = ConnControl::default();
+        let wakes = Arc::new(Wakes::default());
+        let task = waker(wakes.clone());
+        let mut cx = Context::from_waker(&task);
+        let mut registration = Registration::default();
+        assert!(!c.poll_flags(&mut registration, &mut cx).http1());
+        c.serves_http1();
+        let flags = c.poll_flags(&mut registration, &mut cx);
+        assert!(flags.http1());
+        assert!(!flags.graceful() && !flags.hard_stop() && !flags.watch() && !flags.timed_out());
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
     }
 
     #[test]

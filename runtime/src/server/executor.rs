@@ -21,6 +21,8 @@
 //!   and its other streams are left alone (the panic is caught as tokio catches a task's).
 //! - On a runtime with several workers every stream is spawned at once, as with tokio's
 //!   executor, so that the streams of one connection (a proxy's, say) spread over the workers.
+//! - A connection that serves an HTTP/1.1 request has no streams: from its next poll on, it
+//!   stops collecting (its polls are hyper's alone, with no thread-local flag set and read).
 //!
 //! With one worker, the first poll of every stream of a connection runs on that connection's
 //! task, one after the other, as in HTTP/1.1, where hyper polls a call on the connection's task
@@ -99,16 +101,20 @@ impl Deferred {
     }
 
     /// Runs `poll` (hyper's connection), keeping the streams hyper hands over meanwhile.
+    #[inline]
     pub(crate) fn collect<R>(&mut self, poll: impl FnOnce() -> R) -> R {
         if !self.enabled {
             return poll();
         }
-        /// Stops collecting, also if `poll` panics (then what was collected is spawned).
-        struct Stop;
+        /// Stops collecting when `poll` returns; if it panics, also spawns what was collected
+        /// (`returned` tells the two apart without asking whether the thread panics).
+        struct Stop {
+            returned: bool,
+        }
         impl Drop for Stop {
             fn drop(&mut self) {
                 COLLECTING.set(false);
-                if std::thread::panicking() && COLLECTED.replace(false) {
+                if !self.returned && COLLECTED.replace(false) {
                     for stream in HANDED_OVER.with_borrow_mut(std::mem::take) {
                         tokio::spawn(stream);
                     }
@@ -120,13 +126,22 @@ impl Deferred {
             "connections are not polled within each other"
         );
         COLLECTING.set(true);
-        let _stop = Stop;
-        poll()
+        let mut stop = Stop { returned: false };
+        let polled = poll();
+        stop.returned = true;
+        polled
+    }
+
+    /// The connection turned out to speak HTTP/1.1, which has no streams: from now on its polls
+    /// neither collect nor look for collected streams.
+    pub(crate) fn http1(&mut self) {
+        self.enabled = false;
     }
 
     /// Polls each stream collected once, spawning those not done; whether there were any.
+    #[inline]
     pub(crate) fn run(&mut self) -> bool {
-        if !COLLECTED.replace(false) {
+        if !self.enabled || !COLLECTED.replace(false) {
             return false;
         }
         HANDED_OVER.with_borrow_mut(|streams| std::mem::swap(streams, &mut self.streams));
@@ -146,5 +161,73 @@ impl Deferred {
             }
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    };
+
+    use hyper::rt::Executor;
+
+    use super::*;
+
+    /// A stream that notes it ran, and the note.
+    fn stream() -> (
+        impl Future<Output = ()> + Send + Unpin + 'static,
+        Arc<AtomicBool>,
+    ) {
+        let ran = Arc::new(AtomicBool::new(false));
+        let note = ran.clone();
+        (
+            Box::pin(async move { note.store(true, Ordering::SeqCst) }),
+            ran,
+        )
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_stream_handed_over_while_collecting_runs_at_the_next_run() {
+        let mut deferred = Deferred::for_current_runtime();
+        let (fut, ran) = stream();
+        deferred.collect(|| StreamExecutor.execute(fut));
+        assert!(!ran.load(Ordering::SeqCst), "collected, not run yet");
+        assert!(deferred.run());
+        assert!(ran.load(Ordering::SeqCst));
+        assert!(!deferred.run(), "nothing left");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_connection_serving_http1_neither_collects_nor_runs_streams() {
+        let mut deferred = Deferred::for_current_runtime();
+        deferred.http1();
+        let (fut, ran) = stream();
+        deferred.collect(|| StreamExecutor.execute(fut));
+        assert!(!COLLECTING.get());
+        assert!(!deferred.run(), "the stream was spawned, not collected");
+        tokio::task::yield_now().await;
+        assert!(ran.load(Ordering::SeqCst), "the spawned stream ran");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_poll_that_panics_stops_collecting_and_spawns_what_it_collected() {
+        let mut deferred = Deferred::for_current_runtime();
+        let (fut, ran) = stream();
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            deferred.collect(|| {
+                StreamExecutor.execute(fut);
+                panic!("hyper's poll panicked");
+            })
+        }));
+        assert!(panicked.is_err());
+        assert!(!COLLECTING.get());
+        assert!(!deferred.run(), "nothing left collected");
+        tokio::task::yield_now().await;
+        assert!(
+            ran.load(Ordering::SeqCst),
+            "the collected stream was spawned"
+        );
     }
 }
