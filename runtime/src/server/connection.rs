@@ -118,7 +118,8 @@ async fn drive<I: ConnectionIo>(
             draining = true;
             http.as_mut().graceful_shutdown();
         }
-        if !read_closed && closed.as_mut().poll(cx).is_ready() {
+        // (The watch starts only once its flag is up: until then its future is not polled.)
+        if !read_closed && flags.watch() && closed.as_mut().poll(cx).is_ready() {
             read_closed = true;
             tracing::debug!("client closed or reset the connection");
             disconnect.cancel();
