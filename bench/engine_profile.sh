@@ -21,7 +21,7 @@
 # seconds at FREQ samples a second while wrk runs; the requests in that window are wrk's
 # requests/s times DURATION. Contestants alternate within each of ROUNDS rounds; the table shows
 # each figure's median over the rounds, and the user-space time as a ratio to actix-web's.
-# "syscall wrappers" are samples in libc's send/recv/epoll_wait entry points: mostly the kernel's
+# "syscall wrappers" are samples in libc's send/recv/writev/epoll_wait entry points: mostly the kernel's
 # time attributed to the instruction after the syscall (the profile's skid), so they are left out
 # of "user space".
 #
@@ -106,7 +106,8 @@ profile() {
 cat >"$work/split.py" <<'EOF'
 import collections, re, sys
 rps, duration, freq = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-wrappers = ("__send", "__libc_recv", "__libc_send", "__recv", "epoll_wait", "__GI_epoll_wait",
+wrappers = ("__send", "__libc_send", "__recv", "__libc_recv", "writev", "__writev",
+            "__GI___writev", "readv", "__readv", "epoll_wait", "__GI_epoll_wait",
             "__GI___pthread_disable_asynccancel", "__GI___pthread_enable_asynccancel")
 groups = collections.Counter()
 for line in sys.stdin:
@@ -157,18 +158,20 @@ def read(name, rnd, route):
             elif key.startswith("total "):
                 d["total"] = float(key.split()[1])
     return d
-print(f"{'route':<12} {'server':<14} {'total':>7} {'kernel':>7} {'syscall':>8} {'user':>7} {'user/ax':>8}  user space by crate")
+print(f"{'route':<12} {'server':<14} {'total':>7} {'kernel':>7} {'syscall':>8} {'user':>7} {'(rounds)':>13} {'user/ax':>8}  user space by crate")
 for route in routes:
     rows = {}
     for name in names:
         runs = [read(name, r, route) for r in range(1, rounds + 1)]
         med = lambda k: statistics.median(run.get(k, 0.0) for run in runs)
-        user = statistics.median(run["total"] - run.get("kernel", 0) - run.get("syscall wrappers", 0) for run in runs)
+        users = [run["total"] - run.get("kernel", 0) - run.get("syscall wrappers", 0) for run in runs]
+        user = statistics.median(users)
         crates = sorted({k for run in runs for k in run} - {"total", "kernel", "syscall wrappers"}, key=lambda k: -med(k))
-        rows[name] = (med("total"), med("kernel"), med("syscall wrappers"), user, [(k, med(k)) for k in crates[:top]])
+        spread = f"{min(users):.0f}-{max(users):.0f}"
+        rows[name] = (med("total"), med("kernel"), med("syscall wrappers"), user, spread, [(k, med(k)) for k in crates[:top]])
     for name in names:
-        total, kernel, wrappers, user, crates = rows[name]
+        total, kernel, wrappers, user, spread, crates = rows[name]
         ratio = f"{user / rows['actix'][3]:.3f}" if "actix" in rows else "-"
         listed = ", ".join(f"{k} {v:.0f}" for k, v in crates)
-        print(f"{route:<12} {name:<14} {total:7.0f} {kernel:7.0f} {wrappers:8.0f} {user:7.0f} {ratio:>8}  {listed}")
+        print(f"{route:<12} {name:<14} {total:7.0f} {kernel:7.0f} {wrappers:8.0f} {user:7.0f} {spread:>13} {ratio:>8}  {listed}")
 EOF
