@@ -42,12 +42,7 @@ need_tools valgrind:valgrind h2load:nghttp2-client python3:python3
 N=${N:-2000}
 CONNECTIONS=${CONNECTIONS:-8}
 ROUTES=${ROUTES:-/hello /books.json /user/42}
-BASELINE_BIN=${BASELINE_BIN:-}
-if [ -n "$BASELINE_BIN" ] && [ ! -x "$BASELINE_BIN" ]; then
-    echo "BASELINE_BIN=$BASELINE_BIN is not an executable file" >&2
-    exit 1
-fi
-CONTESTANTS=${CONTESTANTS:-showcase oxtor axum actix hyper${BASELINE_BIN:+ showcase@base oxtor@base}}
+engine_contestants
 port=${BASE_PORT:-18700}
 SERVER_CPU=${SERVER_CPU:-1}
 
@@ -55,32 +50,12 @@ echo "== building the contestants"
 build_aligned --bin bench_oxtor --bin bench_axum --bin bench_actix --bin bench_hyper
 bench_workdir
 
-# command NAME PORT: the server command line of contestant NAME.
-command_of() {
-    case "$1" in
-        showcase) echo "$bin/bench_oxtor $2 showcase" ;;
-        oxtor) echo "$bin/bench_oxtor $2" ;;
-        axum | actix | hyper) echo "$bin/bench_$1 $2" ;;
-        showcase@base | oxtor@base)
-            if [ -z "$BASELINE_BIN" ]; then
-                echo "contestant $1 needs BASELINE_BIN" >&2
-                return 1
-            fi
-            if [ "$1" = showcase@base ]; then echo "$BASELINE_BIN $2 showcase"; else echo "$BASELINE_BIN $2"; fi
-            ;;
-        *)
-            echo "unknown contestant $1" >&2
-            return 1
-            ;;
-    esac
-}
-
 # counts NAME ROUTE: sets $counted to "Ir I1mr D1mr D1mw Bcm Bim" per request. (Not run in a
 # command substitution: the next port and the server's pid must reach this shell.)
 counts() {
     local cmd vp out
     port=$((port + 1))
-    cmd=$(command_of "$1" "$port")
+    cmd=$(contestant_command "$1" "$port")
     out="$work/cg.$1.${port}"
     # shellcheck disable=SC2086 # cmd is a command line
     taskset -c "$SERVER_CPU" valgrind --tool=callgrind -q --cache-sim=yes --branch-sim=yes \

@@ -43,36 +43,11 @@ SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 TOP=${TOP:-8}
 port=${BASE_PORT:-18800}
-BASELINE_BIN=${BASELINE_BIN:-}
-if [ -n "$BASELINE_BIN" ] && [ ! -x "$BASELINE_BIN" ]; then
-    echo "BASELINE_BIN=$BASELINE_BIN is not an executable file" >&2
-    exit 1
-fi
-CONTESTANTS=${CONTESTANTS:-showcase oxtor axum actix hyper${BASELINE_BIN:+ showcase@base oxtor@base}}
+engine_contestants
 
 echo "== building the contestants"
 build_aligned --bin bench_oxtor --bin bench_axum --bin bench_actix --bin bench_hyper
 bench_workdir
-
-# command_of NAME PORT: the server command line of contestant NAME.
-command_of() {
-    case "$1" in
-        showcase) echo "$bin/bench_oxtor $2 showcase" ;;
-        oxtor) echo "$bin/bench_oxtor $2" ;;
-        axum | actix | hyper) echo "$bin/bench_$1 $2" ;;
-        showcase@base | oxtor@base)
-            if [ -z "$BASELINE_BIN" ]; then
-                echo "contestant $1 needs BASELINE_BIN" >&2
-                return 1
-            fi
-            if [ "$1" = showcase@base ]; then echo "$BASELINE_BIN $2 showcase"; else echo "$BASELINE_BIN $2"; fi
-            ;;
-        *)
-            echo "unknown contestant $1" >&2
-            return 1
-            ;;
-    esac
-}
 
 # profile NAME ROUTE ROUND: profiles one server under load; writes $work/NAME.ROUND.ROUTE.txt
 # (the split per request) from its perf data. (Not run in a command substitution: the next
@@ -80,7 +55,7 @@ command_of() {
 profile() {
     local cmd sp wp rps data out
     port=$((port + 1))
-    cmd=$(command_of "$1" "$port")
+    cmd=$(contestant_command "$1" "$port")
     data="$work/perf.$1.$3.${port}"
     out="$work/$1.$3.${2//\//_}.txt"
     # shellcheck disable=SC2086 # cmd is a command line

@@ -9,6 +9,9 @@
 #   s0=$(host_steal); ...; steal_percent "$s0" "$(host_steal)"   # share of CPU time the host
 #                                              # (hypervisor) took from this VM meanwhile, in %
 #   wait_port 18400                            # waits up to 60 s for a listener on 127.0.0.1
+#   engine_contestants                         # checks BASELINE_BIN, sets CONTESTANTS' default
+#   contestant_command NAME PORT               # a contestant's server command line (after
+#                                              # build_aligned), as bench/engine_counts.sh names them
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -84,4 +87,38 @@ build_aligned() {
     fi
     CARGO_TARGET_DIR=$target RUSTFLAGS=$flags cargo build --release --quiet -p oxtor-bench "$@"
     bin=$target/release
+}
+
+# The contestants of bench/engine_counts.sh and bench/engine_profile.sh: checks that
+# BASELINE_BIN (optional) is an executable file, and sets CONTESTANTS' default (with the two
+# baselines when BASELINE_BIN is set).
+engine_contestants() {
+    BASELINE_BIN=${BASELINE_BIN:-}
+    if [ -n "$BASELINE_BIN" ] && [ ! -x "$BASELINE_BIN" ]; then
+        echo "BASELINE_BIN=$BASELINE_BIN is not an executable file" >&2
+        exit 1
+    fi
+    CONTESTANTS=${CONTESTANTS:-showcase oxtor axum actix hyper${BASELINE_BIN:+ showcase@base oxtor@base}}
+}
+
+# contestant_command NAME PORT: the server command line of contestant NAME (see
+# bench/engine_counts.sh), from $bin (build_aligned) or, for showcase@base and oxtor@base,
+# BASELINE_BIN.
+contestant_command() {
+    case "$1" in
+        showcase) echo "$bin/bench_oxtor $2 showcase" ;;
+        oxtor) echo "$bin/bench_oxtor $2" ;;
+        axum | actix | hyper) echo "$bin/bench_$1 $2" ;;
+        showcase@base | oxtor@base)
+            if [ -z "${BASELINE_BIN:-}" ]; then
+                echo "contestant $1 needs BASELINE_BIN" >&2
+                return 1
+            fi
+            if [ "$1" = showcase@base ]; then echo "$BASELINE_BIN $2 showcase"; else echo "$BASELINE_BIN $2"; fi
+            ;;
+        *)
+            echo "unknown contestant $1" >&2
+            return 1
+            ;;
+    esac
 }

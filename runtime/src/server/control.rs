@@ -232,40 +232,60 @@ mod tests {
         }
     }
 
+    /// A connection's task: its waker (counting its wake-ups) and its registration.
+    struct Task {
+        wakes: Arc<Wakes>,
+        waker: std::task::Waker,
+        registration: Registration,
+    }
+
+    impl Task {
+        fn new() -> Self {
+            let wakes = Arc::new(Wakes::default());
+            Self {
+                waker: waker(wakes.clone()),
+                wakes,
+                registration: Registration::default(),
+            }
+        }
+
+        /// The task's poll of `c`'s flags.
+        fn poll(&mut self, c: &ConnControl) -> Flags {
+            c.poll_flags(
+                &mut self.registration,
+                &mut Context::from_waker(&self.waker),
+            )
+        }
+
+        fn wakes(&self) -> usize {
+            self.wakes.0.load(Ordering::SeqCst)
+        }
+    }
+
     #[test]
     fn every_raised_flag_wakes_the_task_that_stored_its_waker_once() {
         let c = ConnControl::default();
-        let wakes = Arc::new(Wakes::default());
-        let task = waker(wakes.clone());
-        let mut cx = Context::from_waker(&task);
-        let mut registration = Registration::default();
-        assert!(!c.poll_flags(&mut registration, &mut cx).graceful());
+        let mut task = Task::new();
+        assert!(!task.poll(&c).graceful());
         c.close_gracefully();
-        assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
-        assert!(c.poll_flags(&mut registration, &mut cx).graceful());
+        assert_eq!(task.wakes(), 1);
+        assert!(task.poll(&c).graceful());
         c.watch();
-        assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
+        assert_eq!(task.wakes(), 2);
         c.close_gracefully();
-        assert_eq!(
-            wakes.0.load(Ordering::SeqCst),
-            2,
-            "a flag already up wakes nobody"
-        );
+        assert_eq!(task.wakes(), 2, "a flag already up wakes nobody");
     }
 
     #[test]
     fn serving_http1_is_noted_for_the_next_poll_without_a_wake_up() {
         let c = ConnControl::default();
-        let wakes = Arc::new(Wakes::default());
-        let task = waker(wakes.clone());
-        let mut cx = Context::from_waker(&task);
-        let mut registration = Registration::default();
-        assert!(!c.poll_flags(&mut registration, &mut cx).http1());
+        let mut task = Task::new();
+        assert!(!task.poll(&c).http1());
         c.serves_http1();
-        let flags = c.poll_flags(&mut registration, &mut cx);
+        let flags = task.poll(&c);
         assert!(flags.http1());
         assert!(!flags.graceful() && !flags.hard_stop() && !flags.watch() && !flags.timed_out());
-        assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
+        assert_eq!(task.wakes(), 0);
     }
 
     #[test]
