@@ -103,7 +103,7 @@ for line in sys.stdin:
         groups[crate.group(1) if crate else "other"] += n
 per_request = 1e9 / (freq * rps * duration)  # ns per sample per request
 total = sum(groups.values())
-print(f"total {total * per_request:.0f}")
+print(f"total\t{total * per_request:.0f}")
 for name, n in groups.most_common():
     print(f"{name}\t{n * per_request:.0f}")
 EOF
@@ -123,16 +123,9 @@ python3 - "$work" "$ROUNDS" "$TOP" "$ROUTES" $CONTESTANTS <<'EOF'
 import statistics, sys
 work, rounds, top, routes, names = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(), sys.argv[5:]
 def read(name, rnd, route):
-    """The split of one profile: "total N", then one "group<TAB>ns" line per group."""
-    d = {}
+    """The split of one profile: a "group<TAB>ns" line per group, and "total"."""
     with open(f"{work}/{name}.{rnd}.{route.replace('/', '_')}.txt") as f:
-        for line in f:
-            key, sep, value = line.rstrip("\n").partition("\t")
-            if sep:
-                d[key] = float(value)
-            elif key.startswith("total "):
-                d["total"] = float(key.split()[1])
-    return d
+        return {key: float(value) for key, _, value in (line.rstrip("\n").partition("\t") for line in f)}
 print(f"{'route':<12} {'server':<14} {'total':>7} {'kernel':>7} {'syscall':>8} {'user':>7} {'(rounds)':>13} {'user/ax':>8}  user space by crate")
 for route in routes:
     rows = {}
@@ -143,10 +136,12 @@ for route in routes:
         user = statistics.median(users)
         crates = sorted({k for run in runs for k in run} - {"total", "kernel", "syscall wrappers"}, key=lambda k: -med(k))
         spread = f"{min(users):.0f}-{max(users):.0f}"
-        rows[name] = (med("total"), med("kernel"), med("syscall wrappers"), user, spread, [(k, med(k)) for k in crates[:top]])
+        rows[name] = {"total": med("total"), "kernel": med("kernel"), "wrappers": med("syscall wrappers"),
+                      "user": user, "spread": spread, "crates": [(k, med(k)) for k in crates[:top]]}
     for name in names:
-        total, kernel, wrappers, user, spread, crates = rows[name]
-        ratio = f"{user / rows['actix'][3]:.3f}" if "actix" in rows else "-"
-        listed = ", ".join(f"{k} {v:.0f}" for k, v in crates)
-        print(f"{route:<12} {name:<14} {total:7.0f} {kernel:7.0f} {wrappers:8.0f} {user:7.0f} {spread:>13} {ratio:>8}  {listed}")
+        row = rows[name]
+        ratio = f"{row['user'] / rows['actix']['user']:.3f}" if "actix" in rows else "-"
+        listed = ", ".join(f"{k} {v:.0f}" for k, v in row["crates"])
+        print(f"{route:<12} {name:<14} {row['total']:7.0f} {row['kernel']:7.0f} {row['wrappers']:8.0f} "
+              f"{row['user']:7.0f} {row['spread']:>13} {ratio:>8}  {listed}")
 EOF
