@@ -19,6 +19,8 @@
 #   axum      `bench_axum PORT` (axum::serve)
 #   actix     `bench_actix PORT` (one worker)
 #   hyper     `bench_hyper PORT` (a hand-written service_fn on hyper alone)
+#   compression, lifecycle  `bench_oxtor PORT compression|lifecycle`: one of the showcase's two
+#             plugins alone (not in the defaults; name them in CONTESTANTS)
 #   showcase@base, oxtor@base  the same two from BASELINE_BIN, a bench_oxtor built from another
 #             commit (build it with `build_aligned` of bench/lib.sh there, so that both align
 #             their functions alike); with BASELINE_BIN set, the default contestants include them

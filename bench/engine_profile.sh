@@ -16,7 +16,8 @@
 #   BASELINE_BIN=/tmp/old/bench_oxtor CONTESTANTS="oxtor oxtor@base" bench/engine_profile.sh
 #
 # Contestants: as bench/engine_counts.sh (showcase, oxtor, axum, actix, hyper; showcase@base and
-# oxtor@base run BASELINE_BIN). Each server is pinned to CPU SERVER_CPU (one worker), wrk
+# oxtor@base run BASELINE_BIN; compression and lifecycle, one of the showcase's plugins alone, when
+# named in CONTESTANTS). Each server is pinned to CPU SERVER_CPU (one worker), wrk
 # (`-t1 -cCONNECTIONS`) to CLIENT_CPU. After 1 s of warm-up, the server is profiled for DURATION
 # seconds at FREQ samples a second while wrk runs; the requests in that window are wrk's
 # requests/s times DURATION. Contestants alternate within each of ROUNDS rounds; the table shows

@@ -103,11 +103,13 @@ engine_contestants() {
 
 # contestant_command NAME PORT: the server command line of contestant NAME (see
 # bench/engine_counts.sh), from $bin (build_aligned) or, for showcase@base and oxtor@base,
-# BASELINE_BIN.
+# BASELINE_BIN. Besides the defaults: `compression` and `lifecycle`, oxtor with only that one of
+# the showcase's plugins.
 contestant_command() {
     case "$1" in
         showcase) echo "$bin/bench_oxtor $2 showcase" ;;
         oxtor) echo "$bin/bench_oxtor $2" ;;
+        compression | lifecycle) echo "$bin/bench_oxtor $2 $1" ;;
         axum | actix | hyper) echo "$bin/bench_$1 $2" ;;
         showcase@base | oxtor@base)
             if [ -z "${BASELINE_BIN:-}" ]; then

@@ -94,6 +94,63 @@ async fn head_of_a_streamed_get_keeps_vary() {
     assert_eq!(head.get("content-encoding"), get.get("content-encoding"));
 }
 
+/// The `Vary` lines of `GET /` with `Accept-Encoding: accept` from a handler that sends
+/// `own` as its `Vary` lines, through a gzip-only Compression.
+async fn vary_lines(own: &'static [&'static str], accept: Option<&str>) -> Vec<String> {
+    let router = Router::new().route(
+        "/",
+        get(move || async move {
+            let mut res = text().into_response();
+            for line in own {
+                res.headers_mut()
+                    .append(header::VARY, header::HeaderValue::from_static(line));
+            }
+            res
+        }),
+    );
+    let server = serve(
+        |cfg| {
+            cfg.gzip(|_| {});
+        },
+        router,
+    )
+    .await;
+    let res = call(&server, "/", accept).await;
+    res.headers
+        .get_all(header::VARY)
+        .iter()
+        .map(|v| v.to_str().expect("a visible Vary").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_handlers_vary_keeps_its_fields_and_gains_accept_encoding() {
+    assert_eq!(
+        vary_lines(&["HX-Request"], Some("gzip")).await,
+        ["HX-Request", "Accept-Encoding"]
+    );
+    assert_eq!(
+        vary_lines(&["HX-Request", "Origin"], None).await,
+        ["HX-Request", "Origin", "Accept-Encoding"]
+    );
+}
+
+#[tokio::test]
+async fn a_vary_that_lists_accept_encoding_or_star_is_left_as_it_is() {
+    assert_eq!(
+        vary_lines(&["origin, accept-encoding"], Some("gzip")).await,
+        ["origin, accept-encoding"]
+    );
+    assert_eq!(vary_lines(&["*"], Some("gzip")).await, ["*"]);
+    assert_eq!(vary_lines(&["Origin", "*"], None).await, ["Origin", "*"]);
+}
+
+#[tokio::test]
+async fn a_response_without_vary_gets_exactly_one_accept_encoding() {
+    assert_eq!(vary_lines(&[], Some("gzip")).await, ["Accept-Encoding"]);
+    assert_eq!(vary_lines(&[], None).await, ["Accept-Encoding"]);
+}
+
 #[tokio::test]
 async fn status_code_is_preserved() {
     let router = Router::new().route(

@@ -2,7 +2,7 @@
 //! [`Compression::configure`](super::Compression::configure) runs.
 use std::{fmt, sync::Arc};
 
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue, Uri};
 
 use super::{
     codec::{ContentEncoder, Identity, Opaque, SharedEncoder},
@@ -334,6 +334,10 @@ pub(crate) struct Settings {
     /// `minimum_size`, or the smallest of the codings' own (`u64::MAX` without codings). Such a
     /// response is sent as is without looking further (not even at its `Content-Type`).
     pub(crate) min_length: u64,
+    /// The URI (`/`) and request headers (none) a condition sees when no user condition reads
+    /// the request (so they were not kept).
+    pub(crate) no_uri: Uri,
+    pub(crate) no_headers: HeaderMap,
 }
 
 impl fmt::Debug for Settings {
@@ -413,6 +417,8 @@ impl Settings {
             max_decoded_size: cfg.max_decoded_size,
             compress_event_streams: cfg.compress_event_streams,
             needs_request,
+            no_uri: Uri::default(),
+            no_headers: HeaderMap::new(),
         })
     }
 }

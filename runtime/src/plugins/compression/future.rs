@@ -25,8 +25,7 @@ use axum::body::Body;
 use bytes::Bytes;
 use http::{
     header::{
-        Entry, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-        VARY,
+        ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, VARY,
     },
     HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri,
 };
@@ -154,6 +153,7 @@ impl Plan {
         let Some(found) = ResponseHeaders::find(headers) else {
             return res.map(Body::new);
         };
+        let has_vary = found.vary;
         let content_length = exact.or_else(|| found.length.and_then(parse_length));
         // Too short for every coding: not negotiable either (no `Vary`).
         if content_length.is_some_and(|len| len < settings.min_length) {
@@ -161,8 +161,7 @@ impl Plan {
         }
         let essence = found
             .content_type
-            .and_then(|v| v.to_str().ok())
-            .and_then(predicate::essence);
+            .and_then(|v| predicate::essence(v.as_bytes()));
         let is_event_stream = essence.is_some_and(|(kind, subtype)| {
             kind.eq_ignore_ascii_case("text") && subtype.eq_ignore_ascii_case("event-stream")
         });
@@ -175,10 +174,8 @@ impl Plan {
         let choice = {
             let (method, uri, request_headers) = match &self.request {
                 Some(r) => (&r.0, &r.1, &r.2),
-                None => {
-                    let (uri, headers) = no_request();
-                    (&Method::GET, uri, headers)
-                }
+                // `/` and no headers.
+                None => (&Method::GET, &settings.no_uri, &settings.no_headers),
             };
             let call = CompressionCall {
                 method,
@@ -208,7 +205,13 @@ impl Plan {
                 .into_iter()
                 .find(|&i| settings.encoders.get(i).is_none_or(passes))
         };
-        add_vary(res.headers_mut());
+        if has_vary {
+            merge_vary(res.headers_mut());
+        } else {
+            // The usual response, without a `Vary`: the same `insert` the engine and axum use
+            // for their headers, so its code is already in the cache.
+            res.headers_mut().insert(VARY, VARY_VALUE);
+        }
         let Some(encoder) = choice.and_then(|i| settings.encoders.get(i)) else {
             return res.map(Body::new);
         };
@@ -290,21 +293,26 @@ impl AcceptEncoding {
 struct ResponseHeaders<'a> {
     length: Option<&'a HeaderValue>,
     content_type: Option<&'a HeaderValue>,
+    /// Whether the response has a `Vary` already.
+    vary: bool,
 }
 
 impl<'a> ResponseHeaders<'a> {
-    /// The first `Content-Length` and `Content-Type`; `None` if a `Content-Encoding` or a
-    /// `Content-Range` says the body must be left alone.
+    /// The first `Content-Length` and `Content-Type`, and whether there is a `Vary`; `None` if a
+    /// `Content-Encoding` or a `Content-Range` says the body must be left alone.
     fn find(headers: &'a HeaderMap) -> Option<Self> {
         let mut found = Self {
             length: None,
             content_type: None,
+            vary: false,
         };
         for (name, value) in headers {
             if name == CONTENT_TYPE {
                 found.content_type.get_or_insert(value);
             } else if name == CONTENT_LENGTH {
                 found.length.get_or_insert(value);
+            } else if name == VARY {
+                found.vary = true;
             } else if name == CONTENT_ENCODING || name == CONTENT_RANGE {
                 return None;
             }
@@ -331,34 +339,24 @@ fn parse_length(value: &HeaderValue) -> Option<u64> {
     })
 }
 
-/// The URI and headers a condition sees when no user condition reads the request (so they were
-/// not kept): `/` and none.
-fn no_request() -> &'static (Uri, HeaderMap) {
-    static NONE: std::sync::OnceLock<(Uri, HeaderMap)> = std::sync::OnceLock::new();
-    NONE.get_or_init(|| (Uri::default(), HeaderMap::new()))
-}
+/// The `Vary` value a negotiable response gets.
+const VARY_VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 
-/// Adds `Accept-Encoding` to `Vary` unless it is there already (or `Vary: *`); one look-up of
-/// the name for the usual response without a `Vary`.
-fn add_vary(headers: &mut HeaderMap) {
-    const VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
-    match headers.entry(VARY) {
-        Entry::Vacant(vacant) => {
-            vacant.insert(VALUE);
-        }
-        Entry::Occupied(mut occupied) => {
-            let present = occupied
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .any(|v| {
-                    let v = v.trim();
-                    v == "*" || v.eq_ignore_ascii_case("accept-encoding")
-                });
-            if !present {
-                occupied.append(VALUE);
-            }
-        }
+/// Adds `Accept-Encoding` to a response's `Vary` lines unless it is there already (or
+/// `Vary: *`). Out of line: most responses have no `Vary` and get one with a plain `insert`.
+#[inline(never)]
+fn merge_vary(headers: &mut HeaderMap) {
+    let present = headers
+        .get_all(VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| {
+            let v = v.trim();
+            v == "*" || v.eq_ignore_ascii_case("accept-encoding")
+        });
+    if !present {
+        headers.append(VARY, VARY_VALUE);
     }
 }
 

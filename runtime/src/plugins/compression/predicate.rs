@@ -23,26 +23,22 @@ pub struct CompressionCall<'a> {
     pub(crate) essence: Option<(&'a str, &'a str)>,
 }
 
-/// The `type` and `subtype` of a `Content-Type` value, without parameters.
-pub(crate) fn essence(content_type: &str) -> Option<(&str, &str)> {
-    // One byte scan (on every compressible response's way; a header value is ASCII).
-    let bytes = content_type.as_bytes();
-    let mut slash = None;
-    let mut end = bytes.len();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b';' => {
-                end = i;
-                break;
-            }
-            b'/' if slash.is_none() => slash = Some(i),
-            _ => {}
-        }
-    }
-    let slash = slash?;
+/// The `type` and `subtype` of a `Content-Type` value, without parameters; `None` if there is no
+/// `/` before the first `;`, or what comes before it is not UTF-8 (parameters may hold any
+/// bytes a header value can).
+pub(crate) fn essence(content_type: &[u8]) -> Option<(&str, &str)> {
+    // Byte scans (on every compressible response's way), then UTF-8 checked only up to the
+    // parameters.
+    let end = content_type
+        .iter()
+        .position(|&b| b == b';')
+        .unwrap_or(content_type.len());
+    let essence = &content_type[..end];
+    let slash = essence.iter().position(|&b| b == b'/')?;
+    let essence = std::str::from_utf8(essence).ok()?;
     Some((
-        content_type[..slash].trim_ascii(),
-        content_type[slash + 1..end].trim_ascii(),
+        essence[..slash].trim_ascii(),
+        essence[slash + 1..].trim_ascii(),
     ))
 }
 
@@ -242,26 +238,35 @@ mod tests {
     #[test]
     fn media_range_matches_wildcards_and_ignores_parameters() {
         let text = MediaRange::parse("k", "text/*").unwrap();
-        let m = |ct: &str| text.matches(essence(ct).unwrap());
+        let m = |ct: &str| text.matches(essence(ct.as_bytes()).unwrap());
         assert!(m("text/plain; charset=utf-8"));
         assert!(m("TEXT/HTML"));
         assert!(!m("application/json"));
         assert!(MediaRange::parse("k", "*/*")
             .unwrap()
-            .matches(essence("image/png").unwrap()));
-        assert_eq!(essence("text"), None);
+            .matches(essence(b"image/png").unwrap()));
+        assert_eq!(essence(b"text"), None);
     }
 
     #[test]
     fn essence_is_type_and_subtype_before_any_parameter() {
         assert_eq!(
-            essence(" text / html ;charset=utf-8"),
+            essence(b" text / html ;charset=utf-8"),
             Some(("text", "html"))
         );
-        assert_eq!(essence("application/json"), Some(("application", "json")));
-        assert_eq!(essence("a/b/c"), Some(("a", "b/c")));
-        assert_eq!(essence("text;a=b/c"), None);
-        assert_eq!(essence(""), None);
+        assert_eq!(essence(b"application/json"), Some(("application", "json")));
+        assert_eq!(essence(b"a/b/c"), Some(("a", "b/c")));
+        assert_eq!(essence(b"text;a=b/c"), None);
+        assert_eq!(essence(b""), None);
+    }
+
+    #[test]
+    fn essence_reads_past_parameters_that_are_not_utf8() {
+        assert_eq!(
+            essence(b"text/html; title=\xe9t\xe9"),
+            Some(("text", "html"))
+        );
+        assert_eq!(essence(b"te\xffxt/html"), None);
     }
 
     #[test]
