@@ -219,6 +219,31 @@ async fn excluded_content_types_are_not_compressed() {
     }
 }
 
+/// `GET /` answering `text()` with the `Content-Type` `value` (any bytes a header value allows).
+fn typed_bytes(value: &'static [u8]) -> Router {
+    let value = header::HeaderValue::from_bytes(value).expect("a header value");
+    Router::new().route(
+        "/",
+        get(move || {
+            let value = value.clone();
+            async move { ([(header::CONTENT_TYPE, value)], text()) }
+        }),
+    )
+}
+
+#[tokio::test]
+async fn parameters_that_are_not_utf8_do_not_hide_the_content_type() {
+    // obs-text in a parameter: the type and subtype still decide.
+    let server = serve(|_| {}, typed_bytes(b"image/png; title=\xe9t\xe9")).await;
+    let res = call(&server, "/", Some("gzip")).await;
+    res.assert_plain();
+    assert_eq!(res.header("vary"), None);
+    let server = serve(|_| {}, typed_bytes(b"text/html; title=\xe9t\xe9")).await;
+    call(&server, "/", Some("gzip"))
+        .await
+        .assert_encoded("gzip");
+}
+
 #[tokio::test]
 async fn event_stream_is_skipped_even_with_own_conditions() {
     let server = serve(
