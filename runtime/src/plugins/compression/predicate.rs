@@ -76,7 +76,9 @@ impl<'a> CompressionCall<'a> {
         self.response_headers
     }
 
-    /// The response `Content-Type`, if any.
+    /// The response `Content-Type`, if any, as a string: `None` also for a value with bytes
+    /// outside visible ASCII (obs-text in a parameter, say), whose type and subtype the built-in
+    /// content-type conditions still read.
     pub fn content_type(&self) -> Option<&'a str> {
         self.response_headers
             .get(header::CONTENT_TYPE)
@@ -267,6 +269,24 @@ mod tests {
             Some(("text", "html"))
         );
         assert_eq!(essence(b"te\xffxt/html"), None);
+    }
+
+    #[test]
+    fn content_type_is_a_string_only_when_the_whole_value_is_visible_ascii() {
+        let uri = Uri::from_static("/");
+        let mut headers = HeaderMap::new();
+        let value = b"image/png; title=\xe9t\xe9";
+        headers.insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_bytes(value).unwrap(),
+        );
+        let c = CompressionCall {
+            essence: essence(value),
+            ..call(&headers, &uri, None)
+        };
+        assert_eq!(c.content_type(), None);
+        let excluded = Conditions::defaults();
+        assert!(!excluded.check(&c), "image/png is excluded by default");
     }
 
     #[test]
