@@ -253,20 +253,9 @@ if [ "$TARGETS_ONLY" != 1 ]; then
 fi
 : >"$work/results"
 
-steal_all=$(host_steal)
-for round in $(seq "$ROUNDS"); do
-    echo "== round $round/$ROUNDS (${DURATION}s per run)"
-    steal_round=$(host_steal)
-    for path in /hello /books.json /user/42; do
-        # shellcheck disable=SC2086 # a list of names
-        for name in $(rotate "$round" $http1_names); do
-            wrk_run http1 "$path" "$round" "$name" "$path" -c"$CONNECTIONS"
-        done
-    done
-    if [ "$TARGETS_ONLY" = 1 ]; then
-        echo "   host steal time this round: $(steal_percent "$steal_round" "$(host_steal)") % of CPU time"
-        continue
-    fi
+# other_runs ROUND: the runs of a round besides table 1's (zstd, h2c, both cores, latency).
+other_runs() {
+    local round=$1 name t0 t1 out rps requests cpu
     for name in $(rotate "$round" showcase axum-zstd); do
         wrk_run zstd "/books.json(zstd)" "$round" "$name" /books.json -c"$CONNECTIONS" \
             -H "Accept-Encoding: zstd"
@@ -290,6 +279,21 @@ for round in $(seq "$ROUNDS"); do
     for name in $(rotate "$round" showcase oxtor axum actix); do
         wrk_run latency /hello "$round" "$name" /hello -c"$LATENCY_CONNECTIONS" -s "$root/bench/paced.lua"
     done
+}
+
+steal_all=$(host_steal)
+for round in $(seq "$ROUNDS"); do
+    echo "== round $round/$ROUNDS (${DURATION}s per run)"
+    steal_round=$(host_steal)
+    for path in /hello /books.json /user/42; do
+        # shellcheck disable=SC2086 # a list of names
+        for name in $(rotate "$round" $http1_names); do
+            wrk_run http1 "$path" "$round" "$name" "$path" -c"$CONNECTIONS"
+        done
+    done
+    if [ "$TARGETS_ONLY" != 1 ]; then
+        other_runs "$round"
+    fi
     echo "   host steal time this round: $(steal_percent "$steal_round" "$(host_steal)") % of CPU time"
 done
 steal_all=$(steal_percent "$steal_all" "$(host_steal)")
@@ -298,42 +302,37 @@ echo
 echo "== results (servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU, nice $NICE, $ROUNDS rounds of ${DURATION}s)"
 echo "host steal time over the rounds: $steal_all % of CPU time (time the hypervisor gave other guests; ratios between runs move with it)"
 awk -v full="$([ "$TARGETS_ONLY" = 1 ] && echo 0 || echo 1)" -v rounds="$ROUNDS" -v c="$CONNECTIONS" -v h2c="$H2_CONNECTIONS" -v h2m="$H2_STREAMS" -v lc="$LATENCY_CONNECTIONS" '
-    function median(list,    m, v, i, j, t) {
-        m = split(list, v, " ")
-        if (m == 0) return 0
-        for (i = 2; i <= m; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-        return m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
-    }
-    # The median over rounds of the paired ratio a/b of table t, row r.
-    function paired(t, r, a, b,    list, i) {
+    # The paired ratios a/b of table t, row r, over the rounds that ran both: a list.
+    function ratios(t, r, a, b,    list, i) {
         list = ""
         for (i = 1; i <= rounds; i++)
             if ((t SUBSEP r SUBSEP i SUBSEP a) in rps && (t SUBSEP r SUBSEP i SUBSEP b) in rps)
                 list = list " " rps[t, r, i, a] / rps[t, r, i, b]
-        return median(list)
+        return list
+    }
+    # Splits list into v, sorted ascending; returns how many.
+    function sorted(list, v,    m, i, j, x) {
+        m = split(list, v, " ")
+        for (i = 2; i <= m; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { x = v[j]; v[j] = v[j - 1]; v[j - 1] = x }
+        return m
+    }
+    # The median over rounds of the paired ratio a/b of table t, row r.
+    function paired(t, r, a, b,    m, v) {
+        m = sorted(ratios(t, r, a, b), v)
+        if (m == 0) return 0
+        return m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
     }
     # The first and third quartile of the paired ratios a/b of table t, row r: "q1 q3" (the
     # middle half of the rounds lies between them; nearest rank).
-    function quartiles(t, r, a, b,    list, v, m, i, j, x) {
-        list = ""
-        for (i = 1; i <= rounds; i++)
-            if ((t SUBSEP r SUBSEP i SUBSEP a) in rps && (t SUBSEP r SUBSEP i SUBSEP b) in rps)
-                list = list " " rps[t, r, i, a] / rps[t, r, i, b]
-        m = split(list, v, " ")
+    function quartiles(t, r, a, b,    m, v) {
+        m = sorted(ratios(t, r, a, b), v)
         if (m == 0) return "0 0"
-        for (i = 2; i <= m; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { x = v[j]; v[j] = v[j - 1]; v[j - 1] = x }
         return v[int((m - 1) * 0.25 + 0.5) + 1] " " v[int((m - 1) * 0.75 + 0.5) + 1]
     }
     # The lowest and highest paired ratio a/b over the rounds of table t, row r: "lo hi".
-    function extremes(t, r, a, b,    i, v, lo, hi) {
-        lo = ""; hi = ""
-        for (i = 1; i <= rounds; i++)
-            if ((t SUBSEP r SUBSEP i SUBSEP a) in rps && (t SUBSEP r SUBSEP i SUBSEP b) in rps) {
-                v = rps[t, r, i, a] / rps[t, r, i, b]
-                if (lo == "" || v < lo) lo = v
-                if (hi == "" || v > hi) hi = v
-            }
-        return lo " " hi
+    function extremes(t, r, a, b,    m, v) {
+        m = sorted(ratios(t, r, a, b), v)
+        return v[1] " " v[m]
     }
     # One row of the targets table: the ratio a/b on row r of table t against goal.
     function target(label, t, r, a, b, goal,    m, e, q, verdict) {

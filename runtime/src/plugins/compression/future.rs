@@ -153,7 +153,6 @@ impl Plan {
         let Some(found) = ResponseHeaders::find(headers) else {
             return res.map(Body::new);
         };
-        let has_vary = found.vary;
         let content_length = exact.or_else(|| found.length.and_then(parse_length));
         // Too short for every coding: not negotiable either (no `Vary`).
         if content_length.is_some_and(|len| len < settings.min_length) {
@@ -205,11 +204,11 @@ impl Plan {
                 .into_iter()
                 .find(|&i| settings.encoders.get(i).is_none_or(passes))
         };
-        if has_vary {
+        if found.vary {
             merge_vary(res.headers_mut());
         } else {
-            // The usual response, without a `Vary`: the same `insert` the engine and axum use
-            // for their headers, so its code is already in the cache.
+            // The usual response, without a `Vary`: the same `insert` the engine and axum make
+            // for their headers, so the request runs no code of the map's for it alone.
             res.headers_mut().insert(VARY, VARY_VALUE);
         }
         let Some(encoder) = choice.and_then(|i| settings.encoders.get(i)) else {
