@@ -27,10 +27,7 @@ use oxtor_runtime::{
 };
 
 fn typed(content_type: &'static str) -> Router {
-    Router::new().route(
-        "/",
-        get(move || async move { ([(header::CONTENT_TYPE, content_type)], text()) }),
-    )
+    typed_bytes(content_type.as_bytes())
 }
 
 #[tokio::test]
