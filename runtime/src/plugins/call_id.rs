@@ -471,7 +471,7 @@ where
         let mut res = ready!(inner.poll(cx))?;
         if let Some(id) = this.id {
             for name in this.reply.drain(..) {
-                res.headers_mut().insert(name, id.clone());
+                crate::headers::insert_header(res.headers_mut(), name, id.clone());
             }
         }
         Poll::Ready(Ok(res))

@@ -219,10 +219,10 @@ where
             }
         }
         if !headers.contains_key(header::DATE) {
-            headers.insert(header::DATE, http_date());
+            crate::headers::insert_header(headers, header::DATE, http_date());
         }
         if !headers.contains_key(header::SERVER) {
-            headers.insert(header::SERVER, this.settings.server.clone());
+            crate::headers::insert_header(headers, header::SERVER, this.settings.server.clone());
         }
         Poll::Ready(Ok(res))
     }

@@ -412,7 +412,7 @@ impl Future for DirectFuture {
         }
         if !res.headers().contains_key(CONTENT_LENGTH) {
             if let Some(value) = res.body().size_hint().exact().and_then(content_length) {
-                res.headers_mut().insert(CONTENT_LENGTH, value);
+                crate::headers::insert_header(res.headers_mut(), CONTENT_LENGTH, value);
             }
         }
         Poll::Ready(res)

@@ -207,9 +207,9 @@ impl Plan {
         if found.vary {
             merge_vary(res.headers_mut());
         } else {
-            // The usual response, without a `Vary`: the same `insert` the engine and axum make
-            // for their headers, so the request runs no code of the map's for it alone.
-            res.headers_mut().insert(VARY, VARY_VALUE);
+            // The usual response, without a `Vary`: a plain insert, through the crate's one copy
+            // of it, which the engine's `Content-Length` runs as well.
+            crate::headers::insert_header(res.headers_mut(), VARY, VARY_VALUE);
         }
         let Some(encoder) = choice.and_then(|i| settings.encoders.get(i)) else {
             return res.map(Body::new);
@@ -220,9 +220,9 @@ impl Plan {
         let headers = res.headers_mut();
         headers.remove(CONTENT_LENGTH);
         headers.remove(ACCEPT_RANGES);
-        headers.insert(CONTENT_ENCODING, encoder.header.clone());
+        crate::headers::insert_header(headers, CONTENT_ENCODING, encoder.header.clone());
         if let Some(len) = content_length.and_then(|l| encoder.encoder.encoded_length(l)) {
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+            crate::headers::insert_header(headers, CONTENT_LENGTH, HeaderValue::from(len));
         }
         weaken_etag(headers);
         if self.is_head {
@@ -368,7 +368,7 @@ fn weaken_etag(headers: &mut HeaderMap) {
         .filter(|v| v.starts_with('"'))
         .and_then(|v| HeaderValue::from_str(&format!("W/{v}")).ok());
     if let Some(weak) = weak {
-        headers.insert(ETAG, weak);
+        crate::headers::insert_header(headers, ETAG, weak);
     }
 }
 

@@ -296,7 +296,7 @@ where
         let headers = res.headers_mut();
         for (name, value) in this.headers.drain() {
             if let Some(name) = name {
-                headers.insert(name, value);
+                crate::headers::insert_header(headers, name, value);
             }
         }
         if *this.vary {
