@@ -9,6 +9,14 @@
 # instruction count alone does not: actix-web runs more instructions than oxtor and misses the
 # instruction cache less.
 #
+# `lines` is the code a request runs, in 64-byte lines (a line run once or more per request counts
+# 1): on these machines a request's code is larger than the 32 KiB first-level instruction cache,
+# so every line of it tends to miss once per request, whatever it holds (callgrind with
+# --dump-instr=yes: misses per function equal its lines). The I1 misses move with where the linker
+# put each function (the cache is 8-way: some sets overflow, others not) by about 2 % between two
+# builds of the same code; the lines move by 0.2 %, and show what a change adds to or takes from
+# the code a request runs.
+#
 #   bench/engine_counts.sh                       # builds what it needs (aligned, as engine.sh)
 #   ROUTES=/hello CONTESTANTS="showcase actix" bench/engine_counts.sh
 #   BASELINE_BIN=/tmp/old/bench_oxtor bench/engine_counts.sh   # before/after, side by side
@@ -52,7 +60,7 @@ echo "== building the contestants"
 build_aligned --bin bench_oxtor --bin bench_axum --bin bench_actix --bin bench_hyper
 bench_workdir
 
-# counts NAME ROUTE: sets $counted to "Ir I1mr D1mr D1mw Bcm Bim" per request. (Not run in a
+# counts NAME ROUTE: sets $counted to "Ir I1mr D1mr D1mw Bcm Bim lines" per request. (Not run in a
 # command substitution: the next port and the server's pid must reach this shell.)
 counts() {
     local cmd vp out
@@ -61,7 +69,7 @@ counts() {
     out="$work/cg.$1.${port}"
     # shellcheck disable=SC2086 # cmd is a command line
     taskset -c "$SERVER_CPU" valgrind --tool=callgrind -q --cache-sim=yes --branch-sim=yes \
-        "--callgrind-out-file=$out" $cmd >/dev/null 2>&1 &
+        --dump-instr=yes "--callgrind-out-file=$out" $cmd >/dev/null 2>&1 &
     vp=$!
     pids+=("$vp")
     wait_port "$port"
@@ -72,10 +80,33 @@ counts() {
     kill -KILL "$vp" 2>/dev/null || true
     wait "$vp" 2>/dev/null || true
     counted=$(python3 - "$out.1" "$N" <<'EOF'
-import sys
-events, found = None, {}
+import re, sys
+# Totals, and per 64-byte line of code the most any of its instructions ran (its Ir, with
+# --dump-instr=yes each cost line is "address line-number events..."; a position may be
+# relative to the last one, "+n", "-n" or "*"). The line after "calls=" is the call's inclusive
+# cost at the call's address: its position counts, its cost is not this function's.
+events, found, ran = None, {}, {}
+addr, after_call = 0, False
+position = re.compile(r"(0x[0-9a-f]+|[+-][0-9]+|\*)\s")
 for line in open(sys.argv[1]):
-    if line.startswith("events:"):
+    m = position.match(line)
+    if m:
+        p = m.group(1)
+        if p.startswith("0x"):
+            addr = int(p, 16)
+        elif p != "*":
+            addr += int(p)
+        if after_call:
+            after_call = False
+            continue
+        fields = line.split()
+        if len(fields) > 2:
+            ir = int(fields[2])
+            if ir > ran.get(addr >> 6, 0):
+                ran[addr >> 6] = ir
+    elif line.startswith("calls="):
+        after_call = True
+    elif line.startswith("events:"):
         events = line.split()[1:]
     elif line.startswith(("summary:", "totals:")):
         key, _, values = line.partition(":")
@@ -85,14 +116,17 @@ if not events or not totals:
     sys.exit(f"no totals in {sys.argv[1]}")
 got = dict(zip(events, totals))
 n = float(sys.argv[2])
-print(" ".join(f"{got.get(e, 0) / n:.1f}" for e in ("Ir", "I1mr", "D1mr", "D1mw", "Bcm", "Bim")))
+# Lines of code per request: a line a request runs once or more counts 1, one every other
+# request 0.5.
+lines = sum(min(1.0, r / n) for r in ran.values())
+print(" ".join(f"{got.get(e, 0) / n:.1f}" for e in ("Ir", "I1mr", "D1mr", "D1mw", "Bcm", "Bim")), f"{lines:.1f}")
 EOF
     )
 }
 
 echo "== per request: callgrind, $N requests over $CONNECTIONS connections after 500"
-printf '%-12s %-13s %9s %8s %8s %8s | %9s %9s %9s\n' route server instr I1-miss D1-miss br-miss \
-    'instr/ax' 'I1/ax' 'D1/ax'
+printf '%-12s %-13s %9s %8s %8s %8s %7s | %9s %9s %9s %9s\n' route server instr I1-miss D1-miss \
+    br-miss lines 'instr/ax' 'I1/ax' 'D1/ax' 'lines/ax'
 declare -A row
 for route in $ROUTES; do
     row=()
@@ -104,11 +138,13 @@ for route in $ROUTES; do
         # Columns: the counts, then the ratios to actix-web's (when it ran).
         awk -v route="$route" -v name="$name" -v mine="${row[$name]}" -v ax="${row[actix]:-}" 'BEGIN {
             split(mine, m, " ")
-            printf "%-12s %-13s %9.0f %8.0f %8.0f %8.0f |", route, name, m[1], m[2], m[3] + m[4], m[5] + m[6]
-            if (split(ax, a, " ") == 6) {
-                printf " %9.3f %9.3f %9.3f\n", m[1] / a[1], m[2] / a[2], (m[3] + m[4]) / (a[3] + a[4])
+            printf "%-12s %-13s %9.0f %8.0f %8.0f %8.0f %7.0f |", route, name, m[1], m[2], m[3] + m[4], \
+                m[5] + m[6], m[7]
+            if (split(ax, a, " ") == 7) {
+                printf " %9.3f %9.3f %9.3f %9.3f\n", m[1] / a[1], m[2] / a[2], (m[3] + m[4]) / (a[3] + a[4]), \
+                    m[7] / a[7]
             } else {
-                printf " %9s %9s %9s\n", "-", "-", "-"
+                printf " %9s %9s %9s %9s\n", "-", "-", "-", "-"
             }
         }'
     done
@@ -117,9 +153,9 @@ for route in $ROUTES; do
         [ -n "${row[$name]:-}" ] && [ -n "${row[$name@base]:-}" ] || continue
         awk -v route="$route" -v name="$name" -v mine="${row[$name]}" -v base="${row[$name@base]}" 'BEGIN {
             split(mine, m, " "); split(base, b, " ")
-            printf "%-12s %-13s instr %.3f, I1 misses %.3f, D1 misses %.3f, branch misses %.3f\n", \
+            printf "%-12s %-13s instr %.3f, I1 misses %.3f, D1 misses %.3f, branch misses %.3f, lines %.3f\n", \
                 route, name " / base", m[1] / b[1], m[2] / b[2], (m[3] + m[4]) / (b[3] + b[4]), \
-                (m[5] + m[6]) / (b[5] + b[6])
+                (m[5] + m[6]) / (b[5] + b[6]), m[7] / b[7]
         }'
     done
 done
