@@ -138,9 +138,11 @@ where
         let (mut parts, body) = res.into_parts();
         if let Some(len) = body.size_hint().exact() {
             if !parts.headers.contains_key(header::CONTENT_LENGTH) {
-                parts
-                    .headers
-                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+                crate::headers::insert_header(
+                    &mut parts.headers,
+                    header::CONTENT_LENGTH,
+                    HeaderValue::from(len),
+                );
             }
         }
         Poll::Ready(Ok(Response::from_parts(parts, ResB::default())))

@@ -354,8 +354,11 @@ where
         let this = self.project();
         let mut res = ready!(this.inner.poll(cx))?;
         if let Some(value) = this.value.take() {
-            res.headers_mut()
-                .insert(header::STRICT_TRANSPORT_SECURITY, value);
+            crate::headers::insert_header(
+                res.headers_mut(),
+                header::STRICT_TRANSPORT_SECURITY,
+                value,
+            );
         }
         Poll::Ready(Ok(res))
     }

@@ -92,9 +92,10 @@ impl Settings {
         } else {
             origin.clone()
         };
-        out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        crate::headers::insert_header(out, header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
         if self.allow_credentials {
-            out.insert(
+            crate::headers::insert_header(
+                out,
                 header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
                 HeaderValue::from_static("true"),
             );
@@ -162,7 +163,8 @@ impl Settings {
                 return forbidden();
             }
             self.allow_origin(origin_value, &mut out);
-            out.insert(
+            crate::headers::insert_header(
+                &mut out,
                 header::ACCESS_CONTROL_ALLOW_METHODS,
                 self.methods_value.clone(),
             );
@@ -175,10 +177,14 @@ impl Settings {
             );
             list.sort_unstable();
             if let Ok(v) = HeaderValue::try_from(list.join(", ")) {
-                out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, v);
+                crate::headers::insert_header(&mut out, header::ACCESS_CONTROL_ALLOW_HEADERS, v);
             }
             if let Some(max_age) = &self.max_age_value {
-                out.insert(header::ACCESS_CONTROL_MAX_AGE, max_age.clone());
+                crate::headers::insert_header(
+                    &mut out,
+                    header::ACCESS_CONTROL_MAX_AGE,
+                    max_age.clone(),
+                );
             }
             return Decision::Respond(StatusCode::OK, out);
         }
@@ -187,7 +193,11 @@ impl Settings {
         }
         self.allow_origin(origin_value, &mut out);
         if let Some(exposed) = &self.exposed_value {
-            out.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, exposed.clone());
+            crate::headers::insert_header(
+                &mut out,
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                exposed.clone(),
+            );
         }
         Decision::Allow(out)
     }
