@@ -86,7 +86,7 @@ import re, sys
 # relative to the last one, "+n", "-n" or "*"). The line after "calls=" is the call's inclusive
 # cost at the call's address: its position counts, its cost is not this function's.
 events, found, ran = None, {}, {}
-addr, after_call = 0, False
+addr, after_call, ir_field = 0, False, 2
 position = re.compile(r"(0x[0-9a-f]+|[+-][0-9]+|\*)\s")
 for line in open(sys.argv[1]):
     m = position.match(line)
@@ -100,14 +100,16 @@ for line in open(sys.argv[1]):
             after_call = False
             continue
         fields = line.split()
-        if len(fields) > 2:
-            ir = int(fields[2])
+        if len(fields) > ir_field:
+            ir = int(fields[ir_field])
             if ir > ran.get(addr >> 6, 0):
                 ran[addr >> 6] = ir
     elif line.startswith("calls="):
         after_call = True
     elif line.startswith("events:"):
         events = line.split()[1:]
+        # (Written before any cost line; after the address and the source line number.)
+        ir_field = 2 + events.index("Ir")
     elif line.startswith(("summary:", "totals:")):
         key, _, values = line.partition(":")
         found[key] = [int(v) for v in values.split()]

@@ -42,7 +42,7 @@ use http::{header, HeaderName, HeaderValue, Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::{app::Application, ConfigError, Plugin};
+use crate::{app::Application, headers::insert_header, ConfigError, Plugin};
 
 #[derive(Debug)]
 struct Settings {
@@ -219,10 +219,10 @@ where
             }
         }
         if !headers.contains_key(header::DATE) {
-            crate::headers::insert_header(headers, header::DATE, http_date());
+            insert_header(headers, header::DATE, http_date());
         }
         if !headers.contains_key(header::SERVER) {
-            crate::headers::insert_header(headers, header::SERVER, this.settings.server.clone());
+            insert_header(headers, header::SERVER, this.settings.server.clone());
         }
         Poll::Ready(Ok(res))
     }

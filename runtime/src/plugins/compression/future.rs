@@ -32,6 +32,8 @@ use http::{
 use http_body::Body as HttpBody;
 use pin_project_lite::pin_project;
 
+use crate::headers::insert_header;
+
 use super::{
     body::CompressionBody,
     config::{Registered, Settings},
@@ -209,7 +211,7 @@ impl Plan {
         } else {
             // The usual response, without a `Vary`: a plain insert, through the crate's one copy
             // of it, which the engine's `Content-Length` runs as well.
-            crate::headers::insert_header(res.headers_mut(), VARY, VARY_VALUE);
+            insert_header(res.headers_mut(), VARY, VARY_VALUE);
         }
         let Some(encoder) = choice.and_then(|i| settings.encoders.get(i)) else {
             return res.map(Body::new);
@@ -220,9 +222,9 @@ impl Plan {
         let headers = res.headers_mut();
         headers.remove(CONTENT_LENGTH);
         headers.remove(ACCEPT_RANGES);
-        crate::headers::insert_header(headers, CONTENT_ENCODING, encoder.header.clone());
+        insert_header(headers, CONTENT_ENCODING, encoder.header.clone());
         if let Some(len) = content_length.and_then(|l| encoder.encoder.encoded_length(l)) {
-            crate::headers::insert_header(headers, CONTENT_LENGTH, HeaderValue::from(len));
+            insert_header(headers, CONTENT_LENGTH, HeaderValue::from(len));
         }
         weaken_etag(headers);
         if self.is_head {
@@ -368,7 +370,7 @@ fn weaken_etag(headers: &mut HeaderMap) {
         .filter(|v| v.starts_with('"'))
         .and_then(|v| HeaderValue::from_str(&format!("W/{v}")).ok());
     if let Some(weak) = weak {
-        crate::headers::insert_header(headers, ETAG, weak);
+        insert_header(headers, ETAG, weak);
     }
 }
 

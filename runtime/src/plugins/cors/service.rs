@@ -11,7 +11,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::{origin, Settings, SIMPLE_CONTENT_TYPES};
-use crate::origin::Requested;
+use crate::{headers::insert_header, origin::Requested};
 
 /// The tower layer of [`CORS`](super::CORS).
 #[derive(Clone)]
@@ -92,9 +92,9 @@ impl Settings {
         } else {
             origin.clone()
         };
-        crate::headers::insert_header(out, header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        insert_header(out, header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
         if self.allow_credentials {
-            crate::headers::insert_header(
+            insert_header(
                 out,
                 header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
                 HeaderValue::from_static("true"),
@@ -163,7 +163,7 @@ impl Settings {
                 return forbidden();
             }
             self.allow_origin(origin_value, &mut out);
-            crate::headers::insert_header(
+            insert_header(
                 &mut out,
                 header::ACCESS_CONTROL_ALLOW_METHODS,
                 self.methods_value.clone(),
@@ -177,14 +177,10 @@ impl Settings {
             );
             list.sort_unstable();
             if let Ok(v) = HeaderValue::try_from(list.join(", ")) {
-                crate::headers::insert_header(&mut out, header::ACCESS_CONTROL_ALLOW_HEADERS, v);
+                insert_header(&mut out, header::ACCESS_CONTROL_ALLOW_HEADERS, v);
             }
             if let Some(max_age) = &self.max_age_value {
-                crate::headers::insert_header(
-                    &mut out,
-                    header::ACCESS_CONTROL_MAX_AGE,
-                    max_age.clone(),
-                );
+                insert_header(&mut out, header::ACCESS_CONTROL_MAX_AGE, max_age.clone());
             }
             return Decision::Respond(StatusCode::OK, out);
         }
@@ -193,7 +189,7 @@ impl Settings {
         }
         self.allow_origin(origin_value, &mut out);
         if let Some(exposed) = &self.exposed_value {
-            crate::headers::insert_header(
+            insert_header(
                 &mut out,
                 header::ACCESS_CONTROL_EXPOSE_HEADERS,
                 exposed.clone(),
@@ -306,7 +302,7 @@ where
         let headers = res.headers_mut();
         for (name, value) in this.headers.drain() {
             if let Some(name) = name {
-                crate::headers::insert_header(headers, name, value);
+                insert_header(headers, name, value);
             }
         }
         if *this.vary {
