@@ -1,7 +1,8 @@
 //! Direct dispatch (`oxtor::routing::direct`) over a real socket: a `#[route]` on a static path,
 //! called without axum's routing, sees the request as axum's routing would hand it over, and
 //! whatever wraps a route (a guard, a layer block, an enclosing router) still runs: guards
-//! before the route, outermost first.
+//! before the route, outermost first. Its response reaches the client with its `Content-Length`,
+//! inserted by the route where a layer may read it, written by the engine where none does.
 #![deny(warnings)]
 
 mod routes_support;
@@ -17,12 +18,13 @@ use axum::{
 };
 use http::{header, HeaderValue, Method, StatusCode};
 use oxtor::{
+    plugins::default_headers::DefaultHeaders,
     prelude::*,
     routing::{Guarded, RouteGuard, Routes},
     testing::TestApplication,
 };
 use routes_support::{call, client, serve};
-use tower::ServiceExt;
+use tower::{util::MapResponseLayer, ServiceExt};
 
 #[route(GET, "/where")]
 async fn where_am_i(matched: MatchedPath, OriginalUri(original): OriginalUri) -> String {
@@ -248,6 +250,136 @@ async fn a_response_of_known_size_gets_its_content_length_in_process() {
     let req = Request::get("/hello").body(Body::empty()).unwrap();
     let res = app.into_service().oneshot(req).await.unwrap();
     assert_eq!(res.headers()[header::CONTENT_LENGTH], "13");
+}
+
+/// Copies the `Content-Length` the layer sees into `x-seen-length` ("none" without one).
+fn seen_length(mut res: Response) -> Response {
+    let seen = res
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .cloned()
+        .unwrap_or(HeaderValue::from_static("none"));
+    res.headers_mut().insert("x-seen-length", seen);
+    res
+}
+
+/// `seen_length` as a layer that calls the service within in its own `call`, as oxtor's plugins
+/// do (axum's `map_response` calls it from its future, where the route inserts the header).
+fn seen_length_layer() -> MapResponseLayer<fn(Response) -> Response> {
+    MapResponseLayer::new(seen_length)
+}
+
+/// An application serving `hello`, with `seen_length` added app-wide through `layer` or, if
+/// `ignoring`, through `layer_ignoring_content_length`; started.
+async fn serve_layered(ignoring: bool) -> TestApplication {
+    let mut app = Application::new(());
+    if ignoring {
+        app.layer_ignoring_content_length(seen_length_layer());
+    } else {
+        app.layer(seen_length_layer());
+    }
+    app.routing(routing! { hello }).expect("one route");
+    TestApplication::start(app)
+        .await
+        .expect("test server starts")
+}
+
+#[tokio::test]
+async fn a_static_route_without_layers_is_sent_with_its_content_length() {
+    let server = serve(routing! { hello }).await;
+    let res = server.get("/hello").await.unwrap();
+    let headers = res.headers();
+    assert_eq!(
+        (
+            &headers[header::CONTENT_LENGTH],
+            headers.get(header::TRANSFER_ENCODING)
+        ),
+        (&HeaderValue::from(13), None)
+    );
+}
+
+#[tokio::test]
+async fn an_app_wide_layer_sees_the_content_length_of_a_static_route_under_the_engine() {
+    let server = serve_layered(false).await;
+    let res = server.get("/hello").await.unwrap();
+    assert_eq!(res.headers()["x-seen-length"], "13");
+}
+
+#[tokio::test]
+async fn under_layers_ignoring_content_length_the_engine_writes_it_for_http1() {
+    let server = serve_layered(true).await;
+    let res = server.get("/hello").await.unwrap();
+    let headers = res.headers();
+    // The route left the header out (the layer saw none); hyper wrote it from the body's size.
+    assert_eq!(
+        (
+            &headers["x-seen-length"],
+            &headers[header::CONTENT_LENGTH],
+            headers.get(header::TRANSFER_ENCODING),
+        ),
+        (
+            &HeaderValue::from_static("none"),
+            &HeaderValue::from(13),
+            None
+        )
+    );
+}
+
+#[tokio::test]
+async fn under_layers_ignoring_content_length_the_engine_writes_it_for_h2c() {
+    let server = serve_layered(true).await;
+    let req = Request::get("/hello").body(Body::empty()).unwrap();
+    let res = server.send_h2c(req).await.unwrap();
+    let headers = res.headers();
+    assert_eq!(
+        (&headers["x-seen-length"], &headers[header::CONTENT_LENGTH]),
+        (&HeaderValue::from_static("none"), &HeaderValue::from(13))
+    );
+}
+
+#[tokio::test]
+async fn a_layer_ignoring_content_length_that_calls_from_its_future_sees_it() {
+    async fn seen(res: Response) -> Response {
+        seen_length(res)
+    }
+    let mut app = Application::new(());
+    app.layer_ignoring_content_length(map_response(seen));
+    app.routing(routing! { hello }).expect("one route");
+    let server = TestApplication::start(app)
+        .await
+        .expect("test server starts");
+    let res = server.get("/hello").await.unwrap();
+    assert_eq!(res.headers()["x-seen-length"], "13");
+}
+
+#[tokio::test]
+async fn under_oxtor_plugins_a_static_route_is_sent_with_its_content_length() {
+    let mut app = Application::new(());
+    app.install(install!(Compression {})).expect("installs");
+    app.install(install!(DefaultHeaders {})).expect("installs");
+    app.routing(routing! { hello }).expect("one route");
+    let server = TestApplication::start(app)
+        .await
+        .expect("test server starts");
+    let res = server.get("/hello").await.unwrap();
+    let headers = res.headers();
+    assert_eq!(
+        (
+            &headers[header::CONTENT_LENGTH],
+            headers.get(header::TRANSFER_ENCODING)
+        ),
+        (&HeaderValue::from(13), None)
+    );
+}
+
+#[tokio::test]
+async fn a_layer_ignoring_content_length_sees_it_when_called_in_process() {
+    let mut app = Application::new(());
+    app.layer_ignoring_content_length(seen_length_layer());
+    app.routing(routing! { hello }).expect("one route");
+    let req = Request::get("/hello").body(Body::empty()).unwrap();
+    let res = app.into_service().oneshot(req).await.unwrap();
+    assert_eq!(res.headers()["x-seen-length"], "13");
 }
 
 #[route(GET, "/bug")]

@@ -172,6 +172,38 @@ impl<S: Clone + Send + Sync + 'static> Application<S> {
         self
     }
 
+    /// [`layer`](Self::layer), for a layer that never reads the `Content-Length` header of the
+    /// responses it passes on and keeps their bodies' size, as oxtor's plugins do. When every
+    /// app-wide layer is added this way, oxtor's engine leaves that header of a directly
+    /// dispatched route's response to hyper, which writes it from the body's size (see
+    /// [`AppService::layer_ignoring_content_length`]).
+    ///
+    /// ```
+    /// use axum::{middleware::map_response, response::Response};
+    /// use oxtor_runtime::Application;
+    ///
+    /// async fn tag(mut res: Response) -> Response {
+    ///     res.headers_mut().insert("x-app", http::HeaderValue::from_static("1"));
+    ///     res
+    /// }
+    ///
+    /// let mut app = Application::new(());
+    /// app.layer_ignoring_content_length(map_response(tag));
+    /// ```
+    pub fn layer_ignoring_content_length<L>(&mut self, layer: L) -> &mut Self
+    where
+        L: Layer<AppService> + Send + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.layers.push(Box::new(move |service: AppService| {
+            service.layer_ignoring_content_length(layer)
+        }));
+        self
+    }
+
     /// Serves every route under `path`, Ktor's `rootPath` (what `EngineMain` sets from
     /// `ktor.deployment.rootPath` or `-path=`): with `/api`, the route `/hello` answers
     /// `/api/hello` and `/hello` is 404. `""` and `/` mean no root; a root with a parameter or a

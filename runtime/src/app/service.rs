@@ -47,6 +47,7 @@
 //! # }
 //! ```
 use std::{
+    cell::Cell,
     convert::Infallible,
     fmt,
     future::Future,
@@ -76,6 +77,13 @@ use crate::routing::direct::{DirectFuture, DirectRoutes};
 #[derive(Clone)]
 pub struct AppService {
     inner: Inner,
+    /// The directly dispatched routes within ([`Direct::address`]: `inner` holds them), when no
+    /// layer around them reads a response's `Content-Length`, else 0: under oxtor's engine,
+    /// their responses leave that header to hyper (see
+    /// [`layer_ignoring_content_length`](Self::layer_ignoring_content_length)). An address, not
+    /// a reference count: a clone of the service (one per call under `axum::serve`) touches one
+    /// count, as before.
+    engine_length: usize,
 }
 
 #[derive(Clone)]
@@ -106,11 +114,18 @@ impl AppService {
     /// The router, and the application's routes that are called without it (see
     /// [`direct`](crate::routing::direct)).
     pub(crate) fn routed(router: Router, direct: Option<DirectRoutes>) -> Self {
-        let inner = match direct {
-            Some(direct) => Inner::Direct(Arc::new(Direct { router, direct })),
-            None => Inner::Router(router),
+        let (inner, engine_length) = match direct {
+            Some(direct) => {
+                let direct = Arc::new(Direct { router, direct });
+                let address = direct.address();
+                (Inner::Direct(direct), address)
+            }
+            None => (Inner::Router(router), 0),
         };
-        Self { inner }
+        Self {
+            inner,
+            engine_length,
+        }
     }
 
     /// Wraps this service (the router and the layers applied so far) in `layer`, which becomes
@@ -129,6 +144,35 @@ impl AppService {
     {
         Self {
             inner: Inner::Layered(Arc::new(layer.layer(self))),
+            engine_length: 0,
+        }
+    }
+
+    /// [`layer`](Self::layer), for a layer that never reads the `Content-Length` header of the
+    /// responses it passes on and keeps their bodies' size (`http_body::Body::size_hint`), as
+    /// oxtor's plugins do: it may look at the body's size hint, replace the body, or drop the
+    /// header, but it does not need the header there.
+    ///
+    /// A directly dispatched route ([`direct`](crate::routing::direct)) answers with the
+    /// `Content-Length` axum's routing gives a body of known size, so that a layer around it
+    /// sees its response as under axum. When every layer around the routes is added this way,
+    /// oxtor's engine has the routes leave that header out: hyper writes it on the wire from
+    /// the body's size, for HTTP/1.1 and HTTP/2 alike, so the client sees the same response,
+    /// and the call runs none of the header map's insertion code. Served otherwise
+    /// (`axum::serve`, a `oneshot` call), the routes insert it as always, and so does a route
+    /// that a layer calls from its response future rather than from its `call`.
+    pub fn layer_ignoring_content_length<L>(self, layer: L) -> Self
+    where
+        L: Layer<AppService>,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        let engine_length = self.engine_length;
+        Self {
+            engine_length,
+            ..self.layer(layer)
         }
     }
 
@@ -195,9 +239,47 @@ impl Direct {
     #[inline(never)]
     fn call(&self, req: Request) -> Kind {
         match self.direct.find(&req) {
-            Some(found) => Kind::Direct(found.call(req)),
+            Some(found) => {
+                let content_length = ENGINE_WRITES_LENGTH.get() != self.address();
+                Kind::Direct(found.call(req, content_length))
+            }
             None => Kind::routed(&mut self.router.clone(), req),
         }
+    }
+
+    /// What identifies these routes in [`ENGINE_WRITES_LENGTH`].
+    fn address(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+}
+
+thread_local! {
+    /// The directly dispatched routes ([`Direct::address`]) whose responses leave
+    /// `Content-Length` to hyper, while oxtor's engine makes a call of an application whose
+    /// layers all ignore that header ([`EngineCall`]); 0 otherwise. A route called by anything
+    /// else — also later, from a layer's future — inserts the header, as axum's routing does.
+    static ENGINE_WRITES_LENGTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// [`ENGINE_WRITES_LENGTH`] set for the time of one call, and put back when the call returns or
+/// unwinds.
+struct EngineCall {
+    before: usize,
+}
+
+impl EngineCall {
+    #[inline]
+    fn enter(direct: usize) -> Self {
+        Self {
+            before: ENGINE_WRITES_LENGTH.replace(direct),
+        }
+    }
+}
+
+impl Drop for EngineCall {
+    #[inline]
+    fn drop(&mut self) {
+        ENGINE_WRITES_LENGTH.set(self.before);
     }
 }
 
@@ -331,7 +413,12 @@ where
 /// layer's settings, the layers within) and a service that keeps state between `poll_ready`
 /// and `call` keeps it per connection. Its calls come one at a time, from the connection's
 /// task (HTTP/2 streams are called in turn too), as tower's `&mut self` asks.
-pub(crate) struct ConnectionService(ConnectionInner);
+pub(crate) struct ConnectionService {
+    inner: ConnectionInner,
+    /// The application's directly dispatched routes ([`Direct::address`]) if they leave
+    /// `Content-Length` to hyper (no layer reads it), else 0.
+    engine_length: usize,
+}
 
 enum ConnectionInner {
     /// No app-wide layer: the application's service, called through a shared reference.
@@ -344,16 +431,21 @@ impl ConnectionService {
     /// The service one connection calls: `app` itself, or its own clone of `app`'s outermost
     /// layer.
     pub(crate) fn new(app: &AppService) -> Self {
-        Self(match &app.inner {
+        let inner = match &app.inner {
             Inner::Layered(service) => ConnectionInner::Owned(service.fork()),
             _ => ConnectionInner::Shared(app.clone()),
-        })
+        };
+        Self {
+            inner,
+            engine_length: app.engine_length,
+        }
     }
 
     /// Runs one call.
     #[inline]
     pub(crate) fn call(&mut self, req: Request) -> AppFuture {
-        match &mut self.0 {
+        let _call = EngineCall::enter(self.engine_length);
+        match &mut self.inner {
             ConnectionInner::Shared(app) => app.call_ref(req),
             ConnectionInner::Owned(service) => AppFuture {
                 kind: Kind::Layered(service.call_owned(req)),

@@ -15,7 +15,11 @@
 //! the application was built, so they are axum's values, not copies of its types. A handler
 //! without arguments cannot see the request, so its requests are given none of the three
 //! ([`DirectHandler::without_arguments`]) unless a guard runs before it. The response gets the
-//! `Content-Length` axum's routing gives a body of known size.
+//! `Content-Length` axum's routing gives a body of known size — except under oxtor's engine when
+//! no app-wide layer reads that header
+//! ([`AppService::layer_ignoring_content_length`](crate::app::AppService::layer_ignoring_content_length),
+//! as oxtor's plugins are added): then hyper writes it on the wire from the body's size, and
+//! the client sees the same response.
 //!
 //! A route inside guarding blocks (`authenticate(..) { .. }`, any
 //! [`Routes::guard`](super::Routes::guard)) is called directly too, after its guards, outermost
@@ -319,9 +323,10 @@ pub(crate) struct Found<'a> {
 }
 
 impl Found<'_> {
-    /// Calls the handler with `req`, given what axum's routing would give it.
+    /// Calls the handler with `req`, given what axum's routing would give it; its response gets
+    /// `Content-Length` if `content_length`.
     #[inline]
-    pub(crate) fn call(self, mut req: Request) -> DirectFuture {
+    pub(crate) fn call(self, mut req: Request, content_length: bool) -> DirectFuture {
         if self.direct.reads_request {
             let uri = req.uri().clone();
             let extensions = req.extensions_mut();
@@ -331,10 +336,12 @@ impl Found<'_> {
             }
             extensions.insert(OriginalUri(uri));
         }
-        match &self.direct.guards {
+        let mut future = match &self.direct.guards {
             None => DirectFuture::new((self.direct.call)(req), None),
             Some(guards) => guarded(guards, &self.direct.call, req),
-        }
+        };
+        future.content_length = content_length;
+        future
     }
 }
 
@@ -389,15 +396,24 @@ fn routed_by_axum(path: &str) -> Option<(MatchedPath, Option<http::Extensions>)>
 }
 
 /// A directly called handler's future; the response gets what its guards apply to it, then the
-/// `Content-Length` axum's routing sets for a body of known size.
+/// `Content-Length` axum's routing sets for a body of known size, unless oxtor's engine leaves
+/// it to hyper (see [`AppService::layer_ignoring_content_length`]).
+///
+/// [`AppService::layer_ignoring_content_length`]: crate::app::AppService::layer_ignoring_content_length
 pub(crate) struct DirectFuture {
     future: HandlerFuture,
     after: Option<AfterRoute>,
+    /// Whether the response gets `Content-Length` here.
+    content_length: bool,
 }
 
 impl DirectFuture {
     fn new(future: HandlerFuture, after: Option<AfterRoute>) -> Self {
-        Self { future, after }
+        Self {
+            future,
+            after,
+            content_length: true,
+        }
     }
 }
 
@@ -410,7 +426,7 @@ impl Future for DirectFuture {
         if let Some(after) = self.after.take() {
             res = after(res);
         }
-        if !res.headers().contains_key(CONTENT_LENGTH) {
+        if self.content_length && !res.headers().contains_key(CONTENT_LENGTH) {
             if let Some(value) = res.body().size_hint().exact().and_then(content_length) {
                 crate::headers::insert_header(res.headers_mut(), CONTENT_LENGTH, value);
             }

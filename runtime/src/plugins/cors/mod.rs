@@ -459,7 +459,7 @@ impl<S: Clone + Send + Sync + 'static> Plugin<S> for CORS {
     const NAME: &'static str = "CORS";
 
     fn install(self, app: &mut Application<S>) -> crate::Result<()> {
-        app.layer(self.into_layer());
+        app.layer_ignoring_content_length(self.into_layer());
         Ok(())
     }
 }

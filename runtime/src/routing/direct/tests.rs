@@ -167,7 +167,7 @@ fn guarded_table(guards: &[&'static str]) -> DirectRoutes {
 
 async fn answer(table: &DirectRoutes, req: Request) -> Response {
     match table.find(&req) {
-        Some(found) => found.call(req).await,
+        Some(found) => found.call(req, true).await,
         None => panic!("{} is not called directly", req.uri()),
     }
 }
