@@ -72,7 +72,9 @@ pub trait Plugin<S = ()>: Sized {
     /// The plugin's name, used in errors (`plugin `Compression` is already installed`).
     const NAME: &'static str;
 
-    /// Installs the plugin: adds layers ([`Application::layer`]), engine hooks
+    /// Installs the plugin: adds layers ([`Application::layer`], or
+    /// [`Application::layer_ignoring_content_length`] for a layer that never reads a response's
+    /// `Content-Length`, as oxtor's own plugins are), engine hooks
     /// ([`Application::engine_hooks`]) or state.
     fn install(self, app: &mut Application<S>) -> Result<()>;
 }
