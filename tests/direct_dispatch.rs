@@ -18,7 +18,7 @@ use axum::{
 };
 use http::{header, HeaderValue, Method, StatusCode};
 use oxtor::{
-    plugins::default_headers::DefaultHeaders,
+    plugins::{auto_head::AutoHeadResponse, default_headers::DefaultHeaders},
     prelude::*,
     routing::{Guarded, RouteGuard, Routes},
     testing::TestApplication,
@@ -363,6 +363,20 @@ async fn under_oxtor_plugins_a_static_route_is_sent_with_its_content_length() {
     app.routing(routing! { hello }).expect("one route");
     let res = start(app).await.get("/hello").await.unwrap();
     assert_eq!(framing(res.headers()), (Some("13"), None));
+}
+
+#[tokio::test]
+async fn head_under_auto_head_response_gets_the_content_length_of_get() {
+    let mut app = Application::new(());
+    app.install(install!(AutoHeadResponse {}))
+        .expect("installs");
+    app.routing(routing! { hello }).expect("one route");
+    let server = start(app).await;
+    let res = server.request(Method::HEAD, "/hello").send().await.unwrap();
+    assert_eq!(
+        (framing(res.headers()), res.body().len()),
+        ((Some("13"), None), 0)
+    );
 }
 
 #[tokio::test]
