@@ -239,7 +239,15 @@ pub(crate) struct DirectRoutes {
     /// tree wrote its parameter slots on every call). The keys are the application's own; a
     /// request's path only looks one up.
     paths: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
+    /// The lengths of the paths, one bit each ([`length_bit`]): a request whose path has none
+    /// of them (a path with a parameter, often) goes to the router without hashing its path.
+    lengths: u64,
     entries: Vec<Entry>,
+}
+
+/// A path length's bit in [`DirectRoutes::lengths`] (63 and longer share the last one).
+fn length_bit(path: &str) -> u64 {
+    1 << path.len().min(63)
 }
 
 impl fmt::Debug for DirectRoutes {
@@ -258,6 +266,7 @@ impl DirectRoutes {
     ) -> Option<Self> {
         let mut table = Self {
             paths: HashMap::default(),
+            lengths: 0,
             entries: Vec::new(),
         };
         for DirectRoute {
@@ -276,6 +285,7 @@ impl DirectRoutes {
                         continue;
                     };
                     let index = table.entries.len();
+                    table.lengths |= length_bit(&path);
                     table.paths.insert(path.into_boxed_str(), index);
                     table.entries.push(Entry {
                         matched,
@@ -302,7 +312,11 @@ impl DirectRoutes {
     /// routes `req`). Looks at the request without taking it.
     #[inline]
     pub(crate) fn find(&self, req: &Request) -> Option<Found<'_>> {
-        let entry = self.entries.get(*self.paths.get(req.uri().path())?)?;
+        let path = req.uri().path();
+        if self.lengths & length_bit(path) == 0 {
+            return None;
+        }
+        let entry = self.entries.get(*self.paths.get(path)?)?;
         let direct = entry
             .handlers
             .iter()

@@ -72,6 +72,22 @@ fn a_path_is_found_only_by_its_exact_bytes() {
     }
 }
 
+/// Paths of 63 bytes and more share one bit of the table's lengths: each is still found by its
+/// own bytes.
+#[test]
+fn long_paths_are_found_by_their_exact_bytes() {
+    let long = format!("/{}", "a".repeat(70));
+    let table = DirectRoutes::build(routes(&[&long]), &()).expect("a table");
+    let other_long = format!("/{}", "a".repeat(63));
+    for (path, found) in [(long.as_str(), true), (&other_long, false), ("/a", false)] {
+        assert_eq!(
+            table.find(&request(Method::GET, path)).is_some(),
+            found,
+            "{path}"
+        );
+    }
+}
+
 /// Two routes on one path share its entry: each finds its own methods.
 #[test]
 fn a_path_given_twice_is_one_entry() {
