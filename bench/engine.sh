@@ -71,10 +71,21 @@
 # ratios, each from runs a few seconds apart, so that the median and the middle half of the
 # rounds (the targets table's quartiles) move less with the host's load than 3 rounds of 5 s.
 #
+# RESTART=1 (the default with TARGETS_ONLY=1) starts table 1's contestants afresh before every
+# round after the first, each warmed up for RESTART_WARMUP seconds per route. A server process
+# keeps its heap layout for as long as it runs, and with it how much of a response's growing
+# buffer malloc copies: callgrind (`h2load --h1 -c 64`, 2,000 requests) counts 276, 495 and 476
+# instructions a `/books.json` request in `memcpy` from `realloc` for three processes of one
+# binary (bare oxtor), with up to 45 more data-cache write misses. Kept for a whole run, that luck
+# leans every round of a contestant the same way; a fresh process per round makes it one more
+# source of round-to-round noise, which the median over the rounds absorbs. It adds about 13 s a
+# round (4 minutes to the default TARGETS_ONLY run).
+#
 # Environment: ROUNDS (3), DURATION (5, seconds), CONNECTIONS (64), H2_CONNECTIONS (64),
 #              H2_STREAMS (32), LATENCY_CONNECTIONS (32), WARMUP (2, seconds), NICE (-20 as
 #              root), BASE_PORT (18180: fourteen consecutive ports), SERVER_CPU (1), CLIENT_CPU (0),
-#              MULTI_CORE (1), ALIGN (1), TARGETS_ONLY (0).
+#              MULTI_CORE (1), ALIGN (1), TARGETS_ONLY (0), RESTART (1 with TARGETS_ONLY=1,
+#              else 0), RESTART_WARMUP (1, seconds).
 set -euo pipefail
 
 TARGETS_ONLY=${TARGETS_ONLY:-0}
@@ -83,6 +94,8 @@ if [ "$TARGETS_ONLY" = 1 ]; then
     DURATION=${DURATION:-2}
     MULTI_CORE=0
 fi
+RESTART=${RESTART:-$TARGETS_ONLY}
+RESTART_WARMUP=${RESTART_WARMUP:-1}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -106,7 +119,7 @@ echo "== building release servers (functions aligned to 64 bytes, see build_alig
 build_aligned --bin bench_oxtor --bin bench_axum --bin bench_actix --bin bench_hyper
 
 bench_workdir
-declare -A pid_of port_of
+declare -A pid_of port_of args_of
 
 # GET over bash's /dev/tcp; prints the whole response.
 http_get() {
@@ -121,10 +134,11 @@ http_get() {
 start() {
     local name=$1 port=$2
     shift 2
-    nice -n "$NICE" taskset -c "${cpus:-$SERVER_CPU}" "$bin/$1" "$port" "${@:2}" >"$work/$name.log" 2>&1 &
+    nice -n "$NICE" taskset -c "${cpus:-$SERVER_CPU}" "$bin/$1" "$port" "${@:2}" >>"$work/$name.log" 2>&1 &
     pids+=("$!")
     pid_of[$name]=$!
     port_of[$name]=$port
+    args_of[$name]="$*"
     for _ in $(seq 100); do
         if http_get "$port" /hello >/dev/null 2>&1; then return 0; fi
         sleep 0.1
@@ -132,6 +146,16 @@ start() {
     echo "error: $name did not start on port $port" >&2
     cat "$work/$name.log" >&2
     exit 1
+}
+
+# restart NAME: stops the server NAME and starts it afresh, on the same port and CPUs, with the
+# same arguments.
+restart() {
+    local name=$1 pid=${pid_of[$1]}
+    kill -INT "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    # shellcheck disable=SC2086 # the binary and its arguments
+    start "$name" "${port_of[$name]}" ${args_of[$name]}
 }
 
 # The HTTP/1.1 contestants (table 1), in the order each round starts rotating from.
@@ -285,6 +309,14 @@ steal_all=$(host_steal)
 for round in $(seq "$ROUNDS"); do
     echo "== round $round/$ROUNDS (${DURATION}s per run)"
     steal_round=$(host_steal)
+    if [ "$RESTART" = 1 ] && [ "$round" -gt 1 ]; then
+        for name in $http1_names; do
+            restart "$name"
+            for path in /hello /books.json /user/42; do
+                client wrk -t1 -c"$CONNECTIONS" -d"${RESTART_WARMUP}s" "http://127.0.0.1:${port_of[$name]}$path" >/dev/null
+            done
+        done
+    fi
     for path in /hello /books.json /user/42; do
         # shellcheck disable=SC2086 # a list of names
         for name in $(rotate "$round" $http1_names); do
