@@ -263,11 +263,17 @@ rotate() {
     for ((i = 0; i < n; i++)); do printf '%s ' "${names[$(((i + round) % n))]}"; done
 }
 
+# warm_up NAME SECONDS: wrk on each of the three HTTP/1.1 routes of server NAME for SECONDS.
+warm_up() {
+    local path
+    for path in /hello /books.json /user/42; do
+        client wrk -t1 -c"$CONNECTIONS" -d"$2s" "http://127.0.0.1:${port_of[$1]}$path" >/dev/null
+    done
+}
+
 echo "== warm-up (${WARMUP}s per server and handler)"
 for name in $http1_names; do
-    for path in /hello /books.json /user/42; do
-        client wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:${port_of[$name]}$path" >/dev/null
-    done
+    warm_up "$name" "$WARMUP"
 done
 if [ "$TARGETS_ONLY" != 1 ]; then
     for name in showcase axum-zstd; do
@@ -312,9 +318,7 @@ for round in $(seq "$ROUNDS"); do
     if [ "$RESTART" = 1 ] && [ "$round" -gt 1 ]; then
         for name in $http1_names; do
             restart "$name"
-            for path in /hello /books.json /user/42; do
-                client wrk -t1 -c"$CONNECTIONS" -d"${RESTART_WARMUP}s" "http://127.0.0.1:${port_of[$name]}$path" >/dev/null
-            done
+            warm_up "$name" "$RESTART_WARMUP"
         done
     fi
     for path in /hello /books.json /user/42; do
