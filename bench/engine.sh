@@ -40,7 +40,11 @@
 # rounds of the paired ratio (a run divided by the other side's run of the same round), the
 # figure to read on a machine with background load. "CPU us/req" is the server's user+system
 # time over the run (/proc/PID/stat) divided by the requests completed, the figure least
-# disturbed by other load (time spent waiting for the CPU is not counted).
+# disturbed by other load (time spent waiting for the CPU is not counted); its system (kernel)
+# part is reported too. On loopback most of a request's CPU is the kernel's: the server's
+# `recvfrom` and `sendto`, which also delivers the response into wrk's socket. Every contestant
+# makes the same calls (`strace -c`: one of each per request), and what they cost moves with
+# the host between windows of a few seconds, alike for every side.
 #
 # Each round ends with the share of CPU time the host took from this VM during it (steal time,
 # /proc/stat), and the results start with it over all rounds: on a shared host a round with
@@ -52,7 +56,8 @@
 #      hyper floor, hyper + axum's handlers (no routing) and hyper + axum's Router against
 #      actix-web, and oxtor against hyper + Router (what oxtor's engine adds to a request);
 #      and issue 15's targets, each with its median ratio, its lowest and highest round, and
-#      whether it was met in every round, by the median only, or not.
+#      whether it was met in every round, by the median only, or not; then each contestant's CPU
+#      per request split into user space and kernel.
 #   2. h2c throughput, `h2load -c H2_CONNECTIONS -m H2_STREAMS` on /hello: showcase, oxtor, axum
 #      (actix-web has no h2c).
 #   4. (MULTI_CORE=1, the default) Both cores serving: every server may run on CPUs
@@ -203,13 +208,19 @@ to_ms() {
         printf "%.3f", n }'
 }
 
-# user+system CPU ticks of a process (all its threads).
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# user+system and system (kernel) CPU ticks of a process, all its threads: "total kernel".
+cpu_ticks() { awk '{ print $14 + $15, $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
+# per_request TICKS0 TICKS1 REQUESTS: "cpu_us kernel_us" per request between two cpu_ticks.
+per_request() {
+    awk -v a="$1" -v b="$2" -v hz="$hz" -v n="$3" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        printf "%.3f %.3f", (y[1] - x[1]) / hz * 1e6 / n, (y[2] - x[2]) / hz * 1e6 / n }'
+}
 client() { nice -n "$NICE" taskset -c "$CLIENT_CPU" "$@"; }
 
 # One wrk run. wrk_run TABLE ROW ROUND NAME PATH [wrk args..] -> appends
-# "table row round name rps p50ms p99ms cpu_us_per_req" to $work/results.
+# "table row round name rps p50ms p99ms cpu_us_per_req kernel_us_per_req" to $work/results.
 wrk_run() {
     local table=$1 row=$2 round=$3 name=$4 path=$5 out t0 t1
     shift 5
@@ -223,15 +234,15 @@ wrk_run() {
         echo "$out" >&2
         exit 1
     fi
-    local rps p50 p99 requests cpu
+    local rps p50 p99 requests cpu kernel
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
     p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
     p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
     requests=$(awk '/ requests in / { print $1 }' <<<"$out")
-    cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.3f", d / hz * 1e6 / n }')
-    echo "$table $row $round $name $rps $p50 $p99 $cpu" >>"$work/results"
-    printf '   %-9s %-16s %10.0f req/s  p50 %7s ms  p99 %7s ms  %6s us CPU/req\n' \
-        "$name" "$row" "$rps" "$p50" "$p99" "$cpu"
+    read -r cpu kernel <<<"$(per_request "$t0" "$t1" "$requests")"
+    echo "$table $row $round $name $rps $p50 $p99 $cpu $kernel" >>"$work/results"
+    printf '   %-9s %-16s %10.0f req/s  p50 %7s ms  p99 %7s ms  %6s us CPU/req (%s kernel)\n' \
+        "$name" "$row" "$rps" "$p50" "$p99" "$cpu" "$kernel"
 }
 
 # One h2load run (h2c, prior knowledge). h2_run ROUND NAME -> appends to $work/results.
@@ -249,9 +260,9 @@ h2_run() {
         echo "$out" >&2
         exit 1
     fi
-    local cpu
-    cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$done_" 'BEGIN { printf "%.3f", d / hz * 1e6 / n }')
-    echo "h2c /hello $round $name $rps 0 0 $cpu" >>"$work/results"
+    local cpu kernel
+    read -r cpu kernel <<<"$(per_request "$t0" "$t1" "$done_")"
+    echo "h2c /hello $round $name $rps 0 0 $cpu $kernel" >>"$work/results"
     printf '   %-9s %-16s %10.0f req/s  %6s us CPU/req\n' "$name" "h2c /hello" "$rps" "$cpu"
 }
 
@@ -285,7 +296,7 @@ fi
 
 # other_runs ROUND: the runs of a round besides table 1's (zstd, h2c, both cores, latency).
 other_runs() {
-    local round=$1 name t0 t1 out rps requests cpu
+    local round=$1 name t0 t1 out rps requests cpu kernel
     for name in $(rotate "$round" showcase axum-zstd); do
         wrk_run zstd "/books.json(zstd)" "$round" "$name" /books.json -c"$CONNECTIONS" \
             -H "Accept-Encoding: zstd"
@@ -301,8 +312,8 @@ other_runs() {
             t1=$(cpu_ticks "${pid_of[$name]}")
             rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
             requests=$(awk '/ requests in / { print $1 }' <<<"$out")
-            cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.3f", d / hz * 1e6 / n }')
-            echo "multi /hello $round $name $rps 0 0 $cpu" >>"$work/results"
+            read -r cpu kernel <<<"$(per_request "$t0" "$t1" "$requests")"
+            echo "multi /hello $round $name $rps 0 0 $cpu $kernel" >>"$work/results"
             printf '   %-10s %-16s %10.0f req/s  %6s us CPU/req\n' "$name" "2 cores /hello" "$rps" "$cpu"
         done
     fi
@@ -388,6 +399,7 @@ awk -v full="$([ "$TARGETS_ONLY" = 1 ] && echo 0 || echo 1)" -v rounds="$ROUNDS"
     }
     {
         rps[$1, $2, $3, $4] = $5; p50[$1, $2, $3, $4] = $6; p99[$1, $2, $3, $4] = $7; cpu[$1, $2, $3, $4] = $8
+        kernel[$1, $2, $3, $4] = $9; user[$1, $2, $3, $4] = $8 - $9
         if (!seen[$1, $2]++) rows[$1] = rows[$1] " " $2
     }
     END {
@@ -407,6 +419,13 @@ awk -v full="$([ "$TARGETS_ONLY" = 1 ] && echo 0 || echo 1)" -v rounds="$ROUNDS"
         target("showcase ÷ actix-web, `GET /books.json`", "http1", "/books.json", "showcase", "actix", 1.00)
         for (i = 1; i <= n; i++) target("showcase ÷ axum, `GET " r[i] "`", "http1", r[i], "showcase", "axum", 1.00)
         target("bare oxtor ÷ axum, `GET /hello`", "http1", "/hello", "oxtor", "axum", 1.05)
+        printf "\nCPU us per request, mean over the rounds: user space (the server'"'"'s own code) + kernel (its system calls, the same ones on every side; their cost moves with the host from one few-second window to the next, alike for every side). The kernel'"'"'s share is sampled at the scheduler tick: read the split to a few percent\n"
+        printf "| route | showcase | oxtor | axum | actix |\n|---|---:|---:|---:|---:|\n"
+        for (i = 1; i <= n; i++) {
+            printf "| `GET %s` |", r[i]
+            for (j = 1; j <= 4; j++) printf " %.2f + %.2f |", mean(user, "http1", r[i], who[j]), mean(kernel, "http1", r[i], who[j])
+            printf "\n"
+        }
         if (!full) exit
         printf "\nwhere the time goes: the hyper floor, hyper + axum handlers without routing, hyper + axum Router, then the oxtor engine on top (bare oxtor)\n"
         printf "| route | hyper | hyper + handlers | hyper + Router | hyper/actix | (hyper + handlers)/actix | (hyper + Router)/actix | oxtor/(hyper + Router) |\n"
