@@ -399,7 +399,7 @@ awk -v full="$([ "$TARGETS_ONLY" = 1 ] && echo 0 || echo 1)" -v rounds="$ROUNDS"
     }
     {
         rps[$1, $2, $3, $4] = $5; p50[$1, $2, $3, $4] = $6; p99[$1, $2, $3, $4] = $7; cpu[$1, $2, $3, $4] = $8
-        kernel[$1, $2, $3, $4] = $9; user[$1, $2, $3, $4] = $8 - $9
+        kernel[$1, $2, $3, $4] = $9
         if (!seen[$1, $2]++) rows[$1] = rows[$1] " " $2
     }
     END {
@@ -423,7 +423,7 @@ awk -v full="$([ "$TARGETS_ONLY" = 1 ] && echo 0 || echo 1)" -v rounds="$ROUNDS"
         printf "| route | showcase | oxtor | axum | actix |\n|---|---:|---:|---:|---:|\n"
         for (i = 1; i <= n; i++) {
             printf "| `GET %s` |", r[i]
-            for (j = 1; j <= 4; j++) printf " %.2f + %.2f |", mean(user, "http1", r[i], who[j]), mean(kernel, "http1", r[i], who[j])
+            for (j = 1; j <= 4; j++) printf " %.2f + %.2f |", mean(cpu, "http1", r[i], who[j]) - mean(kernel, "http1", r[i], who[j]), mean(kernel, "http1", r[i], who[j])
             printf "\n"
         }
         if (!full) exit
