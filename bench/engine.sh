@@ -76,6 +76,11 @@
 # ratios, each from runs a few seconds apart, so that the median and the middle half of the
 # rounds (the targets table's quartiles) move less with the host's load than 3 rounds of 5 s.
 #
+# FLOOR=1 (with TARGETS_ONLY=1) adds hyper alone and the thread-per-core pair (showcase-tpc,
+# oxtor-tpc) to those rounds, and prints after table 1 the floor table: what hyper alone does
+# against actix-web, and each oxtor contestant against hyper alone, with the same medians and
+# quartiles as the targets (about 10 minutes more).
+#
 # RESTART=1 (the default with TARGETS_ONLY=1) starts table 1's contestants afresh before every
 # round after the first, each warmed up for RESTART_WARMUP seconds per route. A server process
 # keeps its heap layout for as long as it runs, and with it how much of a response's growing
@@ -89,8 +94,8 @@
 # Environment: ROUNDS (3), DURATION (5, seconds), CONNECTIONS (64), H2_CONNECTIONS (64),
 #              H2_STREAMS (32), LATENCY_CONNECTIONS (32), WARMUP (2, seconds), NICE (-20 as
 #              root), BASE_PORT (18180: fourteen consecutive ports), SERVER_CPU (1), CLIENT_CPU (0),
-#              MULTI_CORE (1), ALIGN (1), TARGETS_ONLY (0), RESTART (1 with TARGETS_ONLY=1,
-#              else 0), RESTART_WARMUP (1, seconds).
+#              MULTI_CORE (1), ALIGN (1), TARGETS_ONLY (0), FLOOR (0), RESTART (1 with
+#              TARGETS_ONLY=1, else 0), RESTART_WARMUP (1, seconds).
 set -euo pipefail
 
 TARGETS_ONLY=${TARGETS_ONLY:-0}
@@ -99,6 +104,7 @@ if [ "$TARGETS_ONLY" = 1 ]; then
     DURATION=${DURATION:-2}
     MULTI_CORE=0
 fi
+FLOOR=${FLOOR:-0}
 RESTART=${RESTART:-$TARGETS_ONLY}
 RESTART_WARMUP=${RESTART_WARMUP:-1}
 ROUNDS=${ROUNDS:-3}
@@ -169,6 +175,12 @@ start showcase $((BASE_PORT)) bench_oxtor showcase
 start oxtor $((BASE_PORT + 1)) bench_oxtor
 start axum $((BASE_PORT + 2)) bench_axum
 start actix $((BASE_PORT + 3)) bench_actix
+if [ "$TARGETS_ONLY" = 1 ] && [ "$FLOOR" = 1 ]; then
+    http1_names="$http1_names showcase-tpc oxtor-tpc hyper"
+    start showcase-tpc $((BASE_PORT + 5)) bench_oxtor showcase 1
+    start oxtor-tpc $((BASE_PORT + 6)) bench_oxtor none 1
+    start hyper $((BASE_PORT + 11)) bench_hyper
+fi
 if [ "$TARGETS_ONLY" != 1 ]; then
     http1_names="$http1_names showcase-tpc oxtor-tpc hyper hyper-router hyper-handler"
     start axum-zstd $((BASE_PORT + 4)) bench_axum compression
@@ -348,7 +360,7 @@ steal_all=$(steal_percent "$steal_all" "$(host_steal)")
 echo
 echo "== results (servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU, nice $NICE, $ROUNDS rounds of ${DURATION}s)"
 echo "host steal time over the rounds: $steal_all % of CPU time (time the hypervisor gave other guests; ratios between runs move with it)"
-awk -v full="$([ "$TARGETS_ONLY" = 1 ] && echo 0 || echo 1)" -v rounds="$ROUNDS" -v c="$CONNECTIONS" -v h2c="$H2_CONNECTIONS" -v h2m="$H2_STREAMS" -v lc="$LATENCY_CONNECTIONS" '
+awk -v full="$([ "$TARGETS_ONLY" = 1 ] && echo 0 || echo 1)" -v floor="$FLOOR" -v rounds="$ROUNDS" -v c="$CONNECTIONS" -v h2c="$H2_CONNECTIONS" -v h2m="$H2_STREAMS" -v lc="$LATENCY_CONNECTIONS" '
     # The paired ratios a/b of table t, row r, over the rounds that ran both: a list.
     function ratios(t, r, a, b,    list, i) {
         list = ""
@@ -425,6 +437,22 @@ awk -v full="$([ "$TARGETS_ONLY" = 1 ] && echo 0 || echo 1)" -v rounds="$ROUNDS"
             printf "| `GET %s` |", r[i]
             for (j = 1; j <= 4; j++) printf " %.2f + %.2f |", mean(cpu, "http1", r[i], who[j]) - mean(kernel, "http1", r[i], who[j]), mean(kernel, "http1", r[i], who[j])
             printf "\n"
+        }
+        if (floor && !full) {
+            printf "\nthe floor: hyper alone (a hand-written service_fn on the connections oxtor uses) against actix-web, and each oxtor contestant against hyper alone; median of the paired ratios, their middle half (quartiles) and the lowest and highest round; CPU us per request as user space + kernel\n"
+            printf "| route | ratio | median | middle half | rounds |\n|---|---|---:|---:|---:|\n"
+            split("hyper actix showcase hyper oxtor hyper showcase-tpc hyper oxtor-tpc hyper showcase-tpc actix", pair, " ")
+            for (i = 1; i <= n; i++) for (j = 1; j <= 11; j += 2) {
+                split(quartiles("http1", r[i], pair[j], pair[j + 1]), q, " "); split(extremes("http1", r[i], pair[j], pair[j + 1]), e, " ")
+                printf "| `GET %s` | %s ÷ %s | %.3f | %.3f–%.3f | %.3f–%.3f |\n", r[i], pair[j], pair[j + 1], paired("http1", r[i], pair[j], pair[j + 1]), q[1], q[2], e[1], e[2]
+            }
+            printf "\n| route | hyper | showcase-tpc | oxtor-tpc |\n|---|---:|---:|---:|\n"
+            split("hyper showcase-tpc oxtor-tpc", more, " ")
+            for (i = 1; i <= n; i++) {
+                printf "| `GET %s` |", r[i]
+                for (j = 1; j <= 3; j++) printf " %.2f + %.2f |", mean(cpu, "http1", r[i], more[j]) - mean(kernel, "http1", r[i], more[j]), mean(kernel, "http1", r[i], more[j])
+                printf "\n"
+            }
         }
         if (!full) exit
         printf "\nwhere the time goes: the hyper floor, hyper + axum handlers without routing, hyper + axum Router, then the oxtor engine on top (bare oxtor)\n"
