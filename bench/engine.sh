@@ -175,18 +175,15 @@ start showcase $((BASE_PORT)) bench_oxtor showcase
 start oxtor $((BASE_PORT + 1)) bench_oxtor
 start axum $((BASE_PORT + 2)) bench_axum
 start actix $((BASE_PORT + 3)) bench_actix
-if [ "$TARGETS_ONLY" = 1 ] && [ "$FLOOR" = 1 ]; then
+if [ "$TARGETS_ONLY" != 1 ] || [ "$FLOOR" = 1 ]; then
     http1_names="$http1_names showcase-tpc oxtor-tpc hyper"
     start showcase-tpc $((BASE_PORT + 5)) bench_oxtor showcase 1
     start oxtor-tpc $((BASE_PORT + 6)) bench_oxtor none 1
     start hyper $((BASE_PORT + 11)) bench_hyper
 fi
 if [ "$TARGETS_ONLY" != 1 ]; then
-    http1_names="$http1_names showcase-tpc oxtor-tpc hyper hyper-router hyper-handler"
+    http1_names="$http1_names hyper-router hyper-handler"
     start axum-zstd $((BASE_PORT + 4)) bench_axum compression
-    start showcase-tpc $((BASE_PORT + 5)) bench_oxtor showcase 1
-    start oxtor-tpc $((BASE_PORT + 6)) bench_oxtor none 1
-    start hyper $((BASE_PORT + 11)) bench_hyper
     start hyper-router $((BASE_PORT + 12)) bench_hyper router
     start hyper-handler $((BASE_PORT + 13)) bench_hyper handler
 fi
@@ -393,6 +390,11 @@ awk -v full="$([ "$TARGETS_ONLY" = 1 ] && echo 0 || echo 1)" -v floor="$FLOOR" -
         m = sorted(ratios(t, r, a, b), v)
         return v[1] " " v[m]
     }
+    # The ratio a/b on row r of table t as table cells: "median | q1–q3 | lowest–highest".
+    function spread(t, r, a, b,    e, q) {
+        split(extremes(t, r, a, b), e, " "); split(quartiles(t, r, a, b), q, " ")
+        return sprintf("%.3f | %.3f–%.3f | %.3f–%.3f", paired(t, r, a, b), q[1], q[2], e[1], e[2])
+    }
     # One row of the targets table: the ratio a/b on row r of table t against goal.
     function target(label, t, r, a, b, goal,    m, e, q, verdict) {
         m = paired(t, r, a, b); split(extremes(t, r, a, b), e, " "); split(quartiles(t, r, a, b), q, " ")
@@ -402,7 +404,12 @@ awk -v full="$([ "$TARGETS_ONLY" = 1 ] && echo 0 || echo 1)" -v floor="$FLOOR" -
         else if (q[2] < goal) verdict = "missed by the middle half of the rounds"
         else if (e[2] >= goal) verdict = "missed by the median, met in some round"
         else verdict = "missed in every round"
-        printf "| %s | %.2f | %.3f | %.3f–%.3f | %.3f–%.3f | %s |\n", label, goal, m, q[1], q[2], e[1], e[2], verdict
+        printf "| %s | %.2f | %s | %s |\n", label, goal, spread(t, r, a, b), verdict
+    }
+    # CPU us per request of name on row r of the HTTP/1.1 table as "user + kernel".
+    function user_kernel(r, name,    k) {
+        k = mean(kernel, "http1", r, name)
+        return sprintf("%.2f + %.2f", mean(cpu, "http1", r, name) - k, k)
     }
     function mean(arr, t, r, name,    i, s, n) {
         s = 0; n = 0
@@ -435,22 +442,20 @@ awk -v full="$([ "$TARGETS_ONLY" = 1 ] && echo 0 || echo 1)" -v floor="$FLOOR" -
         printf "| route | showcase | oxtor | axum | actix |\n|---|---:|---:|---:|---:|\n"
         for (i = 1; i <= n; i++) {
             printf "| `GET %s` |", r[i]
-            for (j = 1; j <= 4; j++) printf " %.2f + %.2f |", mean(cpu, "http1", r[i], who[j]) - mean(kernel, "http1", r[i], who[j]), mean(kernel, "http1", r[i], who[j])
+            for (j = 1; j <= 4; j++) printf " %s |", user_kernel(r[i], who[j])
             printf "\n"
         }
         if (floor && !full) {
             printf "\nthe floor: hyper alone (a hand-written service_fn on the connections oxtor uses) against actix-web, and each oxtor contestant against hyper alone; median of the paired ratios, their middle half (quartiles) and the lowest and highest round; CPU us per request as user space + kernel\n"
             printf "| route | ratio | median | middle half | rounds |\n|---|---|---:|---:|---:|\n"
             split("hyper actix showcase hyper oxtor hyper showcase-tpc hyper oxtor-tpc hyper showcase-tpc actix", pair, " ")
-            for (i = 1; i <= n; i++) for (j = 1; j <= 11; j += 2) {
-                split(quartiles("http1", r[i], pair[j], pair[j + 1]), q, " "); split(extremes("http1", r[i], pair[j], pair[j + 1]), e, " ")
-                printf "| `GET %s` | %s ÷ %s | %.3f | %.3f–%.3f | %.3f–%.3f |\n", r[i], pair[j], pair[j + 1], paired("http1", r[i], pair[j], pair[j + 1]), q[1], q[2], e[1], e[2]
-            }
+            for (i = 1; i <= n; i++) for (j = 1; j <= 11; j += 2)
+                printf "| `GET %s` | %s ÷ %s | %s |\n", r[i], pair[j], pair[j + 1], spread("http1", r[i], pair[j], pair[j + 1])
             printf "\n| route | hyper | showcase-tpc | oxtor-tpc |\n|---|---:|---:|---:|\n"
             split("hyper showcase-tpc oxtor-tpc", more, " ")
             for (i = 1; i <= n; i++) {
                 printf "| `GET %s` |", r[i]
-                for (j = 1; j <= 3; j++) printf " %.2f + %.2f |", mean(cpu, "http1", r[i], more[j]) - mean(kernel, "http1", r[i], more[j]), mean(kernel, "http1", r[i], more[j])
+                for (j = 1; j <= 3; j++) printf " %s |", user_kernel(r[i], more[j])
                 printf "\n"
             }
         }
